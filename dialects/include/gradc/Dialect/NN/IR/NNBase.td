@@ -1,0 +1,77 @@
+//===- NNBase.td - nn dialect definition and type constraints -*- tablegen -*-===//
+
+#ifndef GRADC_DIALECT_NN_IR_NNBASE_TD
+#define GRADC_DIALECT_NN_IR_NNBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def NN_Dialect : Dialect {
+  let name = "nn";
+  let cppNamespace = "::gradc::nn";
+  let summary = "Value-semantics tensor ops for neural-network training";
+  let description = [{
+    The `nn` dialect is gradc's model-level IR. Every op works on static,
+    ranked builtin tensors with value semantics: no op reads or writes
+    memory, so the autodiff, train-step, fusion and planning passes can
+    reason about data flow alone. Element types are `f32` and `f64` for
+    data, `i32` for labels, indices and counts, `i1` for masks, and `i64`
+    for random-number keys.
+
+    Ops sit at the level a training program is written at (`nn.linear`,
+    `nn.conv2d`, `nn.batch_norm_train`) where a dedicated kernel or a
+    numerically stable gradient matters, and at the primitive level
+    (`nn.add`, `nn.exp`, `nn.reduce_sum`) everywhere else; built-ins with
+    no op of their own (`mse`, `huber`, `bce_with_logits`, `flatten`,
+    `global_avg_pool`, ...) are decompositions into these.
+
+    Function arguments carry the model's meaning in `nn.*` argument
+    attributes (`nn.role`, `nn.name`, `nn.init`, `nn.classes`), verified by
+    the dialect.
+  }];
+  let hasConstantMaterializer = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// Argument attribute names understood by the dialect.
+    static constexpr llvm::StringLiteral kRoleAttrName = "nn.role";
+    static constexpr llvm::StringLiteral kNameAttrName = "nn.name";
+    static constexpr llvm::StringLiteral kInitAttrName = "nn.init";
+    static constexpr llvm::StringLiteral kClassesAttrName = "nn.classes";
+    static constexpr llvm::StringLiteral kFrozenAttrName = "nn.frozen";
+    static constexpr llvm::StringLiteral kLocAttrName = "nn.loc";
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+class NN_StaticTensorOf<list<Type> types>
+    : StaticShapeTensorOf<types>;
+
+def NN_FloatTensor : NN_StaticTensorOf<[F32, F64]>;
+def NN_NumericTensor : NN_StaticTensorOf<[F32, F64, I32]>;
+def NN_AnyTensor : NN_StaticTensorOf<[F32, F64, I32, I1, I64]>;
+def NN_IndexTensor : NN_StaticTensorOf<[I32]>;
+def NN_MaskTensor : NN_StaticTensorOf<[I1]>;
+def NN_ScalarFloat : Type<And<[NN_FloatTensor.predicate,
+                                CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,
+                           "rank-0 tensor of f32 or f64", "::mlir::TensorType">;
+def NN_RngKey : Type<And<[NN_StaticTensorOf<[I64]>.predicate,
+                           CPred<"::llvm::cast<::mlir::RankedTensorType>($_self).getRank() == 0">]>,
+                      "rank-0 tensor of i64 (a random-number key)", "::mlir::TensorType">;
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def NN_CmpPredicate : I32EnumAttr<"CmpPredicate", "comparison predicate", [
+    I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
+    I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,
+    I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>]> {
+  let cppNamespace = "::gradc::nn";
+}
+
+#endif // GRADC_DIALECT_NN_IR_NNBASE_TD

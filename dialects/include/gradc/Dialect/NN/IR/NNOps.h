@@ -1,0 +1,33 @@
+//===- NNOps.h - nn dialect operations -------------------------*- C++ -*-===//
+
+#ifndef GRADC_DIALECT_NN_IR_NNOPS_H
+#define GRADC_DIALECT_NN_IR_NNOPS_H
+
+#include "gradc/Dialect/NN/IR/NNDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "gradc/Dialect/NN/IR/NNEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "gradc/Dialect/NN/IR/NNOps.h.inc"
+
+namespace gradc::nn {
+
+/// NumPy broadcasting of two shapes; std::nullopt when incompatible.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
+
+/// The roles a function argument of a model function can play (`nn.role`).
+llvm::ArrayRef<llvm::StringLiteral> argumentRoles();
+
+/// The parameter initializers the dialect knows (`nn.init`).
+llvm::ArrayRef<llvm::StringLiteral> initializerNames();
+
+} // namespace gradc::nn
+
+#endif // GRADC_DIALECT_NN_IR_NNOPS_H

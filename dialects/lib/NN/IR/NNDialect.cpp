@@ -1,0 +1,125 @@
+//===- NNDialect.cpp - nn dialect registration and attribute checks -------===//
+
+#include "gradc/Dialect/NN/IR/NNDialect.h"
+#include "gradc/Dialect/NN/IR/NNOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace gradc::nn;
+
+#include "gradc/Dialect/NN/IR/NNDialect.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "gradc/Dialect/NN/IR/NNOps.cpp.inc"
+      >();
+}
+
+Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return builder.create<ConstantOp>(loc, type, elements);
+}
+
+llvm::ArrayRef<llvm::StringLiteral> gradc::nn::argumentRoles() {
+  static constexpr llvm::StringLiteral roles[] = {
+      "input", "label", "param", "buffer", "rng", "hyper", "opt_state"};
+  return roles;
+}
+
+llvm::ArrayRef<llvm::StringLiteral> gradc::nn::initializerNames() {
+  static constexpr llvm::StringLiteral inits[] = {
+      "default", "he", "xavier", "normal", "zeros", "ones"};
+  return inits;
+}
+
+static std::string joinNames(llvm::ArrayRef<llvm::StringLiteral> names) {
+  std::string joined;
+  for (auto [index, name] : llvm::enumerate(names))
+    joined += (index ? ", " : "") + name.str();
+  return joined;
+}
+
+LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
+                                                  unsigned regionIndex,
+                                                  unsigned argIndex,
+                                                  NamedAttribute attribute) {
+  StringRef name = attribute.getName().strref();
+  Attribute value = attribute.getValue();
+  auto fail = [&]() {
+    return op->emitOpError() << "argument #" << argIndex << " attribute '"
+                             << name << "' ";
+  };
+  Type argType;
+  if (op->getNumRegions() > regionIndex &&
+      !op->getRegion(regionIndex).empty() &&
+      op->getRegion(regionIndex).getNumArguments() > argIndex)
+    argType = op->getRegion(regionIndex).getArgument(argIndex).getType();
+
+  if (name == kRoleAttrName) {
+    auto role = dyn_cast<StringAttr>(value);
+    if (!role || !llvm::is_contained(argumentRoles(), role.getValue()))
+      return fail() << "expected one of " << joinNames(argumentRoles())
+                    << ", found " << value;
+    return success();
+  }
+  if (name == kNameAttrName) {
+    auto str = dyn_cast<StringAttr>(value);
+    if (!str || str.getValue().empty())
+      return fail() << "expected a non-empty string, found " << value;
+    return success();
+  }
+  if (name == kInitAttrName) {
+    auto init = dyn_cast<StringAttr>(value);
+    if (!init || !llvm::is_contained(initializerNames(), init.getValue()))
+      return fail() << "expected one of " << joinNames(initializerNames())
+                    << ", found " << value;
+    return success();
+  }
+  if (name == kClassesAttrName) {
+    auto classes = dyn_cast<IntegerAttr>(value);
+    if (!classes || classes.getInt() <= 0)
+      return fail() << "expected a positive integer, found " << value;
+    auto tensor = dyn_cast_or_null<RankedTensorType>(argType);
+    if (tensor && !tensor.getElementType().isInteger(32))
+      return fail() << "expected an i32 label tensor, found " << argType;
+    return success();
+  }
+  if (name == kFrozenAttrName) {
+    if (!isa<UnitAttr>(value))
+      return fail() << "expected a unit attribute, found " << value;
+    return success();
+  }
+  return op->emitOpError() << "argument #" << argIndex
+                           << " has unknown attribute '" << name << "'";
+}
+
+LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
+                                                  NamedAttribute attribute) {
+  StringRef name = attribute.getName().strref();
+  if (name == "nn.model") {
+    if (!isa<StringAttr>(attribute.getValue()))
+      return op->emitOpError() << "attribute 'nn.model' expected a string, found "
+                               << attribute.getValue();
+    return success();
+  }
+  if (name == "nn.train") {
+    if (!isa<ModuleOp>(op))
+      return op->emitOpError() << "attribute 'nn.train' expected on a module";
+    if (!isa<DictionaryAttr>(attribute.getValue()))
+      return op->emitOpError()
+             << "attribute 'nn.train' expected a dictionary, found "
+             << attribute.getValue();
+    return success();
+  }
+  if (name == kLocAttrName)
+    return success();
+  return op->emitOpError() << "has unknown attribute '" << name << "'";
+}
