@@ -1,0 +1,22 @@
+// load_limits.h — the size limits every loader enforces before it allocates.
+#ifndef GRADC_RUNTIME_LOAD_LIMITS_H
+#define GRADC_RUNTIME_LOAD_LIMITS_H
+
+#include <cstdint>
+
+namespace gradc::rt {
+
+/// 16 GiB: far above any data set a single process trains on, far below what a
+/// corrupt header can claim.
+inline constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{16} << 30;
+
+/// Limits a loader checks against the sizes a file declares, so that a corrupt
+/// or hostile header is refused with an error instead of an allocation failure.
+struct LoadLimits {
+  /// The largest tensor, in bytes after conversion, a loader will create.
+  uint64_t maxTensorBytes = kDefaultMaxTensorBytes;
+};
+
+} // namespace gradc::rt
+
+#endif // GRADC_RUNTIME_LOAD_LIMITS_H

@@ -1,0 +1,115 @@
+// tensor.h — the runtime's owned, dense, row-major tensor and its element types.
+#ifndef GRADC_RUNTIME_TENSOR_H
+#define GRADC_RUNTIME_TENSOR_H
+
+#include "gradc/runtime/error.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gradc::rt {
+
+/// Element types a Tensor can hold.
+enum class DType : uint8_t { F32, F64, I32, I64, U8 };
+
+/// Bytes per element: 4, 8, 4, 8, 1.
+size_t dtypeSize(DType dtype);
+
+/// Lower-case name as used in messages: "f32", "f64", "i32", "i64", "u8".
+std::string_view dtypeName(DType dtype);
+
+/// The DType of a C++ element type: DTypeOf<float>::value == DType::F32.
+template <typename T> struct DTypeOf;
+template <> struct DTypeOf<float> { static constexpr DType value = DType::F32; };
+template <> struct DTypeOf<double> { static constexpr DType value = DType::F64; };
+template <> struct DTypeOf<int32_t> { static constexpr DType value = DType::I32; };
+template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::I64; };
+template <> struct DTypeOf<uint8_t> { static constexpr DType value = DType::U8; };
+
+/// "[2, 3, 4]"; "[]" for rank 0.
+std::string formatShape(const std::vector<int64_t> &shape);
+
+/// A non-owning description of dense row-major data that lives elsewhere
+/// (a Tensor, or a slice of the training program's arena). Writers take views
+/// so that parameters can be saved without first copying them into Tensors.
+struct TensorView {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const void *data = nullptr;
+
+  /// Element count times element size; throws Error on a negative dimension
+  /// or overflow.
+  uint64_t numBytes() const;
+};
+
+/// An owned, contiguous, row-major tensor. Storage is aligned to kAlignment
+/// bytes and zero-initialised. Tensors are move-only: copying a data set by
+/// accident is expensive, so copies are spelled clone().
+class Tensor {
+public:
+  static constexpr size_t kAlignment = 64;
+
+  /// An empty f32 tensor of shape [0].
+  Tensor();
+
+  /// A zero-filled tensor. Throws Error when a dimension is negative, when the
+  /// element count or byte size overflows, or when allocation fails.
+  Tensor(DType dtype, std::vector<int64_t> shape);
+
+  /// A moved-from Tensor may only be assigned to or destroyed.
+  Tensor(Tensor &&other) noexcept;
+  Tensor &operator=(Tensor &&other) noexcept;
+  Tensor(const Tensor &) = delete;
+  Tensor &operator=(const Tensor &) = delete;
+  ~Tensor() = default;
+
+  /// A deep copy.
+  Tensor clone() const;
+
+  DType dtype() const { return dtype_; }
+  const std::vector<int64_t> &shape() const { return shape_; }
+  size_t rank() const { return shape_.size(); }
+  /// The size of one axis; throws Error when axis >= rank().
+  int64_t dim(size_t axis) const;
+  /// Product of the dimensions; 1 for rank 0.
+  uint64_t numElements() const { return numElements_; }
+  uint64_t numBytes() const { return numElements_ * dtypeSize(dtype_); }
+
+  /// Typed element access; throws Error when T does not match dtype().
+  /// Null when the tensor has no elements.
+  template <typename T> T *data() {
+    checkAccess(DTypeOf<T>::value);
+    return reinterpret_cast<T *>(storage_.get());
+  }
+  template <typename T> const T *data() const {
+    checkAccess(DTypeOf<T>::value);
+    return reinterpret_cast<const T *>(storage_.get());
+  }
+
+  /// Untyped access to the numBytes() bytes of storage; null when empty.
+  std::byte *bytes() { return storage_.get(); }
+  const std::byte *bytes() const { return storage_.get(); }
+
+  TensorView view() const { return {dtype_, shape_, storage_.get()}; }
+
+private:
+  struct FreeAligned {
+    void operator()(std::byte *pointer) const { std::free(pointer); }
+  };
+
+  void checkAccess(DType requested) const;
+
+  DType dtype_ = DType::F32;
+  std::vector<int64_t> shape_;
+  uint64_t numElements_ = 0;
+  std::unique_ptr<std::byte[], FreeAligned> storage_;
+};
+
+} // namespace gradc::rt
+
+#endif // GRADC_RUNTIME_TENSOR_H

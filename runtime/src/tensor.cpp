@@ -1,0 +1,135 @@
+// tensor.cpp — dtypes, TensorView and the owned Tensor.
+#include "gradc/runtime/tensor.h"
+
+#include "gradc/runtime/checked_math.h"
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+namespace gradc::rt {
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  case DType::U8:
+    return 1;
+  }
+  throw Error("invalid dtype " + std::to_string(static_cast<int>(dtype)));
+}
+
+std::string_view dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::U8:
+    return "u8";
+  }
+  throw Error("invalid dtype " + std::to_string(static_cast<int>(dtype)));
+}
+
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0)
+      text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+namespace {
+
+// Throws unless `shape` is a valid shape; returns its element count.
+uint64_t validatedElementCount(const std::vector<int64_t> &shape) {
+  for (int64_t dim : shape)
+    if (dim < 0)
+      throw Error("negative dimension in shape " + formatShape(shape));
+  std::optional<uint64_t> count = tryElementCount(shape);
+  if (!count)
+    throw Error("element count of shape " + formatShape(shape) +
+                " overflows 64 bits");
+  return *count;
+}
+
+uint64_t validatedByteCount(DType dtype, const std::vector<int64_t> &shape) {
+  std::optional<uint64_t> bytes =
+      tryMul(validatedElementCount(shape), uint64_t{dtypeSize(dtype)});
+  if (!bytes)
+    throw Error("byte size of " + std::string(dtypeName(dtype)) + " tensor " +
+                formatShape(shape) + " overflows 64 bits");
+  return *bytes;
+}
+
+} // namespace
+
+uint64_t TensorView::numBytes() const {
+  return validatedByteCount(dtype, shape);
+}
+
+Tensor::Tensor() : shape_{0} {}
+
+Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
+    : dtype_(dtype), shape_(std::move(shape)),
+      numElements_(validatedElementCount(shape_)) {
+  uint64_t bytes = validatedByteCount(dtype_, shape_);
+  if (bytes == 0)
+    return;
+  // aligned_alloc wants a size that is a multiple of the alignment.
+  std::optional<uint64_t> padded = tryAdd(bytes, uint64_t{kAlignment - 1});
+  if (!padded || *padded > std::numeric_limits<size_t>::max())
+    throw Error("tensor of " + std::to_string(bytes) +
+                " bytes does not fit in memory");
+  size_t allocation = static_cast<size_t>(*padded / kAlignment * kAlignment);
+  storage_.reset(static_cast<std::byte *>(std::aligned_alloc(kAlignment, allocation)));
+  if (!storage_)
+    throw Error("out of memory allocating a tensor of " +
+                std::to_string(bytes) + " bytes");
+  std::memset(storage_.get(), 0, allocation);
+}
+
+Tensor::Tensor(Tensor &&other) noexcept
+    : dtype_(other.dtype_), shape_(std::move(other.shape_)),
+      numElements_(std::exchange(other.numElements_, 0)),
+      storage_(std::move(other.storage_)) {}
+
+Tensor &Tensor::operator=(Tensor &&other) noexcept {
+  dtype_ = other.dtype_;
+  shape_ = std::move(other.shape_);
+  numElements_ = std::exchange(other.numElements_, 0);
+  storage_ = std::move(other.storage_);
+  return *this;
+}
+
+Tensor Tensor::clone() const {
+  Tensor copy(dtype_, shape_);
+  if (numBytes() > 0)
+    std::memcpy(copy.bytes(), bytes(), numBytes());
+  return copy;
+}
+
+int64_t Tensor::dim(size_t axis) const {
+  if (axis >= shape_.size())
+    throw Error("axis " + std::to_string(axis) + " out of range for shape " +
+                formatShape(shape_));
+  return shape_[axis];
+}
+
+void Tensor::checkAccess(DType requested) const {
+  if (requested != dtype_)
+    throw Error("tensor holds " + std::string(dtypeName(dtype_)) +
+                " elements, accessed as " + std::string(dtypeName(requested)));
+}
+
+} // namespace gradc::rt
