@@ -1,6 +1,7 @@
 //===- gradc-opt.cpp - run gradc passes on nn-dialect IR ------------------===//
 
 #include "gradc/Dialect/NN/IR/NNDialect.h"
+#include "gradc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -13,6 +14,7 @@ int main(int argc, char **argv) {
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
   mlir::registerInlinerPass();
+  gradc::registerGradcPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<gradc::nn::NNDialect, mlir::func::FuncDialect>();

@@ -101,6 +101,39 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
                            << " has unknown attribute '" << name << "'";
 }
 
+llvm::ArrayRef<llvm::StringLiteral> gradc::nn::resultRoles() {
+  static constexpr llvm::StringLiteral roles[] = {"loss", "metric", "output",
+                                                  "buffer_update", "grad"};
+  return roles;
+}
+
+LogicalResult NNDialect::verifyRegionResultAttribute(Operation *op,
+                                                     unsigned regionIndex,
+                                                     unsigned resultIndex,
+                                                     NamedAttribute attribute) {
+  StringRef name = attribute.getName().strref();
+  Attribute value = attribute.getValue();
+  auto fail = [&]() {
+    return op->emitOpError() << "result #" << resultIndex << " attribute '" << name
+                             << "' ";
+  };
+  if (name == kRoleAttrName) {
+    auto role = dyn_cast<StringAttr>(value);
+    if (!role || !llvm::is_contained(resultRoles(), role.getValue()))
+      return fail() << "expected one of " << joinNames(resultRoles()) << ", found "
+                    << value;
+    return success();
+  }
+  if (name == kNameAttrName) {
+    auto str = dyn_cast<StringAttr>(value);
+    if (!str || str.getValue().empty())
+      return fail() << "expected a non-empty string, found " << value;
+    return success();
+  }
+  return op->emitOpError() << "result #" << resultIndex
+                           << " has unknown attribute '" << name << "'";
+}
+
 LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attribute) {
   StringRef name = attribute.getName().strref();

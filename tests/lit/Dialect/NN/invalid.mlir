@@ -853,3 +853,24 @@ module attributes {nn.model = 3} {
 func.func @train_on_func() attributes {nn.train = {}} {
   return
 }
+
+// -----
+
+// expected-error @+1 {{'func.func' op result #1 attribute 'nn.role' expected one of loss, metric, output, buffer_update, grad, found "weights"}}
+func.func @bad_result_role(%x: tensor<f32>) -> (tensor<f32> {nn.role = "loss"}, tensor<f32> {nn.role = "weights"}) {
+  return %x, %x : tensor<f32>, tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op result #0 attribute 'nn.name' expected a non-empty string, found 3 : i64}}
+func.func @bad_result_name(%x: tensor<f32>) -> (tensor<f32> {nn.name = 3}) {
+  return %x : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op result #0 has unknown attribute 'nn.init'}}
+func.func @unknown_result_attr(%x: tensor<f32>) -> (tensor<f32> {nn.init = "he"}) {
+  return %x : tensor<f32>
+}

@@ -12,6 +12,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "gradc/Dialect/NN/IR/NNEnums.h.inc"
+#include "gradc/Dialect/NN/IR/NNInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "gradc/Dialect/NN/IR/NNOps.h.inc"
@@ -24,6 +25,9 @@ broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
 /// The roles a function argument of a model function can play (`nn.role`).
 llvm::ArrayRef<llvm::StringLiteral> argumentRoles();
+
+/// The roles a result of a model function can play (`nn.role`).
+llvm::ArrayRef<llvm::StringLiteral> resultRoles();
 
 /// The parameter initializers the dialect knows (`nn.init`).
 llvm::ArrayRef<llvm::StringLiteral> initializerNames();

@@ -4,12 +4,17 @@
 #define GRADC_DIALECT_NN_IR_NNOPS_TD
 
 include "gradc/Dialect/NN/IR/NNBase.td"
+include "gradc/Dialect/NN/IR/NNInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 
 // Every nn op is pure: it reads its operands and defines its results.
+def NN_Differentiable : DeclareOpInterfaceMethods<DifferentiableOpInterface>;
+def NN_DifferentiableExcept : DeclareOpInterfaceMethods<DifferentiableOpInterface,
+                                                        ["isNonDifferentiableOperand"]>;
+
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, !listconcat([Pure], traits)>;
 
@@ -24,7 +29,7 @@ class NN_InferredOp<string mnemonic, list<Trait> traits = []>
 // Constants
 //===----------------------------------------------------------------------===//
 
-def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike]> {
+def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike, NN_Differentiable]> {
   let summary = "a tensor literal";
   let description = [{
     Materializes a dense tensor literal. Rank-0 constants are how scalars
@@ -48,7 +53,7 @@ def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike]> {
 
 class NN_BroadcastBinaryOp<string mnemonic, string opSummary, string formula,
                            list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, traits> {
+    : NN_InferredOp<mnemonic, !listconcat([NN_Differentiable], traits)> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` elementwise. The operands broadcast as in
@@ -93,7 +98,7 @@ def NN_CompareOp : NN_InferredOp<"compare"> {
       "$predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def NN_SelectOp : NN_InferredOp<"select"> {
+def NN_SelectOp : NN_InferredOp<"select", [NN_DifferentiableExcept]> {
   let summary = "elementwise choice between two tensors by an i1 mask";
   let description = [{
     Yields `cond ? on_true : on_false` elementwise. All three operands
@@ -113,7 +118,7 @@ def NN_SelectOp : NN_InferredOp<"select"> {
   let hasFolder = 1;
 }
 
-def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape]> {
+def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape, NN_Differentiable]> {
   let summary = "elementwise element-type conversion";
   let description = [{
     Converts every element to the result's element type: floats to integers
@@ -136,7 +141,7 @@ def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape]> {
 
 class NN_UnaryOp<string mnemonic, string opSummary, string formula,
                  list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([SameOperandsAndResultType], traits)> {
+    : NN_Op<mnemonic, !listconcat([SameOperandsAndResultType, NN_Differentiable], traits)> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` for every element of a floating-point tensor.
@@ -168,7 +173,7 @@ def NN_GeluOp : NN_UnaryOp<"gelu", "Gaussian error linear unit (exact erf form)"
 def NN_SoftplusOp : NN_UnaryOp<"softplus", "numerically stable softplus",
                                "max(x, 0) + log(1 + e^-|x|)">;
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType, NN_Differentiable]> {
   let summary = "leaky rectified linear unit";
   let description = [{
     Computes `x > 0 ? x : slope * x` elementwise (PyTorch's `leaky_relu`,
@@ -187,7 +192,7 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
 // Shape ops
 //===----------------------------------------------------------------------===//
 
-def NN_ReshapeOp : NN_Op<"reshape"> {
+def NN_ReshapeOp : NN_Op<"reshape", [NN_Differentiable]> {
   let summary = "reinterpret a tensor's shape, keeping row-major element order";
   let description = [{
     The result has the same element type and element count as the operand.
@@ -203,7 +208,7 @@ def NN_ReshapeOp : NN_Op<"reshape"> {
   let hasFolder = 1;
 }
 
-def NN_TransposeOp : NN_InferredOp<"transpose"> {
+def NN_TransposeOp : NN_InferredOp<"transpose", [NN_Differentiable]> {
   let summary = "permute dimensions";
   let description = [{
     Result dimension `i` is operand dimension `permutation[i]`, as
@@ -219,7 +224,7 @@ def NN_TransposeOp : NN_InferredOp<"transpose"> {
   let hasFolder = 1;
 }
 
-def NN_BroadcastToOp : NN_Op<"broadcast_to"> {
+def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_Differentiable]> {
   let summary = "broadcast a tensor to a larger shape";
   let description = [{
     Replicates the operand along size-1 and missing leading dimensions, by
@@ -236,7 +241,7 @@ def NN_BroadcastToOp : NN_Op<"broadcast_to"> {
   let hasFolder = 1;
 }
 
-def NN_ConcatOp : NN_InferredOp<"concat"> {
+def NN_ConcatOp : NN_InferredOp<"concat", [NN_Differentiable]> {
   let summary = "join tensors along one dimension";
   let description = [{
     All inputs have the same rank and element type, and equal extents in
@@ -252,7 +257,7 @@ def NN_ConcatOp : NN_InferredOp<"concat"> {
   let hasFolder = 1;
 }
 
-def NN_SliceOp : NN_Op<"slice"> {
+def NN_SliceOp : NN_Op<"slice", [NN_Differentiable]> {
   let summary = "a static, unit-stride window of a tensor";
   let description = [{
     Takes, in every dimension `i`, the elements `[start[i], start[i] +
@@ -274,7 +279,7 @@ def NN_SliceOp : NN_Op<"slice"> {
 //===----------------------------------------------------------------------===//
 
 class NN_ReduceOp<string mnemonic, string opSummary, string example>
-    : NN_InferredOp<mnemonic> {
+    : NN_InferredOp<mnemonic, [NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Reduces over `axes` (sorted, distinct, in `[0, rank)`). With `keep_dims`
@@ -317,7 +322,7 @@ def NN_ArgmaxOp : NN_InferredOp<"argmax"> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def NN_MatmulOp : NN_InferredOp<"matmul"> {
+def NN_MatmulOp : NN_InferredOp<"matmul", [NN_Differentiable]> {
   let summary = "batched matrix product";
   let description = [{
     Multiplies the trailing two dimensions of each operand (after the
@@ -336,7 +341,7 @@ def NN_MatmulOp : NN_InferredOp<"matmul"> {
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def NN_LinearOp : NN_InferredOp<"linear"> {
+def NN_LinearOp : NN_InferredOp<"linear", [NN_Differentiable]> {
   let summary = "fully connected layer: x · weightᵀ + bias";
   let description = [{
     `x` is `[N, in]`, `weight` is `[out, in]` (PyTorch's layout) and the
@@ -357,7 +362,7 @@ def NN_LinearOp : NN_InferredOp<"linear"> {
 // Convolution and pooling (NCHW)
 //===----------------------------------------------------------------------===//
 
-def NN_Conv2DOp : NN_InferredOp<"conv2d"> {
+def NN_Conv2DOp : NN_InferredOp<"conv2d", [NN_Differentiable]> {
   let summary = "2-D convolution (cross-correlation), NCHW";
   let description = [{
     `x` is `[N, C, H, W]`, `weight` `[O, C, KH, KW]`, optional `bias` `[O]`;
@@ -414,7 +419,7 @@ def NN_Conv2DBackwardFilterOp : NN_Op<"conv2d_backward_filter"> {
 }
 
 class NN_Pool2DOp<string mnemonic, string opSummary, string detail>
-    : NN_InferredOp<mnemonic> {
+    : NN_InferredOp<mnemonic, [NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Pools `[N, C, H, W]` over `kernel` windows moved by `stride` over the
@@ -480,7 +485,7 @@ def NN_AvgPool2DBackwardOp : NN_Op<"avg_pool2d_backward"> {
 // Normalization
 //===----------------------------------------------------------------------===//
 
-def NN_BatchNormTrainOp : NN_InferredOp<"batch_norm_train"> {
+def NN_BatchNormTrainOp : NN_InferredOp<"batch_norm_train", [NN_DifferentiableExcept]> {
   let summary = "batch normalization in training mode";
   let description = [{
     Normalizes `x` (`[N, C]` or `[N, C, H, W]`) per channel `C` with the
@@ -560,7 +565,7 @@ def NN_BatchNormBackwardOp : NN_InferredOp<"batch_norm_backward"> {
   let hasVerifier = 1;
 }
 
-def NN_LayerNormOp : NN_InferredOp<"layer_norm"> {
+def NN_LayerNormOp : NN_InferredOp<"layer_norm", [NN_Differentiable]> {
   let summary = "layer normalization over the last dimension";
   let description = [{
     Normalizes each row of the last dimension `D` with its mean and biased
@@ -605,7 +610,7 @@ def NN_LayerNormBackwardOp : NN_InferredOp<"layer_norm_backward"> {
 //===----------------------------------------------------------------------===//
 
 class NN_SoftmaxLikeOp<string mnemonic, string opSummary, string formula>
-    : NN_Op<mnemonic, [SameOperandsAndResultType]> {
+    : NN_Op<mnemonic, [SameOperandsAndResultType, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` along `axis` (in `[0, rank)`), subtracting the
@@ -625,7 +630,7 @@ def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax", "softmax", "e^x_i / Σ_j e^x_j">;
 def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax", "log-softmax",
                                        "x_i − log Σ_j e^x_j">;
 
-def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy"> {
+def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [NN_DifferentiableExcept]> {
   let summary = "mean softmax cross-entropy of logits against class labels";
   let description = [{
     `logits` is `[N, C]`, `labels` `i32` `[N]` with values in `[0, C)`; the
@@ -685,7 +690,7 @@ def NN_ConfusionMatrixOp : NN_InferredOp<"confusion_matrix"> {
 // Embedding
 //===----------------------------------------------------------------------===//
 
-def NN_GatherRowsOp : NN_InferredOp<"gather_rows"> {
+def NN_GatherRowsOp : NN_InferredOp<"gather_rows", [NN_DifferentiableExcept]> {
   let summary = "look up rows of a table (embedding)";
   let description = [{
     `table` is `[V, D]` and `ids` an `i32` tensor of any shape `S` with values
@@ -720,7 +725,7 @@ def NN_ScatterAddRowsOp : NN_Op<"scatter_add_rows"> {
 // Dropout
 //===----------------------------------------------------------------------===//
 
-def NN_DropoutOp : NN_Op<"dropout", [AllTypesMatch<["x", "result"]>]> {
+def NN_DropoutOp : NN_Op<"dropout", [AllTypesMatch<["x", "result"]>, NN_DifferentiableExcept]> {
   let summary = "inverted dropout with a counter-based random mask";
   let description = [{
     Zeroes each element with probability `p` and scales the survivors by

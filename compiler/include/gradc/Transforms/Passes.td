@@ -1,0 +1,38 @@
+//===- Passes.td - gradc passes -------------------------------*- tablegen -*-===//
+
+#ifndef GRADC_TRANSFORMS_PASSES_TD
+#define GRADC_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def Autodiff : Pass<"gradc-autodiff", "mlir::ModuleOp"> {
+  let summary = "Differentiate the model symbolically in reverse mode";
+  let description = [{
+    gradc decides the backward graph at compile time, so that it can be
+    simplified, fused and memory-planned like the forward graph. This pass
+    builds, next to the model function `@<entry>` (whose result marked
+    `nn.role = "loss"` is a rank-0 float), a function `@<grad-name>` with
+    the same arguments that returns the model function's results followed
+    by the gradient of the loss with respect to every trainable parameter
+    (arguments with `nn.role = "param"` and no `nn.frozen`), in argument
+    order, each marked `nn.role = "grad"` and `nn.name` of its parameter.
+
+    Gradients are built in reverse program order from each op's
+    DifferentiableOpInterface and summed where a value fans out. Only values
+    that both depend on a trainable parameter and affect the loss get a
+    gradient: nothing is computed for inputs, labels, frozen parameters or
+    dead branches. A parameter the loss does not depend on gets a zero
+    gradient and a warning. An op without a derivative on the path from a
+    parameter to the loss (for example `nn.argmax`) is an error at that op's
+    location, never a silent zero gradient.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"forward\"",
+           "The model function to differentiate">,
+    Option<"gradName", "grad-name", "std::string", /*default=*/"\"loss_grad\"",
+           "The name of the function to create">,
+  ];
+  let dependentDialects = ["::gradc::nn::NNDialect"];
+}
+
+#endif // GRADC_TRANSFORMS_PASSES_TD
