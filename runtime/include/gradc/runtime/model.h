@@ -1,0 +1,155 @@
+// model.h — the interface between a generated model class and the runtime's trainer.
+//
+// gradc emits, per model, a class derived from gradc::rt::Model whose steps are
+// straight-line calls into the runtime's kernels over buffers it owns. The
+// trainer (trainer.h) drives any Model: data loading, shuffling, batching,
+// evaluation, logging and the command line live here once, not in generated code.
+#ifndef GRADC_RUNTIME_MODEL_H
+#define GRADC_RUNTIME_MODEL_H
+
+#include "gradc/runtime/tensor.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradc::rt {
+
+/// How a parameter is initialized before training (LANGUAGE.md's `init:`).
+enum class Init : uint8_t {
+  Default, ///< PyTorch's default for the layer kind (kaiming_uniform(a=√5) for
+           ///< weights, U(±1/√fan_in) for biases, ones for gamma, zeros for beta)
+  He,      ///< kaiming normal, fan-in, gain √2: N(0, 2 / fan_in)
+  Xavier,  ///< glorot uniform: U(±√(6 / (fan_in + fan_out)))
+  Normal,  ///< N(0, 0.01²)
+  Zeros,
+  Ones,
+};
+
+/// What a model buffer holds.
+enum class BufferKind : uint8_t {
+  Param,    ///< trainable (or frozen) parameter, saved in weights files
+  Buffer,   ///< non-trainable state saved with the weights (batch-norm running statistics)
+  OptState, ///< optimizer state (moments); saved only in checkpoints
+};
+
+/// A buffer the model owns, by name: `dense_0.weight`, `dense_0.weight.adam_m`.
+struct BufferRef {
+  std::string name;
+  BufferKind kind = BufferKind::Param;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  void *data = nullptr;
+  Init init = Init::Default;
+  bool trainable = true;
+  /// For Init::Default of a bias: the fan-in of the layer that owns it.
+  int64_t fanIn = 0;
+  int64_t fanOut = 0;
+  /// Whether the layer is a weight (2+ dims), bias, gamma or beta, for Init::Default.
+  std::string role;
+};
+
+/// The per-batch statistics a metric is computed from, summed over an epoch.
+enum class MetricKind : uint8_t { Accuracy, Precision, Recall, F1, Mae, Rmse };
+
+struct MetricSpec {
+  std::string name;     ///< as written in the model: "accuracy", "f1", ...
+  MetricKind kind;
+  int64_t classes = 0;  ///< classification metrics: the confusion matrix is classes²
+  /// Regression metrics: how many error terms one full batch sums.
+  int64_t termsPerSample = 1;
+};
+
+/// A data source from the model's `train { data ... }` / `test ...` settings.
+struct DataSource {
+  std::string kind; ///< "idx", "csv", "npy", or "" when none is set
+  std::string inputs;       ///< idx: images; csv: path; npy: inputs
+  std::string labels;       ///< idx/npy: labels file
+  double scale = 1.0;       ///< multiply inputs by this
+  std::string labelColumn;  ///< csv
+  bool header = true;       ///< csv
+};
+
+/// A learning-rate schedule from `train { schedule ... }`, as a function of the
+/// optimizer step (0-based) and the base learning rate:
+///  constant: lr;  step: lr · gamma^floor(t / every);  exponential: lr · gamma^t;
+///  cosine: linear warmup from 0 over `warmup` steps, then
+///          min_lr + (lr − min_lr)(1 + cos(π · min(t − warmup, steps − warmup) / (steps − warmup))) / 2.
+struct Schedule {
+  std::string kind = "constant";
+  int64_t every = 1;
+  double gamma = 1.0;
+  int64_t steps = 1;
+  int64_t warmup = 0;
+  double minLr = 0.0;
+};
+
+/// Everything the trainer needs to know about a compiled model.
+struct ModelInfo {
+  std::string name;
+  int64_t batch = 0;
+  DType inputDType = DType::F32;
+  std::vector<int64_t> inputShape;  ///< one sample, without the batch dimension
+  DType labelDType = DType::I32;
+  std::vector<int64_t> labelShape;  ///< one sample, without the batch dimension
+  int64_t classes = 0;              ///< 0 unless the labels are class indices
+  std::vector<int64_t> outputShape; ///< one sample, without the batch dimension
+  std::vector<MetricSpec> metrics;
+  std::string optimizer;            ///< for messages: "adam", "sgd", ...
+  Schedule schedule;
+  // Run-time defaults from `train { }`; the program's flags override them.
+  int64_t epochs = 1;
+  double lr = 1e-3;
+  uint64_t seed = 0;
+  double validation = 0.0;
+  DataSource data;
+  DataSource test;
+};
+
+/// What one step reports: the batch's mean loss and its metric statistics,
+/// laid out metric by metric (classes² counts, or one sum of error terms).
+struct StepResult {
+  double loss = 0.0;
+  std::vector<double> metricStats;
+};
+
+/// A compiled model. All pointers address `batch` (or 1, for the *One entry
+/// points) contiguous samples in the dtypes and shapes of ModelInfo.
+class Model {
+public:
+  virtual ~Model() = default;
+
+  virtual const ModelInfo &info() const = 0;
+
+  /// Every parameter, buffer and optimizer state, in a stable order.
+  virtual std::vector<BufferRef> buffers() = 0;
+
+  /// Resets optimizer state and the step counter (parameters are initialized
+  /// by the trainer from BufferRef::init).
+  virtual void resetOptimizer() = 0;
+
+  /// One optimizer step on a full batch: forward, backward, update. `lr` is the
+  /// learning rate for this step (after the schedule); `rngKey` seeds dropout.
+  virtual StepResult trainStep(const void *inputs, const void *labels, double lr,
+                               uint64_t rngKey) = 0;
+
+  /// Forward in evaluation mode on a full batch.
+  virtual StepResult evalStep(const void *inputs, const void *labels) = 0;
+
+  /// Forward in evaluation mode on one sample: evaluates the last partial
+  /// batch without padding, so no sample is dropped or counted twice.
+  virtual StepResult evalOne(const void *inputs, const void *labels) = 0;
+
+  /// The model's `output` for a full batch / one sample.
+  virtual void predict(const void *inputs, void *outputs) = 0;
+  virtual void predictOne(const void *inputs, void *outputs) = 0;
+
+  /// Optimizer steps taken since resetOptimizer().
+  virtual int64_t step() const = 0;
+  virtual void setStep(int64_t step) = 0;
+};
+
+} // namespace gradc::rt
+
+#endif // GRADC_RUNTIME_MODEL_H
