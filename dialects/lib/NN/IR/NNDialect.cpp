@@ -36,7 +36,7 @@ llvm::ArrayRef<llvm::StringLiteral> gradc::nn::argumentRoles() {
 
 llvm::ArrayRef<llvm::StringLiteral> gradc::nn::initializerNames() {
   static constexpr llvm::StringLiteral inits[] = {
-      "default", "he", "xavier", "normal", "zeros", "ones"};
+      "default", "he", "xavier", "normal", "unit_normal", "zeros", "ones"};
   return inits;
 }
 

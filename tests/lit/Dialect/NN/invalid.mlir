@@ -796,7 +796,7 @@ func.func @empty_name(%x: tensor<4xf32> {nn.name = ""}) {
 
 // -----
 
-// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init' expected one of default, he, xavier, normal, zeros, ones, found "glorot"}}
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init' expected one of default, he, xavier, normal, unit_normal, zeros, ones, found "glorot"}}
 func.func @bad_init(%x: tensor<4xf32> {nn.init = "glorot"}) {
   return
 }

@@ -1,0 +1,937 @@
+//===- Builtins.cpp - the language's built-in layers and functions --------===//
+//
+// Each built-in checks its arguments the way a user thinks of them (ranks,
+// feature counts, label types) and reports at the call with both shapes,
+// then builds nn ops. Built-ins without an op of their own are decomposed
+// here (mse, huber, bce_with_logits, flatten, global_avg_pool, ...).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelBuilder.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+
+namespace gradc::detail {
+
+namespace {
+
+/// The arguments of one call, bound to parameter names.
+class Args {
+public:
+  Args(ModelBuilder &mb, const CallExprAST &call) : mb(mb), call(call) {}
+
+  /// Binds positional and named arguments to `params` (in positional order);
+  /// the first `required` are required. Reports every mistake.
+  bool bind(ArrayRef<StringRef> params, unsigned required) {
+    StringRef callee = call.getCallee();
+    auto list = [&]() {
+      std::string names;
+      for (auto [index, name] : llvm::enumerate(params))
+        names += (index ? ", " : "") + name.str();
+      return names;
+    };
+    bool ok = true;
+    if (call.getArgs().size() > params.size()) {
+      mb.error(call.getArgs()[params.size()]->getLoc(),
+               callee + " takes at most " + std::to_string(params.size()) +
+                   " arguments (" + list() + "), got " +
+                   std::to_string(call.getArgs().size()));
+      return false;
+    }
+    for (auto [index, arg] : llvm::enumerate(call.getArgs())) {
+      values[params[index].str()] = arg.get();
+      locs[params[index].str()] = arg->getLoc();
+    }
+    for (const NamedArgAST &named : call.getNamedArgs()) {
+      if (!llvm::is_contained(params, named.name)) {
+        mb.error(named.loc, "unknown argument '" + named.name + "' of " + callee +
+                                "; expected one of " + list());
+        ok = false;
+        continue;
+      }
+      if (values.count(named.name)) {
+        mb.error(named.loc, "argument '" + named.name + "' of " + callee +
+                                " is given twice");
+        ok = false;
+        continue;
+      }
+      values[named.name] = named.value.get();
+      locs[named.name] = named.loc;
+    }
+    for (StringRef name : params.take_front(required)) {
+      if (!values.count(name.str())) {
+        mb.error(call.getLoc(), callee + " needs argument '" + name + "'");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  bool has(StringRef name) const { return values.count(name.str()); }
+  const ExprAST *expr(StringRef name) const {
+    auto it = values.find(name.str());
+    return it == values.end() ? nullptr : it->second;
+  }
+  Location locOf(StringRef name) const {
+    auto it = locs.find(name.str());
+    return it == locs.end() ? call.getLoc() : it->second;
+  }
+  std::string what(StringRef name) const {
+    return "argument '" + name.str() + "' of " + call.getCallee().str();
+  }
+
+  /// A float tensor argument.
+  std::optional<Value> floatTensor(StringRef name) {
+    auto value = mb.evalTensor(*expr(name), what(name));
+    if (!value)
+      return std::nullopt;
+    if (!isa<FloatType>(cast<RankedTensorType>(value->getType()).getElementType())) {
+      mb.error(locOf(name), call.getCallee() + " expects an f32 or f64 tensor for '" +
+                                name + "', got " + ModelBuilder::typeString(value->getType()));
+      return std::nullopt;
+    }
+    return value;
+  }
+  /// A float tensor, or a number turned into a rank-0 tensor of `like`'s type.
+  std::optional<Value> floatOperand(StringRef name, Type elementType) {
+    Val value = mb.eval(*expr(name));
+    if (value.poisoned)
+      return std::nullopt;
+    if (!value.isTensor())
+      return mb.scalar(elementType, *value.number, locOf(name));
+    if (!isa<FloatType>(cast<RankedTensorType>(value.tensor.getType()).getElementType())) {
+      mb.error(locOf(name), call.getCallee() + " expects an f32 or f64 tensor for '" +
+                                name + "', got " +
+                                ModelBuilder::typeString(value.tensor.getType()));
+      return std::nullopt;
+    }
+    return value.tensor;
+  }
+  std::optional<int64_t> integer(StringRef name, int64_t fallback, int64_t minimum) {
+    if (!has(name))
+      return fallback;
+    return mb.evalInt(*expr(name), what(name), minimum);
+  }
+  std::optional<double> number(StringRef name, double fallback) {
+    if (!has(name))
+      return fallback;
+    return mb.evalNumber(*expr(name), what(name));
+  }
+  /// A bare name among `choices` (a string is accepted too).
+  std::optional<std::string> choice(StringRef name, StringRef fallback,
+                                    ArrayRef<StringRef> choices) {
+    if (!has(name))
+      return fallback.str();
+    std::string value;
+    if (auto *bare = dyn_cast<NameExprAST>(expr(name)))
+      value = bare->getName().str();
+    else if (auto *str = dyn_cast<StringExprAST>(expr(name)))
+      value = str->getValue().str();
+    if (!llvm::is_contained(choices, value)) {
+      std::string list;
+      for (auto [index, option] : llvm::enumerate(choices))
+        list += (index ? ", " : "") + option.str();
+      mb.error(locOf(name), what(name) + " must be one of " + list);
+      return std::nullopt;
+    }
+    return value;
+  }
+  std::optional<bool> flag(StringRef name, bool fallback) {
+    auto value = choice(name, fallback ? "true" : "false", {"true", "false"});
+    if (!value)
+      return std::nullopt;
+    return *value == "true";
+  }
+  /// An axis in [-rank, rank), normalized to [0, rank).
+  std::optional<int64_t> axis(StringRef name, int64_t fallback, int64_t rank) {
+    std::optional<int64_t> value = fallback;
+    if (has(name))
+      value = mb.evalInt(*expr(name), what(name), std::numeric_limits<int64_t>::min());
+    if (!value)
+      return std::nullopt;
+    if (*value < -rank || *value >= rank) {
+      mb.error(locOf(name), what(name) + " must be in [" + std::to_string(-rank) +
+                                ", " + std::to_string(rank) + "), got " +
+                                std::to_string(*value));
+      return std::nullopt;
+    }
+    return *value < 0 ? *value + rank : *value;
+  }
+  /// A list literal of integers (`B` and negative numbers allowed).
+  std::optional<SmallVector<int64_t>> intList(StringRef name) {
+    auto *list = dyn_cast<ListExprAST>(expr(name));
+    if (!list) {
+      mb.error(locOf(name), what(name) + " must be a list such as [B, 3, 4]");
+      return std::nullopt;
+    }
+    SmallVector<int64_t> result;
+    for (const ExprPtr &element : list->getElements()) {
+      auto value = mb.evalInt(*element, "a list element",
+                              std::numeric_limits<int64_t>::min());
+      if (!value)
+        return std::nullopt;
+      result.push_back(*value);
+    }
+    return result;
+  }
+
+  ModelBuilder &mb;
+  const CallExprAST &call;
+
+private:
+  std::map<std::string, const ExprAST *> values;
+  std::map<std::string, Location> locs;
+};
+
+RankedTensorType typeOf(Value value) { return cast<RankedTensorType>(value.getType()); }
+
+std::string str(Value value) { return ModelBuilder::typeString(value.getType()); }
+
+bool requireRank(ModelBuilder &mb, const CallExprAST &call, Value x,
+                 ArrayRef<int64_t> ranks, StringRef what = "input") {
+  if (llvm::is_contained(ranks, typeOf(x).getRank()))
+    return true;
+  std::string expected;
+  for (auto [index, rank] : llvm::enumerate(ranks))
+    expected += (index ? " or " : "") + std::to_string(rank);
+  mb.error(call.getLoc(), call.getCallee() + " expects a rank-" + expected + " " + what +
+                              ", got " + str(x));
+  return false;
+}
+
+/// The init for a layer's weight and the matching one for its bias.
+std::pair<std::string, std::string> initsFor(StringRef init) {
+  if (init == "default")
+    return {"default", "default"};
+  return {init.str(), "zeros"};
+}
+
+const StringRef kInits[] = {"default", "he", "xavier", "normal", "zeros"};
+
+Val tensor(Value value) { return value ? Val::ofTensor(value) : Val::poison(); }
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+Val dense(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "out", "bias", "init", "name"}, 2))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto out = args.integer("out", 0, 1);
+  auto bias = args.flag("bias", true);
+  auto init = args.choice("init", "default", kInits);
+  if (!x || !out || !bias || !init || !requireRank(mb, call, *x, {2}))
+    return Val::poison();
+  auto name = mb.layerName("dense", call);
+  if (!name)
+    return Val::poison();
+  RankedTensorType type = typeOf(*x);
+  auto [weightInit, biasInit] = initsFor(*init);
+  Value w = mb.param(*name, "weight", {*out, type.getDimSize(1)}, type.getElementType(),
+                     weightInit, "param", call.getLoc());
+  Value b;
+  if (*bias)
+    b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, "param",
+                 call.getLoc());
+  return tensor(mb.create1<nn::LinearOp>(call.getLoc(), *x, w, b));
+}
+
+Val conv2d(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "out_channels", "kernel", "stride", "padding", "bias", "init",
+                  "name"},
+                 3))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto out = args.integer("out_channels", 0, 1);
+  auto kernel = args.integer("kernel", 0, 1);
+  auto stride = args.integer("stride", 1, 1);
+  auto padding = args.integer("padding", 0, 0);
+  auto bias = args.flag("bias", true);
+  auto init = args.choice("init", "default", kInits);
+  if (!x || !out || !kernel || !stride || !padding || !bias || !init ||
+      !requireRank(mb, call, *x, {4}, "NCHW input"))
+    return Val::poison();
+  RankedTensorType type = typeOf(*x);
+  for (int dim = 2; dim < 4; ++dim) {
+    if (type.getDimSize(dim) + 2 * *padding < *kernel) {
+      mb.error(call.getLoc(), "conv2d kernel " + std::to_string(*kernel) +
+                                  " with padding " + std::to_string(*padding) +
+                                  " does not fit the input " + str(*x));
+      return Val::poison();
+    }
+  }
+  auto name = mb.layerName("conv2d", call);
+  if (!name)
+    return Val::poison();
+  auto [weightInit, biasInit] = initsFor(*init);
+  Value w = mb.param(*name, "weight", {*out, type.getDimSize(1), *kernel, *kernel},
+                     type.getElementType(), weightInit, "param", call.getLoc());
+  Value b;
+  if (*bias)
+    b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, "param",
+                 call.getLoc());
+  return tensor(mb.create1<nn::Conv2DOp>(
+      call.getLoc(), *x, w, b, mb.builder.getDenseI64ArrayAttr({*stride, *stride}),
+      mb.builder.getDenseI64ArrayAttr({*padding, *padding})));
+}
+
+Val batchNorm(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "momentum", "eps", "name"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto momentum = args.number("momentum", 0.1);
+  auto eps = args.number("eps", 1e-5);
+  if (!x || !momentum || !eps || !requireRank(mb, call, *x, {2, 4}))
+    return Val::poison();
+  if (*momentum < 0 || *momentum > 1 || !(*eps > 0)) {
+    mb.error(call.getLoc(), "batch_norm needs momentum in [0, 1] and eps > 0");
+    return Val::poison();
+  }
+  RankedTensorType type = typeOf(*x);
+  int64_t channels = type.getDimSize(1);
+  if (mb.mode == Mode::Train && type.getNumElements() / channels < 2) {
+    mb.error(call.getLoc(), "batch_norm in training needs more than one value per "
+                            "channel, got " + str(*x));
+    return Val::poison();
+  }
+  auto name = mb.layerName("batch_norm", call);
+  if (!name)
+    return Val::poison();
+  Type element = type.getElementType();
+  Location at = call.getLoc();
+  Value gamma = mb.param(*name, "gamma", {channels}, element, "ones", "param", at);
+  Value beta = mb.param(*name, "beta", {channels}, element, "zeros", "param", at);
+  Value mean = mb.param(*name, "running_mean", {channels}, element, "zeros", "buffer", at);
+  Value var = mb.param(*name, "running_var", {channels}, element, "ones", "buffer", at);
+  if (mb.mode == Mode::Eval)
+    return tensor(mb.create1<nn::BatchNormEvalOp>(at, *x, gamma, beta, mean, var,
+                                                  mb.builder.getF64FloatAttr(*eps)));
+  Operation *op = mb.create<nn::BatchNormTrainOp>(
+      at, 5, *x, gamma, beta, mean, var, mb.builder.getF64FloatAttr(*eps),
+      mb.builder.getF64FloatAttr(*momentum));
+  if (!op)
+    return Val::poison();
+  mb.addResult(op->getResult(3), "buffer_update", *name + ".running_mean");
+  mb.addResult(op->getResult(4), "buffer_update", *name + ".running_var");
+  return Val::ofTensor(op->getResult(0));
+}
+
+Val layerNorm(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "eps", "name"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto eps = args.number("eps", 1e-5);
+  if (!x || !eps)
+    return Val::poison();
+  RankedTensorType type = typeOf(*x);
+  if (type.getRank() < 1 || !(*eps > 0)) {
+    mb.error(call.getLoc(), "layer_norm needs an input of rank >= 1 and eps > 0, got " +
+                                str(*x));
+    return Val::poison();
+  }
+  auto name = mb.layerName("layer_norm", call);
+  if (!name)
+    return Val::poison();
+  int64_t d = type.getShape().back();
+  Value gamma = mb.param(*name, "gamma", {d}, type.getElementType(), "ones", "param",
+                         call.getLoc());
+  Value beta = mb.param(*name, "beta", {d}, type.getElementType(), "zeros", "param",
+                        call.getLoc());
+  return tensor(mb.create1<nn::LayerNormOp>(call.getLoc(), *x, gamma, beta,
+                                            mb.builder.getF64FloatAttr(*eps)));
+}
+
+Val embedding(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"ids", "vocab", "dim", "name"}, 3))
+    return Val::poison();
+  auto ids = mb.evalTensor(*args.expr("ids"), args.what("ids"));
+  auto vocab = args.integer("vocab", 0, 1);
+  auto dim = args.integer("dim", 0, 1);
+  if (!ids || !vocab || !dim)
+    return Val::poison();
+  if (!typeOf(*ids).getElementType().isInteger(32)) {
+    mb.error(args.locOf("ids"), "embedding expects i32 ids, got " + str(*ids));
+    return Val::poison();
+  }
+  auto name = mb.layerName("embedding", call);
+  if (!name)
+    return Val::poison();
+  Value table = mb.param(*name, "weight", {*vocab, *dim},
+                         mb.floatType(mb.builder.getF32Type()), "unit_normal", "param",
+                         call.getLoc());
+  return tensor(mb.create1<nn::GatherRowsOp>(call.getLoc(), table, *ids));
+}
+
+//===----------------------------------------------------------------------===//
+// Activations, elementwise math, shapes, reductions
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+Val unary(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  if (!x)
+    return Val::poison();
+  return Val::ofTensor(mb.builder.create<OpTy>(mb.loc(call.getLoc()), *x));
+}
+
+Val leakyRelu(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "slope"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto slope = args.number("slope", 0.01);
+  if (!x || !slope)
+    return Val::poison();
+  return Val::ofTensor(mb.builder.create<nn::LeakyReluOp>(
+      mb.loc(call.getLoc()), *x, mb.builder.getF64FloatAttr(*slope)));
+}
+
+template <typename OpTy>
+Val softmaxLike(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "axis"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  if (!x)
+    return Val::poison();
+  auto axis = args.axis("axis", -1, typeOf(*x).getRank());
+  if (!axis)
+    return Val::poison();
+  return Val::ofTensor(mb.builder.create<OpTy>(mb.loc(call.getLoc()), *x,
+                                               mb.builder.getI64IntegerAttr(*axis)));
+}
+
+template <typename OpTy>
+Val extremum(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"a", "b"}, 2))
+    return Val::poison();
+  Val a = mb.eval(*args.expr("a")), b = mb.eval(*args.expr("b"));
+  if (a.poisoned || b.poisoned)
+    return Val::poison();
+  if (!a.isTensor() && !b.isTensor()) {
+    double x = *a.number, y = *b.number;
+    bool isMax = std::is_same_v<OpTy, nn::MaximumOp>;
+    return Val::ofNumber(isMax ? std::max(x, y) : std::min(x, y), a.integer && b.integer);
+  }
+  Type element = typeOf((a.isTensor() ? a : b).tensor).getElementType();
+  auto lhs = args.floatOperand("a", element), rhs = args.floatOperand("b", element);
+  if (!lhs || !rhs)
+    return Val::poison();
+  if (!nn::broadcastShapes(typeOf(*lhs).getShape(), typeOf(*rhs).getShape())) {
+    mb.error(call.getLoc(), call.getCallee() + " arguments do not broadcast: " +
+                                str(*lhs) + " and " + str(*rhs));
+    return Val::poison();
+  }
+  return tensor(mb.create1<OpTy>(call.getLoc(), *lhs, *rhs));
+}
+
+Value reshapeTo(ModelBuilder &mb, const Location &at, Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+  if (type == x.getType())
+    return x;
+  return mb.builder.create<nn::ReshapeOp>(mb.loc(at), type, x);
+}
+
+Val flatten(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x"}, 1))
+    return Val::poison();
+  auto x = mb.evalTensor(*args.expr("x"), args.what("x"));
+  if (!x)
+    return Val::poison();
+  RankedTensorType type = typeOf(*x);
+  if (type.getRank() < 2) {
+    mb.error(call.getLoc(), "flatten keeps dimension 0 and needs rank >= 2, got " +
+                                str(*x));
+    return Val::poison();
+  }
+  return Val::ofTensor(reshapeTo(mb, call.getLoc(), *x,
+                                 {type.getDimSize(0),
+                                  type.getNumElements() / type.getDimSize(0)}));
+}
+
+Val reshape(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "shape"}, 2))
+    return Val::poison();
+  auto x = mb.evalTensor(*args.expr("x"), args.what("x"));
+  auto shape = args.intList("shape");
+  if (!x || !shape)
+    return Val::poison();
+  int64_t count = typeOf(*x).getNumElements(), known = 1;
+  std::optional<size_t> inferred;
+  for (auto [index, dim] : llvm::enumerate(*shape)) {
+    if (dim == -1 && !inferred) {
+      inferred = index;
+      continue;
+    }
+    if (dim <= 0) {
+      mb.error(args.locOf("shape"), "reshape sizes must be positive, with at most one "
+                                    "-1; got " + std::to_string(dim));
+      return Val::poison();
+    }
+    known *= dim;
+  }
+  if (inferred) {
+    if (count % known != 0) {
+      mb.error(args.locOf("shape"), "cannot reshape " + str(*x) + " (" +
+                                        std::to_string(count) +
+                                        " elements): not divisible by " +
+                                        std::to_string(known));
+      return Val::poison();
+    }
+    (*shape)[*inferred] = count / known;
+    known = count;
+  }
+  if (known != count) {
+    std::string target;
+    llvm::raw_string_ostream os(target);
+    llvm::interleaveComma(*shape, os);
+    mb.error(args.locOf("shape"), "cannot reshape " + str(*x) + " (" +
+                                      std::to_string(count) + " elements) to [" + target +
+                                      "] (" + std::to_string(known) + " elements)");
+    return Val::poison();
+  }
+  return Val::ofTensor(reshapeTo(mb, call.getLoc(), *x, *shape));
+}
+
+Val transpose(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "permutation"}, 2))
+    return Val::poison();
+  auto x = mb.evalTensor(*args.expr("x"), args.what("x"));
+  auto perm = args.intList("permutation");
+  if (!x || !perm)
+    return Val::poison();
+  int64_t rank = typeOf(*x).getRank();
+  SmallVector<bool> seen(rank, false);
+  bool valid = static_cast<int64_t>(perm->size()) == rank;
+  for (int64_t &dim : *perm) {
+    if (dim < 0)
+      dim += rank;
+    valid = valid && dim >= 0 && dim < rank && !seen[dim];
+    if (valid)
+      seen[dim] = true;
+  }
+  if (!valid) {
+    mb.error(args.locOf("permutation"), "transpose of " + str(*x) +
+                                            " needs a permutation of " +
+                                            std::to_string(rank) + " dimensions");
+    return Val::poison();
+  }
+  return tensor(mb.create1<nn::TransposeOp>(call.getLoc(), *x,
+                                            mb.builder.getDenseI64ArrayAttr(*perm)));
+}
+
+Val concat(ModelBuilder &mb, const CallExprAST &call) {
+  SmallVector<Value> inputs;
+  for (const ExprPtr &arg : call.getArgs()) {
+    auto value = mb.evalTensor(*arg, "an argument of concat");
+    if (!value)
+      return Val::poison();
+    inputs.push_back(*value);
+  }
+  if (inputs.size() < 2) {
+    mb.error(call.getLoc(), "concat needs at least two tensors");
+    return Val::poison();
+  }
+  int64_t rank = typeOf(inputs.front()).getRank();
+  std::optional<int64_t> axis = 0;
+  for (const NamedArgAST &named : call.getNamedArgs()) {
+    if (named.name != "axis") {
+      mb.error(named.loc, "unknown argument '" + named.name + "' of concat; expected axis");
+      return Val::poison();
+    }
+    axis = mb.evalInt(*named.value, "argument 'axis' of concat",
+                      std::numeric_limits<int64_t>::min());
+    if (!axis)
+      return Val::poison();
+    if (*axis < -rank || *axis >= rank) {
+      mb.error(named.loc, "argument 'axis' of concat must be in [" +
+                              std::to_string(-rank) + ", " + std::to_string(rank) + ")");
+      return Val::poison();
+    }
+    if (*axis < 0)
+      *axis += rank;
+  }
+  for (Value input : inputs) {
+    RankedTensorType first = typeOf(inputs.front()), type = typeOf(input);
+    bool fits = type.getRank() == rank &&
+                type.getElementType() == first.getElementType();
+    for (int64_t dim = 0; fits && dim < rank; ++dim)
+      fits = dim == *axis || type.getDimSize(dim) == first.getDimSize(dim);
+    if (!fits) {
+      mb.error(call.getLoc(), "concat along axis " + std::to_string(*axis) +
+                                  " needs matching shapes elsewhere, got " +
+                                  str(inputs.front()) + " and " + str(input));
+      return Val::poison();
+    }
+  }
+  return tensor(mb.create1<nn::ConcatOp>(call.getLoc(), ValueRange(inputs),
+                                         mb.builder.getI64IntegerAttr(*axis)));
+}
+
+template <typename OpTy>
+Val reduction(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "axis"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  if (!x)
+    return Val::poison();
+  int64_t rank = typeOf(*x).getRank();
+  SmallVector<int64_t> axes;
+  if (args.has("axis")) {
+    auto axis = args.axis("axis", 0, rank);
+    if (!axis)
+      return Val::poison();
+    axes.push_back(*axis);
+  } else {
+    for (int64_t dim = 0; dim < rank; ++dim)
+      axes.push_back(dim);
+  }
+  return tensor(mb.create1<OpTy>(call.getLoc(), *x, mb.builder.getDenseI64ArrayAttr(axes),
+                                 mb.builder.getBoolAttr(false)));
+}
+
+template <typename OpTy>
+Val pool(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "k", "stride", "padding"}, 2))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto k = args.integer("k", 0, 1);
+  if (!x || !k || !requireRank(mb, call, *x, {4}, "NCHW input"))
+    return Val::poison();
+  auto stride = args.integer("stride", *k, 1);
+  auto padding = args.integer("padding", 0, 0);
+  if (!stride || !padding)
+    return Val::poison();
+  if (2 * *padding > *k) {
+    mb.error(args.locOf("padding"), call.getCallee() +
+                                        " padding must be at most half the window " +
+                                        std::to_string(*k));
+    return Val::poison();
+  }
+  RankedTensorType type = typeOf(*x);
+  for (int dim = 2; dim < 4; ++dim) {
+    if (type.getDimSize(dim) + 2 * *padding < *k) {
+      mb.error(call.getLoc(), call.getCallee() + " window " + std::to_string(*k) +
+                                  " does not fit the input " + str(*x));
+      return Val::poison();
+    }
+  }
+  return tensor(mb.create1<OpTy>(call.getLoc(), *x,
+                                 mb.builder.getDenseI64ArrayAttr({*k, *k}),
+                                 mb.builder.getDenseI64ArrayAttr({*stride, *stride}),
+                                 mb.builder.getDenseI64ArrayAttr({*padding, *padding})));
+}
+
+Val globalAvgPool(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x"}, 1))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  if (!x || !requireRank(mb, call, *x, {4}, "NCHW input"))
+    return Val::poison();
+  return tensor(mb.create1<nn::ReduceMeanOp>(call.getLoc(), *x,
+                                             mb.builder.getDenseI64ArrayAttr({2, 3}),
+                                             mb.builder.getBoolAttr(false)));
+}
+
+Val matmul(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"a", "b"}, 2))
+    return Val::poison();
+  auto a = args.floatTensor("a"), b = args.floatTensor("b");
+  if (!a || !b)
+    return Val::poison();
+  RankedTensorType ta = typeOf(*a), tb = typeOf(*b);
+  if (ta.getRank() < 2 || tb.getRank() < 2 ||
+      ta.getShape().back() != tb.getShape()[tb.getRank() - 2] ||
+      !nn::broadcastShapes(ta.getShape().drop_back(2), tb.getShape().drop_back(2))) {
+    mb.error(call.getLoc(), "matmul shapes do not fit: " + str(*a) + " and " + str(*b));
+    return Val::poison();
+  }
+  return tensor(mb.create1<nn::MatmulOp>(call.getLoc(), *a, *b, false, false));
+}
+
+Val dropout(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "p"}, 2))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto p = args.number("p", 0.5);
+  if (!x || !p)
+    return Val::poison();
+  if (*p < 0 || *p >= 1) {
+    mb.error(args.locOf("p"), "dropout probability must be in [0, 1), got " +
+                                  std::to_string(*p));
+    return Val::poison();
+  }
+  if (mb.mode == Mode::Eval || *p == 0)
+    return Val::ofTensor(*x);
+  Value key = mb.rngKey(call.getLoc());
+  return Val::ofTensor(mb.builder.create<nn::DropoutOp>(
+      mb.loc(call.getLoc()), *x, key, mb.builder.getF64FloatAttr(*p),
+      mb.builder.getI64IntegerAttr(mb.nextDropoutStream())));
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+Value meanAll(ModelBuilder &mb, const Location &at, Value x) {
+  SmallVector<int64_t> axes;
+  for (int64_t dim = 0; dim < typeOf(x).getRank(); ++dim)
+    axes.push_back(dim);
+  return mb.create1<nn::ReduceMeanOp>(at, x, mb.builder.getDenseI64ArrayAttr(axes),
+                                      mb.builder.getBoolAttr(false));
+}
+
+/// Class labels for a classification loss or metric, checked against logits [N, C].
+std::optional<std::pair<Value, Value>> classification(ModelBuilder &mb,
+                                                      const CallExprAST &call,
+                                                      StringRef logitsName,
+                                                      StringRef labelsName) {
+  Args args(mb, call);
+  if (!args.bind({logitsName, labelsName}, 2))
+    return std::nullopt;
+  auto logits = args.floatTensor(logitsName);
+  Val labels = mb.eval(*args.expr(labelsName));
+  if (!logits || labels.poisoned)
+    return std::nullopt;
+  if (!labels.isTensor() || !typeOf(labels.tensor).getElementType().isInteger(32)) {
+    mb.error(args.locOf(labelsName),
+             call.getCallee() + " expects i32 class labels, got " +
+                 (labels.isTensor() ? str(labels.tensor) : std::string("a number")));
+    return std::nullopt;
+  }
+  if (!requireRank(mb, call, *logits, {2}, "logits [N, classes]"))
+    return std::nullopt;
+  RankedTensorType lt = typeOf(*logits), yt = typeOf(labels.tensor);
+  if (yt.getRank() != 1 || yt.getDimSize(0) != lt.getDimSize(0)) {
+    mb.error(args.locOf(labelsName), call.getCallee() + " needs one label per row of " +
+                                         str(*logits) + ", got " + str(labels.tensor));
+    return std::nullopt;
+  }
+  if (!labels.classes) {
+    mb.error(args.locOf(labelsName),
+             "classes missing for " + call.getCallee() +
+                 ": declare the label with 'classes N', e.g. 'label y: i32[B] classes " +
+                 std::to_string(lt.getDimSize(1)) + "'");
+    return std::nullopt;
+  }
+  if (*labels.classes != lt.getDimSize(1)) {
+    mb.error(call.getLoc(), call.getCallee() + " logits " + str(*logits) + " have " +
+                                std::to_string(lt.getDimSize(1)) +
+                                " classes, but the label declares classes " +
+                                std::to_string(*labels.classes));
+    return std::nullopt;
+  }
+  return std::make_pair(*logits, labels.tensor);
+}
+
+/// Prediction and float target of the same shape (regression losses).
+std::optional<std::pair<Value, Value>> regression(ModelBuilder &mb, Args &args,
+                                                  StringRef predName,
+                                                  StringRef targetName) {
+  auto pred = args.floatTensor(predName);
+  if (!pred)
+    return std::nullopt;
+  auto target = mb.evalTensor(*args.expr(targetName), args.what(targetName));
+  if (!target)
+    return std::nullopt;
+  if (!isa<FloatType>(typeOf(*target).getElementType())) {
+    mb.error(args.locOf(targetName), args.call.getCallee() +
+                                         " expects a float target, got " + str(*target) +
+                                         "; declare the label as f32");
+    return std::nullopt;
+  }
+  if (typeOf(*pred) != typeOf(*target)) {
+    mb.error(args.call.getLoc(), args.call.getCallee() +
+                                     " expects prediction and target of the same shape, "
+                                     "got " + str(*pred) + " and " + str(*target));
+    return std::nullopt;
+  }
+  return std::make_pair(*pred, *target);
+}
+
+Val softmaxCrossEntropy(ModelBuilder &mb, const CallExprAST &call) {
+  auto operands = classification(mb, call, "logits", "labels");
+  if (!operands)
+    return Val::poison();
+  mb.lossPrediction = operands->first;
+  return tensor(mb.create1<nn::SoftmaxCrossEntropyOp>(call.getLoc(), operands->first,
+                                                      operands->second));
+}
+
+Val pointwiseLoss(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  StringRef callee = call.getCallee();
+  bool huber = callee == "huber", bce = callee == "bce_with_logits";
+  SmallVector<StringRef> params{bce ? "logits" : "pred", "target"};
+  if (huber)
+    params.push_back("delta");
+  if (!args.bind(params, 2))
+    return Val::poison();
+  auto operands = regression(mb, args, params[0], "target");
+  auto delta = args.number("delta", 1.0);
+  if (!operands || !delta)
+    return Val::poison();
+  if (!(*delta > 0)) {
+    mb.error(args.locOf("delta"), "huber delta must be positive");
+    return Val::poison();
+  }
+  auto [pred, target] = *operands;
+  mb.lossPrediction = pred;
+  Location at = call.getLoc();
+  mlir::Location l = mb.loc(at);
+  OpBuilder &b = mb.builder;
+  Type element = typeOf(pred).getElementType();
+  Value terms;
+  if (bce) {
+    // softplus(x) - x t == max(x, 0) - x t + log(1 + e^-|x|), stable for any x.
+    Value product = b.create<nn::MulOp>(l, pred, target);
+    terms = b.create<nn::SubOp>(l, b.create<nn::SoftplusOp>(l, pred), product);
+  } else {
+    Value diff = b.create<nn::SubOp>(l, pred, target);
+    if (callee == "mse") {
+      terms = b.create<nn::SquareOp>(l, diff);
+    } else if (callee == "l1_loss") {
+      terms = b.create<nn::AbsOp>(l, diff);
+    } else {
+      Value magnitude = b.create<nn::AbsOp>(l, diff);
+      Value half = mb.scalar(element, 0.5, at);
+      Value quadratic = b.create<nn::MulOp>(l, b.create<nn::SquareOp>(l, diff), half);
+      Value linear = b.create<nn::MulOp>(
+          l, b.create<nn::SubOp>(l, magnitude, mb.scalar(element, 0.5 * *delta, at)),
+          mb.scalar(element, *delta, at));
+      Value small = b.create<nn::CompareOp>(l, nn::CmpPredicate::lt, magnitude,
+                                            mb.scalar(element, *delta, at));
+      terms = b.create<nn::SelectOp>(l, small, quadratic, linear);
+    }
+  }
+  return tensor(meanAll(mb, at, terms));
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Metrics
+//===----------------------------------------------------------------------===//
+
+bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
+  StringRef kind = call.getCallee();
+  if (!mb.metricNames.insert(kind).second) {
+    mb.error(call.getLoc(), "duplicate metric '" + kind + "'");
+    return false;
+  }
+  Location at = call.getLoc();
+  mlir::Location l = mb.loc(at);
+  OpBuilder &b = mb.builder;
+  if (kind == "accuracy" || kind == "precision" || kind == "recall" || kind == "f1") {
+    auto operands = classification(mb, call, "logits", "labels");
+    if (!operands)
+      return false;
+    auto [logits, labels] = *operands;
+    Value predictions = mb.create1<nn::ArgmaxOp>(at, logits, b.getI64IntegerAttr(1));
+    Value counts = mb.create1<nn::ConfusionMatrixOp>(
+        at, predictions, labels, b.getI64IntegerAttr(typeOf(logits).getDimSize(1)));
+    if (!counts)
+      return false;
+    mb.addResult(counts, "metric", kind);
+    return true;
+  }
+  if (kind == "mae" || kind == "rmse") {
+    Args args(mb, call);
+    if (!args.bind({"pred", "target"}, 2))
+      return false;
+    auto operands = regression(mb, args, "pred", "target");
+    if (!operands)
+      return false;
+    Value diff = b.create<nn::SubOp>(l, operands->first, operands->second);
+    Value terms = kind == "mae" ? Value(b.create<nn::AbsOp>(l, diff))
+                                : Value(b.create<nn::SquareOp>(l, diff));
+    SmallVector<int64_t> axes;
+    for (int64_t dim = 0; dim < typeOf(terms).getRank(); ++dim)
+      axes.push_back(dim);
+    Value sum = mb.create1<nn::ReduceSumOp>(at, terms, b.getDenseI64ArrayAttr(axes),
+                                            b.getBoolAttr(false));
+    mb.addResult(sum, "metric", kind);
+    return true;
+  }
+  mb.error(call.getLoc(), "unknown metric '" + kind +
+                              "'; expected accuracy, precision, recall, f1, mae or rmse");
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// Dispatch
+//===----------------------------------------------------------------------===//
+
+Val callBuiltin(ModelBuilder &mb, const CallExprAST &call,
+                               bool &handled) {
+  using Builtin = Val (*)(ModelBuilder &, const CallExprAST &);
+  Builtin builtin =
+      llvm::StringSwitch<Builtin>(call.getCallee())
+          .Case("dense", dense)
+          .Case("conv2d", conv2d)
+          .Case("batch_norm", batchNorm)
+          .Case("layer_norm", layerNorm)
+          .Case("embedding", embedding)
+          .Case("relu", unary<nn::ReluOp>)
+          .Case("leaky_relu", leakyRelu)
+          .Case("sigmoid", unary<nn::SigmoidOp>)
+          .Case("tanh", unary<nn::TanhOp>)
+          .Case("gelu", unary<nn::GeluOp>)
+          .Case("softmax", softmaxLike<nn::SoftmaxOp>)
+          .Case("log_softmax", softmaxLike<nn::LogSoftmaxOp>)
+          .Case("exp", unary<nn::ExpOp>)
+          .Case("log", unary<nn::LogOp>)
+          .Case("sqrt", unary<nn::SqrtOp>)
+          .Case("abs", unary<nn::AbsOp>)
+          .Case("square", unary<nn::SquareOp>)
+          .Case("max", extremum<nn::MaximumOp>)
+          .Case("min", extremum<nn::MinimumOp>)
+          .Case("flatten", flatten)
+          .Case("reshape", reshape)
+          .Case("transpose", transpose)
+          .Case("concat", concat)
+          .Case("sum", reduction<nn::ReduceSumOp>)
+          .Case("mean", reduction<nn::ReduceMeanOp>)
+          .Case("max_pool2d", pool<nn::MaxPool2DOp>)
+          .Case("avg_pool2d", pool<nn::AvgPool2DOp>)
+          .Case("global_avg_pool", globalAvgPool)
+          .Case("matmul", matmul)
+          .Case("dropout", dropout)
+          .Case("softmax_cross_entropy", softmaxCrossEntropy)
+          .Cases("mse", "l1_loss", "huber", "bce_with_logits", pointwiseLoss)
+          .Default(nullptr);
+  handled = builtin != nullptr;
+  if (!builtin) {
+    if (llvm::is_contained({"accuracy", "precision", "recall", "f1", "mae", "rmse"},
+                           call.getCallee())) {
+      handled = true;
+      mb.error(call.getLoc(), "'" + call.getCallee() +
+                                  "' is a metric; use it in a 'metric' statement");
+      return Val::poison();
+    }
+    return Val::poison();
+  }
+  return builtin(mb, call);
+}
+
+} // namespace gradc::detail

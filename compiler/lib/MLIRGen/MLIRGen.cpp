@@ -1,0 +1,648 @@
+//===- MLIRGen.cpp - model statements to nn-dialect functions -------------===//
+
+#include "gradc/MLIRGen/MLIRGen.h"
+#include "ModelBuilder.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+using namespace gradc;
+using namespace gradc::detail;
+
+namespace {
+/// Deep block nesting is reported rather than allowed to exhaust the stack.
+constexpr size_t kMaxBlockDepth = 64;
+} // namespace
+
+ModelBuilder::ModelBuilder(ModuleOp module, const FileAST &file,
+                           DiagnosticEngine &diag, int64_t batch, bool f64, Mode mode,
+                           llvm::StringRef funcName)
+    : diag(diag), builder(module.getContext()), batch(batch), mode(mode),
+      module(module), file(file), f64(f64), funcName(funcName.str()) {}
+
+mlir::Location ModelBuilder::loc(const Location &l) {
+  return FileLineColLoc::get(builder.getContext(), l.getFilename(), l.line, l.col);
+}
+
+std::string ModelBuilder::typeString(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return "a non-tensor";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  Type element = tensor.getElementType();
+  if (element.isF32())
+    os << "f32";
+  else if (element.isF64())
+    os << "f64";
+  else if (element.isInteger(1))
+    os << "bool";
+  else
+    os << "i" << element.getIntOrFloatBitWidth();
+  os << "[";
+  llvm::interleaveComma(tensor.getShape(), os);
+  os << "]";
+  return text;
+}
+
+Type ModelBuilder::floatType(Type declared) {
+  if (declared.isF32() && f64)
+    return builder.getF64Type();
+  return declared;
+}
+
+Operation *ModelBuilder::finishInferred(Operation *op, const Location &at) {
+  SmallVector<Type> types;
+  auto infer = cast<InferTypeOpInterface>(op);
+  // Route the dialect's explanation to the model file's diagnostics.
+  std::string message;
+  {
+    ScopedDiagnosticHandler capture(builder.getContext(), [&](mlir::Diagnostic &d) {
+      if (message.empty())
+        message = d.str();
+      return success();
+    });
+    if (succeeded(infer.inferReturnTypes(builder.getContext(), op->getLoc(),
+                                         op->getOperands(),
+                                         op->getRawDictionaryAttrs(),
+                                         op->getPropertiesStorage(),
+                                         op->getRegions(), types))) {
+      for (auto [result, type] : llvm::zip(op->getResults(), types))
+        result.setType(type);
+      return op;
+    }
+  }
+  error(at, message.empty() ? "invalid operands" : message);
+  op->erase();
+  return nullptr;
+}
+
+Value ModelBuilder::scalar(Type elementType, double value, const Location &at) {
+  auto type = RankedTensorType::get({}, elementType);
+  Attribute attr = isa<FloatType>(elementType)
+                       ? Attribute(FloatAttr::get(elementType, value))
+                       : Attribute(IntegerAttr::get(elementType,
+                                                    static_cast<int64_t>(value)));
+  return builder.create<nn::ConstantOp>(loc(at), DenseElementsAttr::get(type, attr));
+}
+
+Value ModelBuilder::addArgument(Type type, const Location &at,
+                                ArrayRef<NamedAttribute> attrs) {
+  argAttrs.push_back(builder.getDictionaryAttr(attrs));
+  return entry->addArgument(type, loc(at));
+}
+
+std::optional<RankedTensorType> ModelBuilder::declaredType(const TensorTypeAST &type) {
+  SmallVector<int64_t> shape;
+  for (const DimAST &dim : type.dims)
+    shape.push_back(dim.isBatch ? batch : dim.size);
+  Type element;
+  switch (type.elementType) {
+  case ElementType::F32:
+    element = floatType(builder.getF32Type());
+    break;
+  case ElementType::F64:
+    element = builder.getF64Type();
+    break;
+  case ElementType::I32:
+    element = builder.getI32Type();
+    break;
+  }
+  return RankedTensorType::get(shape, element);
+}
+
+Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
+                          ArrayRef<int64_t> shape, Type elementType,
+                          llvm::StringRef init, llvm::StringRef role,
+                          const Location &at) {
+  std::string name = layer + "." + suffix.str();
+  auto type = RankedTensorType::get(shape, elementType);
+  SmallVector<NamedAttribute> attrs{
+      builder.getNamedAttr(nn::NNDialect::kRoleAttrName, builder.getStringAttr(role)),
+      builder.getNamedAttr(nn::NNDialect::kNameAttrName, builder.getStringAttr(name)),
+      builder.getNamedAttr(nn::NNDialect::kInitAttrName, builder.getStringAttr(init))};
+  paramArgs[name] = entry->getNumArguments();
+  return addArgument(type, at, attrs);
+}
+
+std::optional<std::string> ModelBuilder::layerName(llvm::StringRef kind,
+                                                   const CallExprAST &call) {
+  Instance &instance = *current->instance;
+  std::string name;
+  Location at = call.getLoc();
+  if (const NamedArgAST *named = call.findNamedArg("name")) {
+    auto *str = dyn_cast<StringExprAST>(named->value.get());
+    if (!str || str->getValue().empty() ||
+        str->getValue().find_first_of(". \t") != llvm::StringRef::npos) {
+      error(named->loc, "'name' expects a non-empty string without '.' or spaces");
+      return std::nullopt;
+    }
+    name = instance.prefix + str->getValue().str();
+    at = named->loc;
+  } else {
+    int64_t &count = instance.layerCounts[kind];
+    name = instance.prefix + kind.str() + "_" + std::to_string(count++);
+  }
+  if (!instance.layerNames.insert(name).second) {
+    error(at, "duplicate layer name '" + name + "'");
+    return std::nullopt;
+  }
+  return name;
+}
+
+Value ModelBuilder::rngKey(const Location &at) {
+  if (!key)
+    key = addArgument(RankedTensorType::get({}, builder.getI64Type()), at,
+                      {builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
+                                            builder.getStringAttr("rng"))});
+  return key;
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+Val ModelBuilder::eval(const ExprAST &expr) {
+  if (auto *number = dyn_cast<NumberExprAST>(&expr))
+    return Val::ofNumber(number->getValue(), number->isInteger());
+  if (auto *name = dyn_cast<NameExprAST>(&expr)) {
+    if (Val *value = current->lookup(name->getName()))
+      return *value;
+    if (name->getName() == "B")
+      return Val::ofNumber(static_cast<double>(batch), true);
+    error(expr.getLoc(), "unknown name '" + name->getName() + "'");
+    return Val::poison();
+  }
+  if (auto *unary = dyn_cast<UnaryExprAST>(&expr))
+    return evalUnary(*unary);
+  if (auto *binary = dyn_cast<BinaryExprAST>(&expr))
+    return evalBinary(*binary);
+  if (auto *call = dyn_cast<CallExprAST>(&expr))
+    return evalCall(*call);
+  if (isa<StringExprAST>(expr)) {
+    error(expr.getLoc(), "a string is not a value here");
+    return Val::poison();
+  }
+  error(expr.getLoc(), "a list is not a value here; lists are shapes or "
+                       "permutations of reshape and transpose");
+  return Val::poison();
+}
+
+std::optional<Value> ModelBuilder::evalTensor(const ExprAST &expr, llvm::StringRef what) {
+  Val value = eval(expr);
+  if (value.poisoned)
+    return std::nullopt;
+  if (!value.isTensor()) {
+    error(expr.getLoc(), "expected " + what + " to be a tensor, got the number " +
+                             std::to_string(*value.number));
+    return std::nullopt;
+  }
+  return value.tensor;
+}
+
+std::optional<double> ModelBuilder::evalNumber(const ExprAST &expr, llvm::StringRef what) {
+  Val value = eval(expr);
+  if (value.poisoned)
+    return std::nullopt;
+  if (value.isTensor()) {
+    error(expr.getLoc(), "expected " + what + " to be a number, got the tensor " +
+                             typeString(value.tensor.getType()));
+    return std::nullopt;
+  }
+  return *value.number;
+}
+
+std::optional<int64_t> ModelBuilder::evalInt(const ExprAST &expr, llvm::StringRef what,
+                                             int64_t minimum) {
+  Val value = eval(expr);
+  if (value.poisoned)
+    return std::nullopt;
+  if (value.isTensor() || !value.integer) {
+    error(expr.getLoc(), "expected " + what + " to be an integer, got " +
+                             (value.isTensor() ? typeString(value.tensor.getType())
+                                               : "the number " +
+                                                     std::to_string(*value.number)));
+    return std::nullopt;
+  }
+  int64_t result = static_cast<int64_t>(*value.number);
+  if (result < minimum) {
+    error(expr.getLoc(), "expected " + what + " >= " + std::to_string(minimum) +
+                             ", got " + std::to_string(result));
+    return std::nullopt;
+  }
+  return result;
+}
+
+Val ModelBuilder::evalUnary(const UnaryExprAST &expr) {
+  Val operand = eval(expr.getOperand());
+  if (operand.poisoned)
+    return operand;
+  if (!operand.isTensor())
+    return Val::ofNumber(-*operand.number, operand.integer);
+  if (!isa<FloatType>(cast<RankedTensorType>(operand.tensor.getType()).getElementType())) {
+    error(expr.getLoc(), "cannot negate " + typeString(operand.tensor.getType()) +
+                             ": arithmetic needs f32 or f64 tensors");
+    return Val::poison();
+  }
+  return Val::ofTensor(builder.create<nn::NegOp>(loc(expr.getLoc()), operand.tensor));
+}
+
+Val ModelBuilder::evalBinary(const BinaryExprAST &expr) {
+  Val lhs = eval(expr.getLHS());
+  Val rhs = eval(expr.getRHS());
+  if (lhs.poisoned || rhs.poisoned)
+    return Val::poison();
+  char op = expr.getOp();
+  if (!lhs.isTensor() && !rhs.isTensor()) {
+    double a = *lhs.number, b = *rhs.number;
+    bool integer = lhs.integer && rhs.integer && op != '/';
+    switch (op) {
+    case '+':
+      return Val::ofNumber(a + b, integer);
+    case '-':
+      return Val::ofNumber(a - b, integer);
+    case '*':
+      return Val::ofNumber(a * b, integer);
+    default:
+      if (b == 0.0) {
+        error(expr.getLoc(), "division by zero");
+        return Val::poison();
+      }
+      return Val::ofNumber(a / b, false);
+    }
+  }
+  Type element = cast<RankedTensorType>((lhs.isTensor() ? lhs : rhs).tensor.getType())
+                     .getElementType();
+  for (const Val *side : {&lhs, &rhs}) {
+    if (side->isTensor() &&
+        !isa<FloatType>(cast<RankedTensorType>(side->tensor.getType()).getElementType())) {
+      error(expr.getLoc(), std::string("'") + op + "' needs f32 or f64 tensors, got " +
+                               typeString(side->tensor.getType()));
+      return Val::poison();
+    }
+  }
+  Value a = lhs.isTensor() ? lhs.tensor : scalar(element, *lhs.number, expr.getLoc());
+  Value b = rhs.isTensor() ? rhs.tensor : scalar(element, *rhs.number, expr.getLoc());
+  auto ta = cast<RankedTensorType>(a.getType()), tb = cast<RankedTensorType>(b.getType());
+  if (ta.getElementType() != tb.getElementType()) {
+    error(expr.getLoc(), std::string("operands of '") + op +
+                             "' have different element types: " + typeString(ta) +
+                             " and " + typeString(tb));
+    return Val::poison();
+  }
+  if (!nn::broadcastShapes(ta.getShape(), tb.getShape())) {
+    error(expr.getLoc(), std::string("shapes of '") + op + "' do not broadcast: " +
+                             typeString(ta) + " and " + typeString(tb));
+    return Val::poison();
+  }
+  Location at = expr.getLoc();
+  Value result;
+  switch (op) {
+  case '+':
+    result = create1<nn::AddOp>(at, a, b);
+    break;
+  case '-':
+    result = create1<nn::SubOp>(at, a, b);
+    break;
+  case '*':
+    result = create1<nn::MulOp>(at, a, b);
+    break;
+  default:
+    result = create1<nn::DivOp>(at, a, b);
+    break;
+  }
+  return result ? Val::ofTensor(result) : Val::poison();
+}
+
+Val ModelBuilder::evalCall(const CallExprAST &call) {
+  if (const BlockAST *block = file.findBlock(call.getCallee()))
+    return callBlock(*block, call);
+  bool handled = false;
+  Val result = callBuiltin(*this, call, handled);
+  if (handled)
+    return result;
+  error(call.getLoc(), "unknown layer or function '" + call.getCallee() + "'");
+  return Val::poison();
+}
+
+Val ModelBuilder::callBlock(const BlockAST &block, const CallExprAST &call) {
+  if (llvm::is_contained(activeBlocks, &block)) {
+    error(call.getLoc(), "block '" + block.getName() +
+                             "' is used inside itself; blocks cannot be recursive");
+    return Val::poison();
+  }
+  if (activeBlocks.size() >= kMaxBlockDepth) {
+    error(call.getLoc(), "blocks are nested more than " +
+                             std::to_string(kMaxBlockDepth) + " deep");
+    return Val::poison();
+  }
+  if (call.getArgs().size() != block.getParams().size()) {
+    error(call.getLoc(), "block '" + block.getName() + "' takes " +
+                             std::to_string(block.getParams().size()) +
+                             " arguments, got " + std::to_string(call.getArgs().size()));
+    return Val::poison();
+  }
+  for (const NamedArgAST &named : call.getNamedArgs()) {
+    if (named.name != "name") {
+      error(named.loc, "unknown argument '" + named.name + "' of block '" +
+                           block.getName() + "'; blocks take positional arguments "
+                                             "and 'name:'");
+      return Val::poison();
+    }
+  }
+  Scope callee;
+  for (auto [param, arg] : llvm::zip(block.getParams(), call.getArgs())) {
+    Val value = eval(*arg);
+    if (value.poisoned)
+      return value;
+    callee.names[param.name] = value;
+  }
+  std::optional<std::string> name = layerName(block.getName(), call);
+  if (!name)
+    return Val::poison();
+  // Block instances are counted apart from layers of the same name.
+  Instance instance;
+  instance.prefix = *name + ".";
+  callee.instance = &instance;
+
+  Scope *caller = current;
+  current = &callee;
+  activeBlocks.push_back(&block);
+  bool ok = genStatements(block.getBody(), callee);
+  Val result = ok ? eval(block.getResult()) : Val::poison();
+  activeBlocks.pop_back();
+  current = caller;
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Statements
+//===----------------------------------------------------------------------===//
+
+bool ModelBuilder::genStatements(ArrayRef<StmtPtr> body, Scope &scope) {
+  bool ok = true;
+  for (const StmtPtr &stmt : body) {
+    ok &= genStatement(*stmt, scope);
+    if (diag.errorLimitReached())
+      return false;
+  }
+  return ok;
+}
+
+bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
+  auto defineName = [&](llvm::StringRef name, const Location &at, Val value) {
+    if (scope.lookup(name)) {
+      error(at, "'" + name + "' is already defined; assign to it without 'let'");
+      return false;
+    }
+    scope.names[name] = value;
+    return true;
+  };
+
+  switch (stmt.getKind()) {
+  case StmtAST::Stmt_Input:
+  case StmtAST::Stmt_Label: {
+    bool isLabel = stmt.getKind() == StmtAST::Stmt_Label;
+    llvm::StringRef name;
+    const TensorTypeAST *typeAst;
+    Location nameLoc;
+    std::optional<int64_t> classes;
+    if (isLabel) {
+      auto &label = cast<LabelStmtAST>(stmt);
+      name = label.getName();
+      typeAst = &label.getType();
+      nameLoc = label.getNameLoc();
+      classes = label.getClasses();
+    } else {
+      auto &input = cast<InputStmtAST>(stmt);
+      name = input.getName();
+      typeAst = &input.getType();
+      nameLoc = input.getNameLoc();
+    }
+    auto type = declaredType(*typeAst);
+    if (classes && !type->getElementType().isInteger(32)) {
+      error(typeAst->loc, "'classes' needs integer class labels (i32), but '" + name +
+                              "' is " + typeString(*type));
+      return false;
+    }
+    SmallVector<NamedAttribute> attrs{
+        builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
+                             builder.getStringAttr(isLabel ? "label" : "input")),
+        builder.getNamedAttr(nn::NNDialect::kNameAttrName, builder.getStringAttr(name))};
+    if (classes)
+      attrs.push_back(builder.getNamedAttr(nn::NNDialect::kClassesAttrName,
+                                           builder.getI64IntegerAttr(*classes)));
+    Val value = Val::ofTensor(addArgument(*type, nameLoc, attrs));
+    value.classes = classes;
+    return defineName(name, nameLoc, value);
+  }
+  case StmtAST::Stmt_Let: {
+    auto &let = cast<LetStmtAST>(stmt);
+    Val value = eval(let.getValue());
+    defineName(let.getName(), let.getNameLoc(), value);
+    return !value.poisoned;
+  }
+  case StmtAST::Stmt_Assign: {
+    auto &assign = cast<AssignStmtAST>(stmt);
+    Val *target = scope.lookup(assign.getName());
+    Val value = eval(assign.getValue());
+    if (!target) {
+      error(assign.getLoc(), "unknown name '" + assign.getName() +
+                                 "'; introduce it with 'let'");
+      return false;
+    }
+    *target = value;
+    return !value.poisoned;
+  }
+  case StmtAST::Stmt_Repeat: {
+    auto &repeat = cast<RepeatStmtAST>(stmt);
+    for (int64_t i = 0; i < repeat.getCount(); ++i) {
+      // Names introduced by 'let' live for one iteration; assignments to
+      // outer names carry over.
+      Scope iteration;
+      iteration.parent = &scope;
+      iteration.instance = scope.instance;
+      Scope *outer = current;
+      current = &iteration;
+      bool ok = genStatements(repeat.getBody(), iteration);
+      current = outer;
+      if (!ok)
+        return false;
+    }
+    return true;
+  }
+  case StmtAST::Stmt_Loss: {
+    auto &lossStmt = cast<LossStmtAST>(stmt);
+    if (loss) {
+      error(stmt.getLoc(), "the model already has a loss (here: " +
+                               std::to_string(lossLoc.line) + ":" +
+                               std::to_string(lossLoc.col) +
+                               "); write one loss, e.g. the sum of several");
+      return false;
+    }
+    lossLoc = stmt.getLoc();
+    auto value = evalTensor(lossStmt.getValue(), "the loss");
+    if (!value)
+      return false;
+    auto type = cast<RankedTensorType>(value->getType());
+    if (type.getRank() != 0 || !isa<FloatType>(type.getElementType())) {
+      error(lossStmt.getValue().getLoc(),
+            "the loss must be a scalar (f32[] or f64[]), got " + typeString(type) +
+                "; reduce it with mean() or sum()");
+      return false;
+    }
+    loss = *value;
+    // Without an `output` statement, inference returns the loss's prediction.
+    defaultOutput = lossPrediction;
+    return true;
+  }
+  case StmtAST::Stmt_Metric:
+    return genMetric(*this, cast<MetricStmtAST>(stmt).getCall());
+  case StmtAST::Stmt_Output: {
+    auto value = evalTensor(cast<OutputStmtAST>(stmt).getValue(), "the output");
+    if (!value)
+      return false;
+    hasOutput = true;
+    addResult(*value, "output", "output");
+    return true;
+  }
+  case StmtAST::Stmt_Freeze: {
+    auto &freeze = cast<FreezeStmtAST>(stmt);
+    freezes.emplace_back(freeze.getLayer().str(), freeze.getLayerLoc());
+    return true;
+  }
+  }
+  return false;
+}
+
+void ModelBuilder::applyFreezes() {
+  for (auto &[layer, at] : freezes) {
+    bool found = false;
+    for (auto &[name, index] : paramArgs) {
+      if (!llvm::StringRef(name).starts_with(layer + "."))
+        continue;
+      found = true;
+      NamedAttrList attrs(argAttrs[index]);
+      attrs.set(nn::NNDialect::kFrozenAttrName, builder.getUnitAttr());
+      argAttrs[index] = attrs.getDictionary(builder.getContext());
+    }
+    if (!found)
+      error(at, "'freeze " + layer + "' names no layer with parameters");
+  }
+}
+
+bool ModelBuilder::build() {
+  const ModelAST &model = file.getModel();
+  builder.setInsertionPointToEnd(module.getBody());
+  func = builder.create<func::FuncOp>(loc(model.getLoc()), funcName,
+                                      builder.getFunctionType({}, {}));
+  entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+
+  Scope scope;
+  scope.instance = &modelInstance;
+  current = &scope;
+  bool ok = genStatements(model.getBody(), scope);
+  if (ok && !loss) {
+    error(model.getLoc(), "model '" + model.getName() +
+                              "' has no loss; add a 'loss' statement");
+    ok = false;
+  }
+  applyFreezes();
+  if (!ok || diag.hasErrors()) {
+    func.erase();
+    return false;
+  }
+
+  SmallVector<Value> values{*loss};
+  SmallVector<Attribute> attrs{builder.getDictionaryAttr(
+      {builder.getNamedAttr(nn::NNDialect::kRoleAttrName, builder.getStringAttr("loss"))})};
+  if (!hasOutput && defaultOutput)
+    addResult(defaultOutput, "output", "output");
+  for (const ModelResult &result : results) {
+    values.push_back(result.value);
+    attrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
+                              builder.getStringAttr(result.role)),
+         builder.getNamedAttr(nn::NNDialect::kNameAttrName,
+                              builder.getStringAttr(result.name))}));
+  }
+  builder.create<func::ReturnOp>(loc(model.getLoc()), values);
+  func.setFunctionType(builder.getFunctionType(entry->getArgumentTypes(),
+                                               ValueRange(values).getTypes()));
+  func.setAllArgAttrs(ArrayRef<DictionaryAttr>(argAttrs));
+  func.setAllResultAttrs(attrs);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Entry point
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
+                                     llvm::SourceMgr &sourceMgr,
+                                     DiagnosticEngine &diag,
+                                     const MLIRGenOptions &options) {
+  context.getOrLoadDialect<nn::NNDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+  const ModelAST &model = file.getModel();
+  OpBuilder builder(&context);
+  auto fileLoc = FileLineColLoc::get(&context, file.getFilename(), model.getLoc().line,
+                                     model.getLoc().col);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+
+  int64_t batch = kDefaultBatch;
+  std::optional<DictionaryAttr> train =
+      genTrainSettings(context, file.getTrain(), diag, options.batch, batch);
+
+  struct Variant {
+    const char *name;
+    Mode mode;
+    int64_t batch;
+    const char *what;
+  };
+  const Variant variants[] = {
+      {"forward", Mode::Train, batch, nullptr},
+      {"forward_eval", Mode::Eval, batch, "the evaluation-mode model"},
+      {"forward_eval_one", Mode::Eval, 1, "the batch-1 evaluation model"},
+  };
+  for (const Variant &variant : variants) {
+    unsigned errorsBefore = diag.getNumErrors();
+    ModelBuilder mb(*module, file, diag, variant.batch, options.f64, variant.mode,
+                    variant.name);
+    if (!mb.build()) {
+      if (variant.what && diag.getNumErrors() > errorsBefore)
+        diag.note(model.getLoc(), llvm::Twine("while building ") + variant.what +
+                                      " (batch " + std::to_string(variant.batch) +
+                                      "); write the batch size as B");
+      return nullptr;
+    }
+  }
+  if (!train || diag.hasErrors())
+    return nullptr;
+  (*module)->setAttr("nn.model", builder.getStringAttr(model.getName()));
+  (*module)->setAttr("nn.train", *train);
+
+  // Anything the checks above missed is still reported at its model line.
+  std::string message;
+  Location where;
+  ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &d) {
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(d.getLocation())) {
+      Location at;
+      at.file = std::make_shared<std::string>(fileLoc.getFilename().str());
+      at.line = fileLoc.getLine();
+      at.col = fileLoc.getColumn();
+      unsigned buffer = sourceMgr.getMainFileID();
+      at.smLoc = sourceMgr.FindLocForLineAndColumn(buffer, at.line, at.col);
+      diag.error(at, d.str());
+    } else {
+      diag.error(model.getLoc(), d.str());
+    }
+    return success();
+  });
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}

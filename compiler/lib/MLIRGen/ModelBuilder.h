@@ -1,0 +1,206 @@
+//===- ModelBuilder.h - builds one model function from the AST -*- C++ -*-===//
+//
+// Internal to MLIRGen: the state of generating one function (@forward,
+// @forward_eval, @forward_eval_one) from the model's statements, and the
+// helpers the built-ins (Builtins.cpp) use to check and build ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADC_LIB_MLIRGEN_MODELBUILDER_H
+#define GRADC_LIB_MLIRGEN_MODELBUILDER_H
+
+#include "gradc/Dialect/NN/IR/NNOps.h"
+#include "gradc/Frontend/AST.h"
+#include "gradc/Frontend/Diagnostics.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gradc::detail {
+
+/// What an expression evaluates to: a tensor, or a compile-time number.
+struct Val {
+  mlir::Value tensor;
+  std::optional<double> number;
+  bool integer = false;
+  /// Set when the value is a label declared with `classes N`.
+  std::optional<int64_t> classes;
+  /// An error was reported while computing it: uses stay silent.
+  bool poisoned = false;
+
+  static Val poison() {
+    Val v;
+    v.poisoned = true;
+    return v;
+  }
+  static Val ofTensor(mlir::Value value) {
+    Val v;
+    v.tensor = value;
+    return v;
+  }
+  static Val ofNumber(double value, bool integer) {
+    Val v;
+    v.number = value;
+    v.integer = integer;
+    return v;
+  }
+  bool isTensor() const { return static_cast<bool>(tensor); }
+};
+
+/// A model or block instance: where layer names come from.
+struct Instance {
+  std::string prefix; ///< "" for the model, "Residual_3." inside a block
+  llvm::StringMap<int64_t> layerCounts;
+  llvm::StringMap<int64_t> blockCounts;
+  llvm::StringSet<> layerNames;
+};
+
+/// Names visible to statements; a block's scope does not see its caller's.
+struct Scope {
+  Scope *parent = nullptr;
+  Instance *instance = nullptr;
+  llvm::StringMap<Val> names;
+
+  Val *lookup(llvm::StringRef name) {
+    for (Scope *scope = this; scope; scope = scope->parent) {
+      auto it = scope->names.find(name);
+      if (it != scope->names.end())
+        return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+enum class Mode { Train, Eval };
+
+/// A result of the model function and its attributes.
+struct ModelResult {
+  mlir::Value value;
+  std::string role;
+  std::string name;
+};
+
+class ModelBuilder {
+public:
+  ModelBuilder(mlir::ModuleOp module, const FileAST &file, DiagnosticEngine &diag,
+               int64_t batch, bool f64, Mode mode, llvm::StringRef funcName);
+
+  /// Generates the function; false when an error was reported.
+  bool build();
+
+  // --- used by the built-ins -------------------------------------------
+  DiagnosticEngine &diag;
+  mlir::OpBuilder builder;
+  const int64_t batch;
+  const Mode mode;
+
+  mlir::Location loc(const Location &l);
+  void error(const Location &l, const llvm::Twine &message) { diag.error(l, message); }
+
+  /// "f32[64, 784]"
+  static std::string typeString(mlir::Type type);
+
+  Val eval(const ExprAST &expr);
+  /// Evaluates to a tensor; reports `what` expected otherwise.
+  std::optional<mlir::Value> evalTensor(const ExprAST &expr, llvm::StringRef what);
+  std::optional<double> evalNumber(const ExprAST &expr, llvm::StringRef what);
+  std::optional<int64_t> evalInt(const ExprAST &expr, llvm::StringRef what,
+                                 int64_t minimum);
+
+  /// A rank-0 constant of `elementType`.
+  mlir::Value scalar(mlir::Type elementType, double value, const Location &at);
+
+  /// Builds an op whose result types the dialect infers; when inference
+  /// fails the dialect's message is reported at `at` and null returned.
+  template <typename OpTy, typename... Args>
+  mlir::Operation *create(const Location &at, unsigned numResults, Args &&...args) {
+    mlir::OperationState state(loc(at), OpTy::getOperationName());
+    llvm::SmallVector<mlir::Type> placeholders(numResults, builder.getNoneType());
+    OpTy::build(builder, state, mlir::TypeRange(placeholders),
+                std::forward<Args>(args)...);
+    return finishInferred(builder.create(state), at);
+  }
+  template <typename OpTy, typename... Args>
+  mlir::Value create1(const Location &at, Args &&...args) {
+    mlir::Operation *op = create<OpTy>(at, 1, std::forward<Args>(args)...);
+    return op ? op->getResult(0) : mlir::Value();
+  }
+
+  /// A new parameter (function argument) of the current layer.
+  mlir::Value param(const std::string &layer, llvm::StringRef suffix,
+                    llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
+                    llvm::StringRef init, llvm::StringRef role, const Location &at);
+  /// The layer name for a call: `name:` when given, else `<kind>_<n>`.
+  std::optional<std::string> layerName(llvm::StringRef kind, const CallExprAST &call);
+  /// The rank-0 i64 random key of dropout (an argument, created once).
+  mlir::Value rngKey(const Location &at);
+  int64_t nextDropoutStream() { return dropoutStreams++; }
+  void addResult(mlir::Value value, llvm::StringRef role, llvm::StringRef name) {
+    results.push_back({value, role.str(), name.str()});
+  }
+  mlir::Type floatType(mlir::Type declared);
+  /// The prediction (first operand) of the last loss built-in evaluated.
+  mlir::Value lossPrediction;
+
+private:
+  mlir::Operation *finishInferred(mlir::Operation *op, const Location &at);
+  bool genStatements(llvm::ArrayRef<StmtPtr> body, Scope &scope);
+  bool genStatement(const StmtAST &stmt, Scope &scope);
+  Val evalBinary(const BinaryExprAST &expr);
+  Val evalUnary(const UnaryExprAST &expr);
+  Val evalCall(const CallExprAST &call);
+  Val callBlock(const BlockAST &block, const CallExprAST &call);
+  mlir::Value addArgument(mlir::Type type, const Location &at,
+                          llvm::ArrayRef<mlir::NamedAttribute> attrs);
+  std::optional<mlir::RankedTensorType> declaredType(const TensorTypeAST &type);
+  void applyFreezes();
+
+  mlir::ModuleOp module;
+  const FileAST &file;
+  const bool f64;
+  std::string funcName;
+  mlir::func::FuncOp func;
+  mlir::Block *entry = nullptr;
+  std::vector<mlir::DictionaryAttr> argAttrs;
+  std::vector<ModelResult> results;
+  std::optional<mlir::Value> loss;
+  Location lossLoc;
+  bool hasOutput = false;
+  mlir::Value defaultOutput;
+  mlir::Value key;
+  int64_t dropoutStreams = 0;
+  Scope *current = nullptr;
+  std::vector<const BlockAST *> activeBlocks;
+  std::vector<std::pair<std::string, Location>> freezes;
+  std::map<std::string, unsigned> paramArgs; ///< name -> argument number
+  llvm::StringSet<> metricNames;
+  Instance modelInstance;
+
+  friend Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);
+  friend bool genMetric(ModelBuilder &mb, const CallExprAST &call);
+};
+
+/// Evaluates a call of a built-in; `handled` is false when `call` names none.
+Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);
+
+/// Builds the statistics of a `metric` statement as a model result.
+bool genMetric(ModelBuilder &mb, const CallExprAST &call);
+
+/// Checks the train section and returns it as the `nn.train` dictionary.
+std::optional<mlir::DictionaryAttr> genTrainSettings(mlir::MLIRContext &context,
+                                                     const TrainAST *train,
+                                                     DiagnosticEngine &diag,
+                                                     std::optional<int64_t> batchOverride,
+                                                     int64_t &batch);
+
+} // namespace gradc::detail
+
+#endif // GRADC_LIB_MLIRGEN_MODELBUILDER_H
