@@ -1,0 +1,301 @@
+// kernels.h — the heavy kernels generated training code calls: GEMM, convolution,
+// pooling, normalization, softmax and losses, gathers, dropout.
+//
+// Conventions shared by every kernel:
+//  - tensors are dense, row-major, contiguous; shapes are passed as int64_t
+//    arguments (or the small shape structs below) and comments give them in
+//    brackets, e.g. x is [n, c, h, w];
+//  - T is float or double; the templates are defined and explicitly
+//    instantiated for both in the runtime library, so including this header
+//    costs generated code nothing but declarations;
+//  - outputs are overwritten (never accumulated into) unless a kernel says
+//    otherwise, and may not alias inputs unless a kernel says they may;
+//  - gradients are the exact gradients of the forward kernel beside them;
+//  - sizes are validated (negative sizes, inconsistent shapes, byte counts that
+//    overflow) and bad data (a label or id out of range) is reported, always as
+//    a gradc::rt::Error. Reductions accumulate in double.
+#ifndef GRADC_RUNTIME_KERNELS_H
+#define GRADC_RUNTIME_KERNELS_H
+
+#include <cstdint>
+
+namespace gradc::rt {
+
+// ---------------------------------------------------------------------------
+// Threads
+
+/// The number of threads kernels may use (Eigen's GEMM threads). Throws Error
+/// when threads < 1.
+void setThreads(int threads);
+
+/// The number of threads set by setThreads(), or the hardware concurrency when
+/// it was never called.
+int threads();
+
+// ---------------------------------------------------------------------------
+// Matrix products (Eigen)
+
+/// C = alpha · op(A) · op(B) + beta · C, where op(X) is X or Xᵀ.
+/// C is [m, n]; A is [m, k] ([k, m] when transA); B is [k, n] ([n, k] when
+/// transB). When beta == 0, C is not read (NaNs in it do not propagate).
+template <typename T>
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+          const T *a, const T *b, T beta, T *c);
+
+/// `batch` independent gemms: matrix i of A starts at a + i·strideA, and so on.
+/// A stride of 0 broadcasts that operand to every product (strideC must be
+/// positive when batch > 1).
+template <typename T>
+void batchedGemm(int64_t batch, bool transA, bool transB, int64_t m, int64_t n,
+                 int64_t k, T alpha, const T *a, int64_t strideA, const T *b,
+                 int64_t strideB, T beta, T *c, int64_t strideC);
+
+/// A dense layer in PyTorch's layout: y = x · wᵀ + bias.
+/// x is [n, in], w is [out, in], bias is [out] or null, y is [n, out].
+template <typename T>
+void linear(int64_t n, int64_t in, int64_t out, const T *x, const T *w,
+            const T *bias, T *y);
+
+// ---------------------------------------------------------------------------
+// Convolution and pooling (NCHW)
+
+/// A 2-D convolution: x [n, c, h, w], weight [o, c, kh, kw], y [n, o, oh, ow],
+/// stride (sh, sw), zero padding (ph, pw) on both sides, and
+/// oh = (h + 2·ph − kh) / sh + 1, ow = (w + 2·pw − kw) / sw + 1 (floor).
+struct Conv2DShape {
+  int64_t n, c, h, w;
+  int64_t o, kh, kw;
+  int64_t sh, sw;
+  int64_t ph, pw;
+  int64_t oh, ow;
+};
+
+/// Fills oh and ow from the other fields; throws Error when the kernel does
+/// not fit the padded input or a size is not positive.
+Conv2DShape makeConv2DShape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
+                            int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                            int64_t ph, int64_t pw);
+
+/// y = cross-correlation of zero-padded x with weight, plus bias [o] (nullable),
+/// as torch.nn.functional.conv2d. im2col per sample, then one GEMM.
+template <typename T>
+void conv2d(const Conv2DShape &shape, const T *x, const T *weight, const T *bias,
+            T *y);
+
+/// dx [n, c, h, w] from dy [n, o, oh, ow].
+template <typename T>
+void conv2dBackwardInput(const Conv2DShape &shape, const T *dy, const T *weight,
+                         T *dx);
+
+/// dweight [o, c, kh, kw], summed over the batch.
+template <typename T>
+void conv2dBackwardFilter(const Conv2DShape &shape, const T *x, const T *dy,
+                          T *dweight);
+
+/// dbias [o]: dy summed over the batch and both spatial axes.
+template <typename T>
+void conv2dBackwardBias(const Conv2DShape &shape, const T *dy, T *dbias);
+
+/// Pooling over x [n, c, h, w] into y [n, c, oh, ow], window (kh, kw), stride
+/// (sh, sw), padding (ph, pw) at most half the window; oh and ow as for Conv2DShape.
+struct Pool2DShape {
+  int64_t n, c, h, w;
+  int64_t kh, kw;
+  int64_t sh, sw;
+  int64_t ph, pw;
+  int64_t oh, ow;
+};
+
+/// Fills oh and ow; throws Error on a non-positive size, padding above half the
+/// window, or a window that does not fit the padded input.
+Pool2DShape makePool2DShape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh,
+                            int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                            int64_t pw);
+
+/// Maximum over each window; padding never wins (it is −∞).
+template <typename T>
+void maxPool2d(const Pool2DShape &shape, const T *x, T *y);
+
+/// dx from dy: each window's gradient goes to the first maximal element of the
+/// window in row-major order; overlapping windows add up.
+template <typename T>
+void maxPool2dBackward(const Pool2DShape &shape, const T *x, const T *dy, T *dx);
+
+/// Mean over each window, always divided by kh·kw (padding counts as zeros:
+/// PyTorch's count_include_pad=True).
+template <typename T>
+void avgPool2d(const Pool2DShape &shape, const T *x, T *y);
+
+template <typename T>
+void avgPool2dBackward(const Pool2DShape &shape, const T *dy, T *dx);
+
+// ---------------------------------------------------------------------------
+// Normalization
+
+/// Batch normalization in training mode. x and y are [n, c, spatial]
+/// (spatial = h·w for images, 1 for [n, c] input); gamma, beta, mean, var and
+/// the running statistics are [c]. Normalizes with the batch mean and the
+/// biased batch variance (written to mean and var for the backward pass), and
+/// writes newRunning = (1 − momentum)·running + momentum·batch, using the
+/// unbiased variance (· count / (count − 1), count = n·spatial) for
+/// newRunningVar. newRunningMean / newRunningVar may alias runningMean /
+/// runningVar. Throws Error when count < 2, as PyTorch does.
+template <typename T>
+void batchNormTrain(int64_t n, int64_t c, int64_t spatial, const T *x, const T *gamma,
+                    const T *beta, const T *runningMean, const T *runningVar, T eps,
+                    T momentum, T *y, T *mean, T *var, T *newRunningMean,
+                    T *newRunningVar);
+
+/// Batch normalization in evaluation mode, with the running statistics.
+template <typename T>
+void batchNormEval(int64_t n, int64_t c, int64_t spatial, const T *x, const T *gamma,
+                   const T *beta, const T *runningMean, const T *runningVar, T eps,
+                   T *y);
+
+/// The training-mode gradient (the batch statistics depend on x), given the
+/// mean and biased var batchNormTrain wrote. dgamma and dbeta may be null
+/// (frozen layer).
+template <typename T>
+void batchNormBackward(int64_t n, int64_t c, int64_t spatial, const T *x, const T *dy,
+                       const T *gamma, const T *mean, const T *var, T eps, T *dx,
+                       T *dgamma, T *dbeta);
+
+/// Layer normalization over the last dimension: x and y are [rows, d], gamma
+/// and beta [d]; biased variance, as torch.nn.LayerNorm.
+template <typename T>
+void layerNorm(int64_t rows, int64_t d, const T *x, const T *gamma, const T *beta,
+               T eps, T *y);
+
+/// dx [rows, d]; dgamma and dbeta [d], summed over rows (each may be null).
+template <typename T>
+void layerNormBackward(int64_t rows, int64_t d, const T *x, const T *dy,
+                       const T *gamma, T eps, T *dx, T *dgamma, T *dbeta);
+
+// ---------------------------------------------------------------------------
+// Softmax, losses, metrics
+
+/// Softmax over the middle axis of x [outer, axis, inner], max-subtracted.
+template <typename T>
+void softmax(int64_t outer, int64_t axis, int64_t inner, const T *x, T *y);
+
+/// log(softmax(x)) over the middle axis, computed as x − max − log Σ exp(x − max).
+template <typename T>
+void logSoftmax(int64_t outer, int64_t axis, int64_t inner, const T *x, T *y);
+
+/// dx = y ⊙ (dy − Σ_axis dy ⊙ y), from softmax's output y.
+template <typename T>
+void softmaxBackward(int64_t outer, int64_t axis, int64_t inner, const T *y,
+                     const T *dy, T *dx);
+
+/// dx = dy − exp(y) · Σ_axis dy, from logSoftmax's output y.
+template <typename T>
+void logSoftmaxBackward(int64_t outer, int64_t axis, int64_t inner, const T *y,
+                        const T *dy, T *dx);
+
+/// The mean over n samples of −log softmax(logits)[label]: logits [n, c],
+/// labels [n], loss a scalar. Throws Error naming the sample when a label is
+/// outside [0, c).
+template <typename T>
+void softmaxCrossEntropy(int64_t n, int64_t c, const T *logits, const int32_t *labels,
+                         T *loss);
+
+/// dlogits = (softmax(logits) − onehot(labels)) · dloss / n.
+template <typename T>
+void softmaxCrossEntropyBackward(int64_t n, int64_t c, const T *logits,
+                                 const int32_t *labels, T dloss, T *dlogits);
+
+/// The index of the maximum along the middle axis of x [outer, axis, inner]
+/// (the first on ties; NaN counts as largest); out is [outer, inner].
+template <typename T>
+void argmax(int64_t outer, int64_t axis, int64_t inner, const T *x, int32_t *out);
+
+/// Overwrites out [classes, classes] with the counts of (label, prediction)
+/// pairs: out[label · classes + pred]. Pairs with either outside [0, classes)
+/// are not counted.
+void confusionMatrix(int64_t n, int64_t classes, const int32_t *pred,
+                     const int32_t *labels, int32_t *out);
+
+// ---------------------------------------------------------------------------
+// Embedding rows
+
+/// out[i] = table[ids[i]]: table is [v, d], ids [count], out [count, d].
+/// Throws Error naming the position when an id is outside [0, v).
+template <typename T>
+void gatherRows(int64_t v, int64_t d, const T *table, const int32_t *ids, int64_t count,
+                T *out);
+
+/// out [v, d] = 0, then out[ids[i]] += updates[i] for each i (updates is
+/// [count, d]): the gradient of gatherRows. Throws Error on an id out of range.
+template <typename T>
+void scatterAddRows(int64_t v, int64_t d, const int32_t *ids, int64_t count,
+                    const T *updates, T *out);
+
+// ---------------------------------------------------------------------------
+// Dropout
+
+/// y[i] = x[i] · dropoutScale(key, stream, i, p) (dropout_mask.h): inverted
+/// dropout with element index i. Its gradient is the same call on dy. y may
+/// alias x.
+template <typename T>
+void dropout(int64_t count, const T *x, uint64_t key, uint64_t stream, double p, T *y);
+
+// ---------------------------------------------------------------------------
+// The instantiations the library provides.
+
+#define GRADC_RT_DECLARE_KERNELS(T)                                                  \
+  extern template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T *,  \
+                               const T *, T, T *);                                   \
+  extern template void batchedGemm<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, \
+                                      T, const T *, int64_t, const T *, int64_t, T,  \
+                                      T *, int64_t);                                 \
+  extern template void linear<T>(int64_t, int64_t, int64_t, const T *, const T *,    \
+                                 const T *, T *);                                    \
+  extern template void conv2d<T>(const Conv2DShape &, const T *, const T *,          \
+                                 const T *, T *);                                    \
+  extern template void conv2dBackwardInput<T>(const Conv2DShape &, const T *,        \
+                                              const T *, T *);                       \
+  extern template void conv2dBackwardFilter<T>(const Conv2DShape &, const T *,       \
+                                               const T *, T *);                      \
+  extern template void conv2dBackwardBias<T>(const Conv2DShape &, const T *, T *);   \
+  extern template void maxPool2d<T>(const Pool2DShape &, const T *, T *);            \
+  extern template void maxPool2dBackward<T>(const Pool2DShape &, const T *,          \
+                                            const T *, T *);                         \
+  extern template void avgPool2d<T>(const Pool2DShape &, const T *, T *);            \
+  extern template void avgPool2dBackward<T>(const Pool2DShape &, const T *, T *);    \
+  extern template void batchNormTrain<T>(int64_t, int64_t, int64_t, const T *,       \
+                                         const T *, const T *, const T *, const T *, \
+                                         T, T, T *, T *, T *, T *, T *);             \
+  extern template void batchNormEval<T>(int64_t, int64_t, int64_t, const T *,        \
+                                        const T *, const T *, const T *, const T *,  \
+                                        T, T *);                                     \
+  extern template void batchNormBackward<T>(int64_t, int64_t, int64_t, const T *,    \
+                                            const T *, const T *, const T *,         \
+                                            const T *, T, T *, T *, T *);            \
+  extern template void layerNorm<T>(int64_t, int64_t, const T *, const T *,          \
+                                    const T *, T, T *);                              \
+  extern template void layerNormBackward<T>(int64_t, int64_t, const T *, const T *,  \
+                                            const T *, T, T *, T *, T *);            \
+  extern template void softmax<T>(int64_t, int64_t, int64_t, const T *, T *);        \
+  extern template void logSoftmax<T>(int64_t, int64_t, int64_t, const T *, T *);     \
+  extern template void softmaxBackward<T>(int64_t, int64_t, int64_t, const T *,      \
+                                          const T *, T *);                           \
+  extern template void logSoftmaxBackward<T>(int64_t, int64_t, int64_t, const T *,   \
+                                             const T *, T *);                        \
+  extern template void softmaxCrossEntropy<T>(int64_t, int64_t, const T *,           \
+                                              const int32_t *, T *);                 \
+  extern template void softmaxCrossEntropyBackward<T>(                               \
+      int64_t, int64_t, const T *, const int32_t *, T, T *);                         \
+  extern template void argmax<T>(int64_t, int64_t, int64_t, const T *, int32_t *);   \
+  extern template void gatherRows<T>(int64_t, int64_t, const T *, const int32_t *,   \
+                                     int64_t, T *);                                  \
+  extern template void scatterAddRows<T>(int64_t, int64_t, const int32_t *, int64_t, \
+                                         const T *, T *);                            \
+  extern template void dropout<T>(int64_t, const T *, uint64_t, uint64_t, double, T *);
+
+GRADC_RT_DECLARE_KERNELS(float)
+GRADC_RT_DECLARE_KERNELS(double)
+#undef GRADC_RT_DECLARE_KERNELS
+
+} // namespace gradc::rt
+
+#endif // GRADC_RUNTIME_KERNELS_H

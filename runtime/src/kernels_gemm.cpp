@@ -1,0 +1,131 @@
+// kernels_gemm.cpp — matrix products through Eigen, and the kernels' thread count.
+#include "gradc/runtime/kernels.h"
+
+#include "kernel_checks.h"
+
+#include <Eigen/Core>
+
+namespace gradc::rt {
+
+using detail::elementCount;
+using detail::requireNonNegative;
+
+namespace {
+
+template <typename T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T> using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
+template <typename T> using MatrixMap = Eigen::Map<RowMatrix<T>>;
+
+// C = alpha·op(A)·op(B) + beta·C on validated sizes.
+template <typename T>
+void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+                   const T *a, const T *b, T beta, T *c) {
+  MatrixMap<T> cMatrix(c, m, n);
+  ConstMatrixMap<T> aMatrix(a, transA ? k : m, transA ? m : k);
+  ConstMatrixMap<T> bMatrix(b, transB ? n : k, transB ? k : n);
+  auto accumulate = [&](const auto &opA, const auto &opB) {
+    if (beta == T(0)) {
+      cMatrix.noalias() = alpha * opA * opB;
+      return;
+    }
+    if (beta != T(1))
+      cMatrix *= beta;
+    cMatrix.noalias() += alpha * opA * opB;
+  };
+  if (m == 0 || n == 0)
+    return;
+  if (k == 0) {
+    if (beta == T(0))
+      cMatrix.setZero();
+    else
+      cMatrix *= beta;
+    return;
+  }
+  if (!transA && !transB)
+    accumulate(aMatrix, bMatrix);
+  else if (!transA && transB)
+    accumulate(aMatrix, bMatrix.transpose());
+  else if (transA && !transB)
+    accumulate(aMatrix.transpose(), bMatrix);
+  else
+    accumulate(aMatrix.transpose(), bMatrix.transpose());
+}
+
+} // namespace
+
+void setThreads(int count) {
+  if (count < 1)
+    throw Error("setThreads: the thread count must be at least 1, got " +
+                std::to_string(count));
+  Eigen::setNbThreads(count);
+}
+
+int threads() { return Eigen::nbThreads(); }
+
+template <typename T>
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+          const T *a, const T *b, T beta, T *c) {
+  requireNonNegative("gemm", {{"m", m}, {"n", n}, {"k", k}});
+  elementCount("gemm", {m, n}, sizeof(T));
+  elementCount("gemm", {m, k}, sizeof(T));
+  elementCount("gemm", {k, n}, sizeof(T));
+  gemmUnchecked(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+template <typename T>
+void batchedGemm(int64_t batch, bool transA, bool transB, int64_t m, int64_t n,
+                 int64_t k, T alpha, const T *a, int64_t strideA, const T *b,
+                 int64_t strideB, T beta, T *c, int64_t strideC) {
+  requireNonNegative("batchedGemm", {{"batch", batch},
+                                     {"m", m},
+                                     {"n", n},
+                                     {"k", k},
+                                     {"strideA", strideA},
+                                     {"strideB", strideB},
+                                     {"strideC", strideC}});
+  int64_t cSize = elementCount("batchedGemm", {m, n}, sizeof(T));
+  elementCount("batchedGemm", {m, k}, sizeof(T));
+  elementCount("batchedGemm", {k, n}, sizeof(T));
+  if (batch > 1 && strideC < cSize)
+    throw Error("batchedGemm: strideC " + std::to_string(strideC) +
+                " is smaller than one [" + std::to_string(m) + ", " + std::to_string(n) +
+                "] result, so results would overlap");
+  if (batch > 0) {
+    elementCount("batchedGemm", {batch, strideA}, sizeof(T));
+    elementCount("batchedGemm", {batch, strideB}, sizeof(T));
+    elementCount("batchedGemm", {batch, strideC}, sizeof(T));
+  }
+  for (int64_t i = 0; i < batch; ++i)
+    gemmUnchecked(transA, transB, m, n, k, alpha, a + i * strideA, b + i * strideB, beta,
+                  c + i * strideC);
+}
+
+template <typename T>
+void linear(int64_t n, int64_t in, int64_t out, const T *x, const T *w, const T *bias,
+            T *y) {
+  requireNonNegative("linear", {{"n", n}, {"in", in}, {"out", out}});
+  elementCount("linear", {n, in}, sizeof(T));
+  elementCount("linear", {out, in}, sizeof(T));
+  elementCount("linear", {n, out}, sizeof(T));
+  gemmUnchecked(false, true, n, out, in, T(1), x, w, T(0), y);
+  if (bias == nullptr || n == 0 || out == 0)
+    return;
+  MatrixMap<T> yMatrix(y, n, out);
+  Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> biasRow(bias, out);
+  yMatrix.rowwise() += biasRow;
+}
+
+#define GRADC_RT_INSTANTIATE(T)                                                      \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T *,         \
+                        const T *, T, T *);                                          \
+  template void batchedGemm<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T,    \
+                               const T *, int64_t, const T *, int64_t, T, T *,       \
+                               int64_t);                                             \
+  template void linear<T>(int64_t, int64_t, int64_t, const T *, const T *, const T *, \
+                          T *);
+GRADC_RT_INSTANTIATE(float)
+GRADC_RT_INSTANTIATE(double)
+#undef GRADC_RT_INSTANTIATE
+
+} // namespace gradc::rt
