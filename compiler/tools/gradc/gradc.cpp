@@ -1,12 +1,15 @@
 //===- gradc.cpp - the gradc compiler driver ------------------------------===//
 //
-// gradc MODEL.gc|MODEL.mlir [--emit=STAGE] [-o OUTPUT]
+//   gradc MODEL.gc|MODEL.mlir [--emit=STAGE] [-o OUTPUT]
+//   gradc gradcheck MODEL.gc|MODEL.mlir [--seed N] [--params K]
 //
 //===----------------------------------------------------------------------===//
 
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Frontend/Parser.h"
+#include "gradc/GradCheck/GradCheck.h"
 #include "gradc/MLIRGen/MLIRGen.h"
+#include "gradc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -16,6 +19,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
@@ -23,31 +27,56 @@
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
+namespace cl = llvm::cl;
 
 namespace {
-enum class Stage { AST, NN };
+enum class Stage { AST, NN, Grad };
 
-llvm::cl::opt<std::string> inputFilename(llvm::cl::Positional,
-                                         llvm::cl::desc("<model.gc | input.mlir>"),
-                                         llvm::cl::init("-"));
-llvm::cl::opt<std::string> outputFilename("o", llvm::cl::desc("Output file"),
-                                          llvm::cl::value_desc("filename"),
-                                          llvm::cl::init("-"));
-llvm::cl::opt<Stage> emitStage(
-    "emit", llvm::cl::desc("Stop after a stage and print it"),
-    llvm::cl::values(clEnumValN(Stage::AST, "ast", "the model file's syntax tree"),
-                     clEnumValN(Stage::NN, "nn", "the nn dialect (verified)")),
-    llvm::cl::init(Stage::NN));
-llvm::cl::opt<int64_t> batchOverride(
-    "batch", llvm::cl::desc("Batch size B (overrides the model's train { batch })"),
-    llvm::cl::init(0));
-llvm::cl::opt<bool> compileF64("f64", llvm::cl::desc("Compile f32 tensors as f64"),
-                               llvm::cl::init(false));
+cl::SubCommand gradcheckCommand(
+    "gradcheck", "Check the compiled gradients against central finite differences "
+                 "(f64, reference interpreter)");
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.gc | input.mlir>"),
+                                   cl::init("-"), cl::sub(cl::SubCommand::getTopLevel()),
+                                   cl::sub(gradcheckCommand));
+cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
+                                    cl::value_desc("filename"), cl::init("-"));
+cl::opt<Stage> emitStage(
+    "emit", cl::desc("Stop after a stage and print it"),
+    cl::values(clEnumValN(Stage::AST, "ast", "the model file's syntax tree"),
+               clEnumValN(Stage::NN, "nn", "the nn dialect (verified)"),
+               clEnumValN(Stage::Grad, "grad", "after autodiff: @loss_grad added")),
+    cl::init(Stage::NN));
+cl::opt<int64_t> batchOverride(
+    "batch", cl::desc("Batch size B (overrides the model's train { batch }; "
+                      "gradcheck defaults to 4)"),
+    cl::init(0), cl::sub(cl::SubCommand::getTopLevel()), cl::sub(gradcheckCommand));
+cl::opt<bool> compileF64("f64", cl::desc("Compile f32 tensors as f64"), cl::init(false));
+
+cl::opt<uint64_t> checkSeed("seed", cl::desc("Seed of the random inputs and parameters"),
+                            cl::init(0), cl::sub(gradcheckCommand));
+cl::opt<int64_t> checkEntries(
+    "params",
+    cl::desc("Entries checked per parameter (tensors this small are checked whole; "
+             "0: every entry)"),
+    cl::init(16), cl::sub(gradcheckCommand));
 } // namespace
 
-/// Parses a .gc model file into the nn dialect (or prints its syntax tree).
-static OwningOpRef<ModuleOp> loadModel(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                                       llvm::raw_ostream &os, bool &printedAst) {
+static bool isModelFile(llvm::StringRef filename) { return !filename.ends_with(".mlir"); }
+
+/// Reads the input into the nn dialect: a .gc model through the front end,
+/// anything else as MLIR. Prints the syntax tree instead for --emit=ast.
+static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+                                  bool f64, int64_t batch, llvm::raw_ostream &os,
+                                  bool &printedAst) {
+  if (!isModelFile(inputFilename)) {
+    if (emitStage == Stage::AST) {
+      llvm::errs() << "gradc: error: --emit=ast needs a .gc model file\n";
+      return nullptr;
+    }
+    SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+    return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
   gradc::DiagnosticEngine diag(&sourceMgr);
   std::unique_ptr<gradc::FileAST> ast =
       gradc::parseFile(sourceMgr, sourceMgr.getMainFileID(), diag);
@@ -59,45 +88,45 @@ static OwningOpRef<ModuleOp> loadModel(MLIRContext &context, llvm::SourceMgr &so
     return nullptr;
   }
   gradc::MLIRGenOptions options;
-  if (batchOverride > 0)
-    options.batch = batchOverride;
-  options.f64 = compileF64;
+  if (batch > 0)
+    options.batch = batch;
+  options.f64 = f64;
   return gradc::mlirGen(context, *ast, sourceMgr, diag, options);
 }
 
-static bool isModelFile(llvm::StringRef filename) {
-  return !filename.ends_with(".mlir");
+static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage stage) {
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  pm.enableVerifier(true);
+  if (stage >= Stage::Grad) {
+    pm.addPass(gradc::createAutodiff());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  return pm.run(module);
 }
 
-static LogicalResult compile(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                             llvm::raw_ostream &os) {
-  OwningOpRef<ModuleOp> module;
-  if (isModelFile(inputFilename)) {
-    bool printedAst = false;
-    module = loadModel(context, sourceMgr, os, printedAst);
-    if (printedAst)
-      return success();
-  } else {
-    if (emitStage == Stage::AST) {
-      llvm::errs() << "gradc: error: --emit=ast needs a .gc model file\n";
-      return failure();
-    }
-    SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  }
+static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+  bool printedAst = false;
+  emitStage = Stage::Grad;
+  OwningOpRef<ModuleOp> module = load(context, sourceMgr, /*f64=*/true,
+                                      batchOverride > 0 ? batchOverride : 4, llvm::outs(),
+                                      printedAst);
   if (!module)
-    return failure();
+    return 1;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  if (failed(verify(*module)))
-    return failure();
-  switch (emitStage) {
-  case Stage::AST:
-  case Stage::NN:
-    module->print(os);
-    os << "\n";
-    return success();
-  }
-  return failure();
+  // An .mlir input may bring its own @loss_grad (to test the checker itself).
+  if (!module->lookupSymbol("loss_grad") &&
+      failed(runPipeline(context, *module, Stage::Grad)))
+    return 1;
+  gradc::GradCheckOptions options;
+  options.seed = checkSeed;
+  options.entriesPerParam = checkEntries;
+  FailureOr<bool> passed = gradc::runGradCheck(*module, options, llvm::outs());
+  if (failed(passed))
+    return 1;
+  return *passed ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -106,7 +135,7 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  llvm::cl::ParseCommandLineOptions(argc, argv, "gradc: compile a model for training\n");
+  cl::ParseCommandLineOptions(argc, argv, "gradc: compile a model for training\n");
 
   DialectRegistry registry;
   registry.insert<gradc::nn::NNDialect, func::FuncDialect>();
@@ -119,15 +148,31 @@ int main(int argc, char **argv) {
     llvm::errs() << "gradc: error: " << error << "\n";
     return 1;
   }
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+
+  if (gradcheckCommand)
+    return gradcheck(context, sourceMgr);
+
   auto output = openOutputFile(outputFilename, &error);
   if (!output) {
     llvm::errs() << "gradc: error: " << error << "\n";
     return 1;
   }
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-  if (failed(compile(context, sourceMgr, output->os())))
+  bool printedAst = false;
+  OwningOpRef<ModuleOp> module =
+      load(context, sourceMgr, compileF64, batchOverride, output->os(), printedAst);
+  if (printedAst) {
+    output->keep();
+    return 0;
+  }
+  if (!module)
     return 1;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  if (failed(verify(*module)) || failed(runPipeline(context, *module, emitStage)))
+    return 1;
+  module->print(output->os());
+  output->os() << "\n";
   output->keep();
   return 0;
 }
