@@ -35,4 +35,30 @@ def Autodiff : Pass<"gradc-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::gradc::nn::NNDialect"];
 }
 
+def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
+  let summary = "Build the training and evaluation entry points";
+  let description = [{
+    Turns the differentiated model into the functions a training program
+    calls, so that the optimizer update is ordinary nn IR that fusion and
+    memory planning see together with the forward and backward passes.
+
+    `@train_step` takes the arguments of `@loss_grad`, then one tensor per
+    optimizer state of each trainable parameter (`nn.role = "opt_state"`,
+    named as torch.optim names them: `<param>.exp_avg`, `<param>.exp_avg_sq`,
+    `<param>.momentum_buffer`, `<param>.square_avg`), then the learning rate
+    and the 1-based step number (`nn.role = "hyper"`). It returns the loss,
+    the metric statistics, the updated buffers, the updated parameters
+    (`param_update`) and optimizer states (`opt_state_update`). The update
+    follows the module's `nn.train` settings with torch.optim's exact
+    formulas: l1 / l2 terms added to the gradient, clipping by value, then by
+    global norm (coefficient max_norm / (norm + 1e-6), at most 1), then sgd
+    (momentum, nesterov, weight_decay), adam, adamw or rmsprop.
+
+    `@eval_step` and `@eval_one` are the evaluation-mode model at batch B and
+    1; `@predict` and `@predict_one` return only the model's output.
+    `@forward`, `@loss_grad` and the eval variants they came from are removed.
+  }];
+  let dependentDialects = ["::gradc::nn::NNDialect"];
+}
+
 #endif // GRADC_TRANSFORMS_PASSES_TD

@@ -102,8 +102,9 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
 }
 
 llvm::ArrayRef<llvm::StringLiteral> gradc::nn::resultRoles() {
-  static constexpr llvm::StringLiteral roles[] = {"loss", "metric", "output",
-                                                  "buffer_update", "grad"};
+  static constexpr llvm::StringLiteral roles[] = {
+      "loss", "metric", "output", "buffer_update", "grad", "param_update",
+      "opt_state_update"};
   return roles;
 }
 

@@ -856,7 +856,7 @@ func.func @train_on_func() attributes {nn.train = {}} {
 
 // -----
 
-// expected-error @+1 {{'func.func' op result #1 attribute 'nn.role' expected one of loss, metric, output, buffer_update, grad, found "weights"}}
+// expected-error @+1 {{'func.func' op result #1 attribute 'nn.role' expected one of loss, metric, output, buffer_update, grad, param_update, opt_state_update, found "weights"}}
 func.func @bad_result_role(%x: tensor<f32>) -> (tensor<f32> {nn.role = "loss"}, tensor<f32> {nn.role = "weights"}) {
   return %x, %x : tensor<f32>, tensor<f32>
 }

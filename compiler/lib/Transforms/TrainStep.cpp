@@ -1,0 +1,363 @@
+//===- TrainStep.cpp - training and evaluation entry points ---------------===//
+
+#include "gradc/Dialect/NN/IR/NNOps.h"
+#include "gradc/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace gradc {
+#define GEN_PASS_DEF_TRAINSTEP
+#include "gradc/Transforms/Passes.h.inc"
+} // namespace gradc
+
+using namespace mlir;
+using namespace gradc;
+using namespace gradc::nn;
+
+namespace {
+
+StringRef stringAttr(DictionaryAttr dict, StringRef name) {
+  auto attr = dict ? dict.getAs<StringAttr>(name) : StringAttr();
+  return attr ? attr.getValue() : StringRef();
+}
+
+double floatSetting(DictionaryAttr dict, StringRef name, double fallback) {
+  auto attr = dict ? dict.getAs<FloatAttr>(name) : FloatAttr();
+  return attr ? attr.getValueAsDouble() : fallback;
+}
+
+/// The optimizer's hyperparameters, from `nn.train`.
+struct OptimizerConfig {
+  std::string kind = "adam";
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0;
+  double momentum = 0, alpha = 0.99;
+  bool nesterov = false;
+  double l1 = 0, l2 = 0;
+  std::optional<double> clipNorm, clipValue;
+
+  static OptimizerConfig from(DictionaryAttr train) {
+    OptimizerConfig c;
+    auto opt = train ? train.getAs<DictionaryAttr>("optimizer") : DictionaryAttr();
+    if (opt) {
+      c.kind = stringAttr(opt, "kind").str();
+      c.beta1 = floatSetting(opt, "beta1", c.beta1);
+      c.beta2 = floatSetting(opt, "beta2", c.beta2);
+      c.eps = floatSetting(opt, "eps", c.eps);
+      c.weightDecay = floatSetting(opt, "weight_decay", 0);
+      c.momentum = floatSetting(opt, "momentum", 0);
+      c.alpha = floatSetting(opt, "alpha", c.alpha);
+      if (auto nesterov = opt.getAs<BoolAttr>("nesterov"))
+        c.nesterov = nesterov.getValue();
+    }
+    c.l1 = floatSetting(train, "l1", 0);
+    c.l2 = floatSetting(train, "l2", 0);
+    if (train && train.get("clip_grad_norm"))
+      c.clipNorm = floatSetting(train, "clip_grad_norm", 0);
+    if (train && train.get("clip_grad_value"))
+      c.clipValue = floatSetting(train, "clip_grad_value", 0);
+    return c;
+  }
+
+  /// The per-parameter state tensors, named as torch.optim names them.
+  SmallVector<StringRef> stateNames() const {
+    if (kind == "adam" || kind == "adamw")
+      return {"exp_avg", "exp_avg_sq"};
+    if (kind == "rmsprop")
+      return momentum > 0 ? SmallVector<StringRef>{"square_avg", "momentum_buffer"}
+                          : SmallVector<StringRef>{"square_avg"};
+    return momentum > 0 ? SmallVector<StringRef>{"momentum_buffer"}
+                        : SmallVector<StringRef>{};
+  }
+};
+
+/// Arithmetic on tensors and rank-0 constants of one element type.
+class Math {
+public:
+  Math(OpBuilder &b, Location loc, Type element) : b(b), loc(loc), element(element) {}
+
+  Value c(double value) {
+    auto type = RankedTensorType::get({}, element);
+    return b.create<ConstantOp>(
+        loc, DenseElementsAttr::get(type, FloatAttr::get(element, value)));
+  }
+  Value add(Value x, Value y) { return b.create<AddOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<SubOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<MulOp>(loc, x, y); }
+  Value div(Value x, Value y) { return b.create<DivOp>(loc, x, y); }
+  Value mul(Value x, double y) { return mul(x, c(y)); }
+  Value add(Value x, double y) { return add(x, c(y)); }
+  Value sqrt(Value x) { return b.create<SqrtOp>(loc, x); }
+  Value square(Value x) { return b.create<SquareOp>(loc, x); }
+  Value sign(Value x) { return b.create<SignOp>(loc, x); }
+  Value pow(Value x, Value y) { return b.create<PowOp>(loc, x, y); }
+  Value min(Value x, Value y) { return b.create<MinimumOp>(loc, x, y); }
+  Value max(Value x, Value y) { return b.create<MaximumOp>(loc, x, y); }
+  Value sumAll(Value x) {
+    SmallVector<int64_t> axes;
+    for (int64_t dim = 0; dim < cast<RankedTensorType>(x.getType()).getRank(); ++dim)
+      axes.push_back(dim);
+    return b.create<ReduceSumOp>(loc, x, axes, false);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Type element;
+};
+
+struct Trainable {
+  unsigned argIndex;
+  StringRef name;
+  Value param;
+  Value grad;
+  SmallVector<Value> state;     // block arguments of @train_step
+  SmallVector<Value> newState;  // their updated values
+  Value newParam;
+};
+
+/// Rewrites `gradients` in place: regularization, then clipping.
+void preprocessGradients(Math &m, const OptimizerConfig &config,
+                         MutableArrayRef<Trainable> params) {
+  for (Trainable &p : params) {
+    if (config.l1 > 0)
+      p.grad = m.add(p.grad, m.mul(m.sign(p.param), config.l1));
+    if (config.l2 > 0)
+      p.grad = m.add(p.grad, m.mul(p.param, config.l2));
+    if (config.clipValue)
+      p.grad = m.min(m.max(p.grad, m.c(-*config.clipValue)), m.c(*config.clipValue));
+  }
+  if (config.clipNorm && !params.empty()) {
+    Value total;
+    for (Trainable &p : params) {
+      Value sum = m.sumAll(m.square(p.grad));
+      total = total ? m.add(total, sum) : sum;
+    }
+    // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), clamped to 1.
+    Value coef = m.min(m.div(m.c(*config.clipNorm), m.add(m.sqrt(total), 1e-6)), m.c(1.0));
+    for (Trainable &p : params)
+      p.grad = m.mul(p.grad, coef);
+  }
+}
+
+/// One optimizer step of one parameter, as torch.optim computes it.
+void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value step) {
+  Value g = p.grad;
+  if (c.weightDecay > 0 && c.kind != "adamw")
+    g = m.add(g, m.mul(p.param, c.weightDecay));
+  if (c.kind == "sgd") {
+    if (c.momentum > 0) {
+      // buf = momentum * buf + g (the zero initial buffer makes step 1 buf = g)
+      Value buf = m.add(m.mul(p.state[0], c.momentum), g);
+      p.newState.push_back(buf);
+      g = c.nesterov ? m.add(g, m.mul(buf, c.momentum)) : buf;
+    }
+    p.newParam = m.sub(p.param, m.mul(g, lr));
+    return;
+  }
+  if (c.kind == "adam" || c.kind == "adamw") {
+    Value param = p.param;
+    if (c.kind == "adamw" && c.weightDecay > 0)
+      param = m.mul(param, m.sub(m.c(1.0), m.mul(lr, c.weightDecay)));
+    Value expAvg = m.add(m.mul(p.state[0], c.beta1), m.mul(g, 1.0 - c.beta1));
+    Value expAvgSq = m.add(m.mul(p.state[1], c.beta2), m.mul(m.square(g), 1.0 - c.beta2));
+    p.newState.append({expAvg, expAvgSq});
+    Value biasCorrection1 = m.sub(m.c(1.0), m.pow(m.c(c.beta1), step));
+    Value biasCorrection2 = m.sub(m.c(1.0), m.pow(m.c(c.beta2), step));
+    // denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom
+    Value denom = m.add(m.div(m.sqrt(expAvgSq), m.sqrt(biasCorrection2)), c.eps);
+    Value stepSize = m.div(lr, biasCorrection1);
+    p.newParam = m.sub(param, m.mul(stepSize, m.div(expAvg, denom)));
+    return;
+  }
+  // rmsprop
+  Value squareAvg = m.add(m.mul(p.state[0], c.alpha), m.mul(m.square(g), 1.0 - c.alpha));
+  p.newState.push_back(squareAvg);
+  Value avg = m.add(m.sqrt(squareAvg), c.eps);
+  if (c.momentum > 0) {
+    Value buf = m.add(m.mul(p.state[1], c.momentum), m.div(g, avg));
+    p.newState.push_back(buf);
+    p.newParam = m.sub(p.param, m.mul(buf, lr));
+  } else {
+    p.newParam = m.sub(p.param, m.mul(m.div(g, avg), lr));
+  }
+}
+
+DictionaryAttr roleAttrs(MLIRContext *context, StringRef role, StringRef name) {
+  Builder b(context);
+  SmallVector<NamedAttribute> attrs{
+      b.getNamedAttr(NNDialect::kRoleAttrName, b.getStringAttr(role))};
+  if (!name.empty())
+    attrs.push_back(b.getNamedAttr(NNDialect::kNameAttrName, b.getStringAttr(name)));
+  return b.getDictionaryAttr(attrs);
+}
+
+StringRef resultRole(func::FuncOp func, unsigned index) {
+  auto role = func.getResultAttrOfType<StringAttr>(index, NNDialect::kRoleAttrName);
+  return role ? role.getValue() : StringRef();
+}
+
+LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
+  MLIRContext *context = module.getContext();
+  auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
+  OptimizerConfig config = OptimizerConfig::from(train);
+  if (config.kind != "sgd" && config.kind != "adam" && config.kind != "adamw" &&
+      config.kind != "rmsprop")
+    return module.emitError() << "unknown optimizer '" << config.kind << "'";
+
+  // Arguments: those of @loss_grad, the optimizer states, lr and step.
+  SmallVector<Type> argTypes(lossGrad.getArgumentTypes());
+  SmallVector<DictionaryAttr> argAttrs;
+  for (unsigned i = 0; i < lossGrad.getNumArguments(); ++i)
+    argAttrs.push_back(lossGrad.getArgAttrDict(i) ? lossGrad.getArgAttrDict(i)
+                                                  : DictionaryAttr::get(context));
+  SmallVector<Trainable> params;
+  auto ret = cast<func::ReturnOp>(lossGrad.getBody().front().getTerminator());
+  for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
+    if (resultRole(lossGrad, r) != "grad")
+      continue;
+    auto name = lossGrad.getResultAttrOfType<StringAttr>(r, NNDialect::kNameAttrName);
+    std::optional<unsigned> argIndex;
+    for (unsigned i = 0; i < lossGrad.getNumArguments(); ++i)
+      if (auto argName = lossGrad.getArgAttrOfType<StringAttr>(i, NNDialect::kNameAttrName))
+        if (name && argName == name)
+          argIndex = i;
+    if (!argIndex)
+      return lossGrad.emitError() << "gradient result #" << r << " names no parameter";
+    Trainable p;
+    p.argIndex = *argIndex;
+    p.name = name.getValue();
+    params.push_back(p);
+  }
+  if (params.empty())
+    return lossGrad.emitError() << "the model has no trainable parameters to train";
+  Type element = cast<RankedTensorType>(argTypes[params.front().argIndex]).getElementType();
+  SmallVector<StringRef> stateNames = config.stateNames();
+  for (Trainable &p : params) {
+    for (StringRef state : stateNames) {
+      argTypes.push_back(argTypes[p.argIndex]);
+      argAttrs.push_back(roleAttrs(context, "opt_state", (p.name + "." + state).str()));
+    }
+  }
+  auto scalarType = RankedTensorType::get({}, element);
+  argTypes.append({scalarType, scalarType});
+  argAttrs.push_back(roleAttrs(context, "hyper", "lr"));
+  argAttrs.push_back(roleAttrs(context, "hyper", "step"));
+
+  OpBuilder builder(context);
+  builder.setInsertionPointAfter(lossGrad);
+  auto trainStep = builder.create<func::FuncOp>(lossGrad.getLoc(), "train_step",
+                                                builder.getFunctionType(argTypes, {}));
+  Block *body = trainStep.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+
+  // The forward and backward passes, as @loss_grad computes them.
+  IRMapping mapping;
+  for (unsigned i = 0; i < lossGrad.getNumArguments(); ++i)
+    mapping.map(lossGrad.getArgument(i), body->getArgument(i));
+  for (Operation &op : lossGrad.getBody().front().without_terminator())
+    builder.clone(op, mapping);
+
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  unsigned gradIndex = 0;
+  for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
+    Value value = mapping.lookupOrDefault(ret.getOperand(r));
+    StringRef role = resultRole(lossGrad, r);
+    if (role == "grad") {
+      params[gradIndex++].grad = value;
+      continue;
+    }
+    if (role == "output")
+      continue; // a training step returns no predictions
+    results.push_back(value);
+    resultAttrs.push_back(lossGrad.getResultAttrDict(r));
+  }
+
+  unsigned nextArg = lossGrad.getNumArguments();
+  for (Trainable &p : params) {
+    p.param = body->getArgument(p.argIndex);
+    for (size_t s = 0; s < stateNames.size(); ++s)
+      p.state.push_back(body->getArgument(nextArg++));
+  }
+  Value lr = body->getArgument(nextArg++);
+  Value step = body->getArgument(nextArg++);
+
+  Math m(builder, lossGrad.getLoc(), element);
+  preprocessGradients(m, config, params);
+  for (Trainable &p : params) {
+    // Each parameter's update is attributed to the layer that owns it.
+    Math local(builder, body->getArgument(p.argIndex).getLoc(), element);
+    update(local, config, p, lr, step);
+    results.push_back(p.newParam);
+    resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
+    for (auto [state, value] : llvm::zip(stateNames, p.newState)) {
+      results.push_back(value);
+      resultAttrs.push_back(roleAttrs(context, "opt_state_update", (p.name + "." + state).str()));
+    }
+  }
+  builder.create<func::ReturnOp>(lossGrad.getLoc(), results);
+  trainStep.setFunctionType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  trainStep.setAllArgAttrs(argAttrs);
+  trainStep.setAllResultAttrs(resultAttrs);
+  return success();
+}
+
+/// A copy of `source` named `name` that returns only the results with role
+/// `output`, without the arguments that then go unused.
+void buildPredict(func::FuncOp source, StringRef name) {
+  func::FuncOp predict = source.clone();
+  predict.setSymName(name);
+  source->getBlock()->getParent()->front().push_back(predict);
+  Block &body = predict.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  SmallVector<Value> outputs;
+  SmallVector<DictionaryAttr> attrs;
+  for (unsigned r = 0; r < predict.getNumResults(); ++r)
+    if (resultRole(predict, r) == "output") {
+      outputs.push_back(ret.getOperand(r));
+      attrs.push_back(predict.getResultAttrDict(r));
+    }
+  OpBuilder builder(ret);
+  builder.create<func::ReturnOp>(ret.getLoc(), outputs);
+  ret.erase();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
+      op.erase();
+  llvm::BitVector unused(body.getNumArguments());
+  for (BlockArgument arg : body.getArguments())
+    if (arg.use_empty())
+      unused.set(arg.getArgNumber());
+  predict.setFunctionType(FunctionType::get(predict.getContext(),
+                                            body.getArgumentTypes(),
+                                            ValueRange(outputs).getTypes()));
+  predict.setAllResultAttrs(attrs);
+  (void)predict.eraseArguments(unused);
+}
+
+struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    auto lossGrad = module.lookupSymbol<func::FuncOp>("loss_grad");
+    auto eval = module.lookupSymbol<func::FuncOp>("forward_eval");
+    auto evalOne = module.lookupSymbol<func::FuncOp>("forward_eval_one");
+    if (!lossGrad || !eval || !evalOne) {
+      module.emitError() << "gradc-train-step needs @loss_grad (from gradc-autodiff), "
+                            "@forward_eval and @forward_eval_one";
+      return signalPassFailure();
+    }
+    if (failed(buildTrainStep(module, lossGrad)))
+      return signalPassFailure();
+    eval.setSymName("eval_step");
+    evalOne.setSymName("eval_one");
+    buildPredict(eval, "predict");
+    buildPredict(evalOne, "predict_one");
+    lossGrad.erase();
+    if (forward)
+      forward.erase();
+  }
+};
+
+} // namespace
