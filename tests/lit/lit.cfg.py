@@ -19,5 +19,5 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.gradc_tools_dir, append_path=True)
 
-tools = ["gradc-opt", "gradc"]
+tools = ["gradc-opt", "gradc", "gradc-interp"]
 llvm_config.add_tool_substitutions(tools, [config.gradc_tools_dir])
