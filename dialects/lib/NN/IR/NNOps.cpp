@@ -264,14 +264,18 @@ OpFoldResult MaximumOp::fold(FoldAdaptor adaptor) {
   if (getLhs() == getRhs() && getLhs().getType() == getType())
     return getLhs();
   return foldBinary(getLhs(), adaptor.getLhs(), adaptor.getRhs(), getType(),
-                    std::nullopt, [](double a, double b) { return std::fmax(a, b); });
+                    std::nullopt, [](double a, double b) {
+                      return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b);
+                    });
 }
 
 OpFoldResult MinimumOp::fold(FoldAdaptor adaptor) {
   if (getLhs() == getRhs() && getLhs().getType() == getType())
     return getLhs();
   return foldBinary(getLhs(), adaptor.getLhs(), adaptor.getRhs(), getType(),
-                    std::nullopt, [](double a, double b) { return std::fmin(a, b); });
+                    std::nullopt, [](double a, double b) {
+                      return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b);
+                    });
 }
 
 LogicalResult CompareOp::inferReturnTypes(MLIRContext *context,
@@ -361,7 +365,7 @@ OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
 }
 OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
   return foldUnarySplat(adaptor.getX(), getType(),
-                        [](double x) { return x > 0 ? x : 0.0; });
+                        [](double x) { return x > 0 || std::isnan(x) ? x : 0.0; });
 }
 
 //===----------------------------------------------------------------------===//
@@ -798,7 +802,10 @@ LogicalResult BatchNormTrainOp::verify() {
   double momentum = getMomentum().convertToDouble();
   if (!(momentum >= 0.0 && momentum <= 1.0))
     return emitOpError() << "expected momentum in [0, 1], found " << momentum;
-  if (tensorOf(getX()).getNumElements() / tensorOf(getX()).getDimSize(1) < 2)
+  RankedTensorType x = tensorOf(getX());
+  if (x.getNumElements() == 0)
+    return emitOpError() << "expected a non-empty input, found " << x;
+  if (x.getNumElements() / x.getDimSize(1) < 2)
     return emitOpError() << "expected more than one value per channel, found "
                          << getX().getType();
   return checkEps(*this, getEps().convertToDouble());

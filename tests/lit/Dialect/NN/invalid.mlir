@@ -874,3 +874,11 @@ func.func @bad_result_name(%x: tensor<f32>) -> (tensor<f32> {nn.name = 3}) {
 func.func @unknown_result_attr(%x: tensor<f32>) -> (tensor<f32> {nn.init = "he"}) {
   return %x : tensor<f32>
 }
+
+// -----
+
+func.func @batch_norm_empty(%x: tensor<4x0xf32>, %c: tensor<0xf32>) {
+  // expected-error @+1 {{expected a non-empty input, found 'tensor<4x0xf32>'}}
+  %0:5 = nn.batch_norm_train %x, %c, %c, %c, %c : (tensor<4x0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>) -> (tensor<4x0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>)
+  return
+}
