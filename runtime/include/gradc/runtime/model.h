@@ -95,6 +95,7 @@ struct ModelInfo {
   std::vector<int64_t> labelShape;  ///< one sample, without the batch dimension
   int64_t classes = 0;              ///< 0 unless the labels are class indices
   std::vector<int64_t> outputShape; ///< one sample, without the batch dimension
+  DType outputDType = DType::F32;   ///< of the model's `output` (predict)
   std::vector<MetricSpec> metrics;
   std::string optimizer;            ///< for messages: "adam", "sgd", ...
   Schedule schedule;

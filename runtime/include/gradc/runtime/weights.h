@@ -1,0 +1,50 @@
+// weights.h — parameter initialization and weights files (safetensors) for a Model.
+#ifndef GRADC_RUNTIME_WEIGHTS_H
+#define GRADC_RUNTIME_WEIGHTS_H
+
+#include "gradc/runtime/model.h"
+
+#include <cstdint>
+#include <filesystem>
+
+namespace gradc::rt {
+
+/// Initializes every Param and Buffer of the model from its BufferRef::init,
+/// drawing from one gradc::rt::Rng(seed) in the order of Model::buffers() and,
+/// within a buffer, in row-major order (one draw per element for uniform
+/// distributions, two — Rng::normal — for normal ones). Optimizer state is
+/// left to Model::resetOptimizer().
+///
+/// fan_in and fan_out are BufferRef::fanIn / fanOut when positive, otherwise
+/// PyTorch's: fan_in = shape[1] · receptive field, fan_out = shape[0] ·
+/// receptive field, receptive field = product of shape[2:].
+///   Default  by BufferRef::role (or, when the role is empty, by the name's last
+///            component), as PyTorch's layers initialize themselves:
+///              "weight"        U(±1/√fan_in)  (kaiming_uniform with a = √5)
+///              "bias"          U(±1/√fan_in)  (0 when fan_in is 0)
+///              "embedding"     N(0, 1)        (torch.nn.Embedding)
+///              "gamma", "running_var"   ones
+///              "beta", "running_mean"   zeros
+///   He       N(0, √(2 / fan_in))   (kaiming_normal, fan_in, gain √2)
+///   Xavier   U(±√(6 / (fan_in + fan_out)))
+///   Normal   N(0, 0.01)
+///   Zeros, Ones
+/// Values are computed in double and rounded to the buffer's dtype (f32 or
+/// f64). Throws Error naming the buffer for an unknown role, a fan that is 0
+/// where a distribution needs it, or a dtype that is not floating point.
+void initializeParameters(Model &model, uint64_t seed);
+
+/// Writes every Param and Buffer, by BufferRef::name, as a safetensors file
+/// (metadata: format "pt", the model's name). Optimizer state is not written.
+void saveWeights(Model &model, const std::filesystem::path &path);
+
+/// Reads a weights file back into the model's Params and Buffers. The file
+/// must hold exactly those names, each with the model's dtype and shape; a
+/// missing name, an extra name (optimizer state included), or a dtype or shape
+/// mismatch is an Error that names the file and the tensor, and the model is
+/// left unchanged.
+void loadWeights(Model &model, const std::filesystem::path &path);
+
+} // namespace gradc::rt
+
+#endif // GRADC_RUNTIME_WEIGHTS_H

@@ -1,0 +1,251 @@
+// dataset.cpp — loading IDX, NPY and CSV data into a model's dtypes and shapes.
+#include "gradc/runtime/dataset.h"
+
+#include "gradc/runtime/checked_math.h"
+#include "gradc/runtime/csv.h"
+#include "gradc/runtime/error.h"
+#include "gradc/runtime/idx.h"
+#include "gradc/runtime/npy.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace gradc::rt {
+
+namespace {
+
+bool endsWith(const std::string &text, const std::string &suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string formatNumber(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+uint64_t elementsOf(const std::vector<int64_t> &shape) {
+  std::optional<uint64_t> count = tryElementCount(shape);
+  if (!count)
+    throw Error("shape " + formatShape(shape) + " is invalid or overflows");
+  return *count;
+}
+
+std::string describeSample(const std::vector<int64_t> &shape) {
+  uint64_t count = elementsOf(shape);
+  return formatShape(shape) + " (" + std::to_string(count) +
+         (count == 1 ? " value)" : " values)");
+}
+
+// Element i of a tensor of any dtype, as a double (exact for every dtype but
+// i64 beyond 2^53, which no label or input value reaches).
+double elementAt(const Tensor &tensor, uint64_t i) {
+  switch (tensor.dtype()) {
+  case DType::F32:
+    return tensor.data<float>()[i];
+  case DType::F64:
+    return tensor.data<double>()[i];
+  case DType::I32:
+    return tensor.data<int32_t>()[i];
+  case DType::I64:
+    return static_cast<double>(tensor.data<int64_t>()[i]);
+  case DType::U8:
+    return tensor.data<uint8_t>()[i];
+  }
+  throw Error("invalid dtype");
+}
+
+// What a converted value means, for messages: "input" or "label".
+struct Role {
+  std::string file;
+  const char *what;
+  int64_t valuesPerSample;
+};
+
+// `raw` converted to `dtype` with shape [samples, ...sampleShape], values
+// multiplied by `scale`; integer targets take only integral values in range,
+// and `classes` > 0 bounds them to [0, classes).
+Tensor convertSamples(const Tensor &raw, DType dtype, const std::vector<int64_t> &sampleShape,
+                      double scale, int64_t classes, const Role &role) {
+  std::vector<int64_t> shape = {raw.dim(0)};
+  shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
+  Tensor converted(dtype, shape);
+  const uint64_t count = raw.numElements();
+  auto sampleOf = [&](uint64_t i) { return std::to_string(i / role.valuesPerSample); };
+  switch (dtype) {
+  case DType::F32:
+    for (uint64_t i = 0; i < count; ++i)
+      converted.data<float>()[i] = static_cast<float>(elementAt(raw, i) * scale);
+    break;
+  case DType::F64:
+    for (uint64_t i = 0; i < count; ++i)
+      converted.data<double>()[i] = elementAt(raw, i) * scale;
+    break;
+  case DType::I32:
+    for (uint64_t i = 0; i < count; ++i) {
+      double value = elementAt(raw, i) * scale;
+      if (value != std::floor(value))
+        throw Error::inFile(role.file, std::string(role.what) + " " + formatNumber(value) +
+                                           " of sample " + sampleOf(i) +
+                                           " is not an integer");
+      if (classes > 0 && (value < 0 || value >= static_cast<double>(classes)))
+        throw Error::inFile(role.file, std::string(role.what) + " " + formatNumber(value) +
+                                           " of sample " + sampleOf(i) + " is outside [0, " +
+                                           std::to_string(classes) + ") (the model has " +
+                                           std::to_string(classes) + " classes)");
+      if (value < std::numeric_limits<int32_t>::min() ||
+          value > std::numeric_limits<int32_t>::max())
+        throw Error::inFile(role.file, std::string(role.what) + " " + formatNumber(value) +
+                                           " of sample " + sampleOf(i) +
+                                           " does not fit in i32");
+      converted.data<int32_t>()[i] = static_cast<int32_t>(value);
+    }
+    break;
+  default:
+    throw Error("the model's " + std::string(role.what) + " dtype " +
+                std::string(dtypeName(dtype)) + " cannot be loaded (expected f32, f64 or i32)");
+  }
+  return converted;
+}
+
+// Checks that `raw` holds samples of `modelShape`'s size and converts them.
+Tensor toModelSamples(const Tensor &raw, DType dtype, const std::vector<int64_t> &modelShape,
+                      double scale, int64_t classes, const std::string &file,
+                      const char *what) {
+  if (raw.rank() == 0)
+    throw Error::inFile(file, "holds a single value; expected an array whose first axis is "
+                              "the sample");
+  std::vector<int64_t> sampleShape(raw.shape().begin() + 1, raw.shape().end());
+  uint64_t fileValues = elementsOf(sampleShape);
+  uint64_t modelValues = elementsOf(modelShape);
+  if (fileValues != modelValues)
+    throw Error::inFile(file, std::string(what) + " samples are " + describeSample(sampleShape) +
+                                  ", but the model's " + what + " is " +
+                                  describeSample(modelShape));
+  if (raw.dim(0) == 0)
+    throw Error::inFile(file, "holds no samples");
+  Role role{file, what, static_cast<int64_t>(std::max<uint64_t>(modelValues, 1))};
+  return convertSamples(raw, dtype, modelShape, scale, classes, role);
+}
+
+Tensor loadArray(const std::string &kind, const std::string &path, const LoadLimits &limits) {
+  if (kind == "idx")
+    return loadIdx(path, limits);
+  if (kind == "npy")
+    return loadNpy(path, limits);
+  throw Error("unknown data format '" + kind + "' (expected idx, npy or csv)");
+}
+
+// The number of comma-separated fields on the first line of a CSV file.
+size_t csvColumnCount(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error::inFile(path, "cannot open for reading");
+  std::string line;
+  std::getline(in, line);
+  size_t columns = 1;
+  for (char c : line)
+    columns += c == ',';
+  return columns;
+}
+
+CsvTable loadCsvSource(const ModelInfo &info, const DataSource &source, bool withLabels,
+                       const LoadLimits &limits) {
+  CsvOptions options;
+  options.hasHeader = source.header;
+  options.featureDType = DType::F64;
+  options.labelDType = info.labelDType == DType::I32 ? DType::I64 : DType::F64;
+  options.limits = limits;
+  if (withLabels) {
+    const std::string &column = source.labelColumn;
+    bool isIndex = !column.empty() &&
+                   column.find_first_not_of("0123456789") == std::string::npos;
+    if (column.empty())
+      options.labelColumnIndex = csvColumnCount(source.inputs) - 1;
+    else if (isIndex)
+      options.labelColumnIndex = std::stoull(column);
+    else
+      options.labelColumnName = column;
+  }
+  return loadCsv(source.inputs, options);
+}
+
+} // namespace
+
+std::optional<std::string> dataFormatOf(const std::filesystem::path &path) {
+  std::string name = path.filename().string();
+  if (endsWith(name, ".npy"))
+    return "npy";
+  if (endsWith(name, ".csv"))
+    return "csv";
+  if (endsWith(name, ".gz"))
+    name.resize(name.size() - 3);
+  if (endsWith(name, "-ubyte") || endsWith(name, ".idx"))
+    return "idx";
+  return std::nullopt;
+}
+
+Dataset loadDataset(const ModelInfo &info, const DataSource &source,
+                    const LoadLimits &limits) {
+  Dataset dataset;
+  const double noScale = 1.0;
+  if (source.kind == "csv") {
+    CsvTable table = loadCsvSource(info, source, true, limits);
+    dataset.inputs = toModelSamples(table.features, info.inputDType, info.inputShape,
+                                    source.scale, 0, source.inputs, "input");
+    dataset.labels = toModelSamples(*table.labels, info.labelDType, info.labelShape, noScale,
+                                    info.classes, source.inputs, "label");
+  } else {
+    if (source.labels.empty())
+      throw Error::inFile(source.inputs, "needs a labels file");
+    Tensor inputs = loadArray(source.kind, source.inputs, limits);
+    Tensor labels = loadArray(source.kind, source.labels, limits);
+    if (inputs.rank() > 0 && labels.rank() > 0 && inputs.dim(0) != labels.dim(0))
+      throw Error(source.inputs + " has " + std::to_string(inputs.dim(0)) + " samples but " +
+                  source.labels + " has " + std::to_string(labels.dim(0)));
+    dataset.inputs = toModelSamples(inputs, info.inputDType, info.inputShape, source.scale, 0,
+                                    source.inputs, "input");
+    dataset.labels = toModelSamples(labels, info.labelDType, info.labelShape, noScale,
+                                    info.classes, source.labels, "label");
+  }
+  dataset.size = dataset.inputs.dim(0);
+  return dataset;
+}
+
+Tensor loadInputs(const ModelInfo &info, const DataSource &source, const LoadLimits &limits) {
+  if (source.kind == "csv") {
+    CsvTable table = loadCsvSource(info, source, false, limits);
+    return toModelSamples(table.features, info.inputDType, info.inputShape, source.scale, 0,
+                          source.inputs, "input");
+  }
+  return toModelSamples(loadArray(source.kind, source.inputs, limits), info.inputDType,
+                        info.inputShape, source.scale, 0, source.inputs, "input");
+}
+
+void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to) {
+  if (from.rank() == 0 || to.rank() == 0 || from.dtype() != to.dtype() ||
+      !std::equal(from.shape().begin() + 1, from.shape().end(), to.shape().begin() + 1,
+                  to.shape().end()))
+    throw Error("gatherSamples: cannot copy samples of " + std::string(dtypeName(from.dtype())) +
+                " " + formatShape(from.shape()) + " into " +
+                std::string(dtypeName(to.dtype())) + " " + formatShape(to.shape()));
+  if (count < 0 || count > to.dim(0))
+    throw Error("gatherSamples: " + std::to_string(count) + " samples do not fit in " +
+                std::to_string(to.dim(0)));
+  const uint64_t sampleBytes = from.dim(0) == 0 ? 0 : from.numBytes() / from.dim(0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t index = indices[i];
+    if (index < 0 || index >= from.dim(0))
+      throw Error("gatherSamples: sample " + std::to_string(index) + " is outside [0, " +
+                  std::to_string(from.dim(0)) + ")");
+    if (sampleBytes > 0)
+      std::memcpy(to.bytes() + i * sampleBytes, from.bytes() + index * sampleBytes,
+                  sampleBytes);
+  }
+}
+
+} // namespace gradc::rt

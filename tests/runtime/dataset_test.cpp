@@ -1,0 +1,158 @@
+// dataset_test.cpp — loading IDX, NPY and CSV data into a model's dtypes and shapes.
+#include "gradc/runtime/dataset.h"
+
+#include "test_util.h"
+#include "trainer_test_models.h"
+
+namespace gradc::rt {
+namespace {
+
+using testing::appendBigEndian;
+using testing::TempDir;
+using testing::writeBytes;
+using testing::writeNpy;
+
+// An uncompressed IDX file of unsigned bytes.
+std::string idxBytes(const std::vector<uint32_t> &dims, const std::vector<uint8_t> &values) {
+  std::string bytes = {0, 0, 0x08, static_cast<char>(dims.size())};
+  for (uint32_t dim : dims)
+    appendBigEndian(bytes, dim, 4);
+  bytes.append(values.begin(), values.end());
+  return bytes;
+}
+
+ModelInfo imageModel(std::vector<int64_t> inputShape, int64_t classes) {
+  ModelInfo info;
+  info.name = "Images";
+  info.batch = 2;
+  info.inputShape = std::move(inputShape);
+  info.classes = classes;
+  return info;
+}
+
+class DatasetTest : public ::testing::Test {
+protected:
+  std::string path(const char *name) const { return dir_.file(name).string(); }
+  TempDir dir_;
+};
+
+TEST(DataFormat, FollowsTheFileName) {
+  EXPECT_EQ(dataFormatOf("a/train-images-idx3-ubyte.gz"), "idx");
+  EXPECT_EQ(dataFormatOf("t10k-labels-idx1-ubyte"), "idx");
+  EXPECT_EQ(dataFormatOf("digits.idx"), "idx");
+  EXPECT_EQ(dataFormatOf("x.npy"), "npy");
+  EXPECT_EQ(dataFormatOf("iris.csv"), "csv");
+  EXPECT_EQ(dataFormatOf("x.npy.gz"), std::nullopt);
+  EXPECT_EQ(dataFormatOf("notes.txt"), std::nullopt);
+}
+
+TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {
+  std::vector<uint8_t> pixels(3 * 4 * 5);
+  for (size_t i = 0; i < pixels.size(); ++i)
+    pixels[i] = static_cast<uint8_t>(i * 4);
+  writeBytes(dir_.file("images-ubyte"), idxBytes({3, 4, 5}, pixels));
+  writeBytes(dir_.file("labels-ubyte"), idxBytes({3}, {2, 0, 1}));
+  DataSource source{"idx", path("images-ubyte"), path("labels-ubyte"), 1.0 / 255};
+  Dataset data = loadDataset(imageModel({1, 4, 5}, 3), source);
+  EXPECT_EQ(data.size, 3);
+  EXPECT_EQ(data.inputs.shape(), (std::vector<int64_t>{3, 1, 4, 5}));
+  EXPECT_EQ(data.inputs.dtype(), DType::F32);
+  EXPECT_EQ(data.inputs.data<float>()[7], static_cast<float>(28 / 255.0));
+  EXPECT_EQ(data.labels.shape(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(data.labels.data<int32_t>()[0], 2);
+
+  Dataset flat = loadDataset(imageModel({20}, 3), source);
+  EXPECT_EQ(flat.inputs.shape(), (std::vector<int64_t>{3, 20}));
+}
+
+TEST_F(DatasetTest, SampleShapeMismatchShowsBothShapes) {
+  writeBytes(dir_.file("images-ubyte"), idxBytes({2, 4, 5}, std::vector<uint8_t>(40)));
+  writeBytes(dir_.file("labels-ubyte"), idxBytes({2}, {0, 1}));
+  EXPECT_RT_ERROR(loadDataset(imageModel({1, 28, 28}, 10),
+                              {"idx", path("images-ubyte"), path("labels-ubyte")}),
+                  path("images-ubyte") + ": input samples are [4, 5] (20 values), but the "
+                                         "model's input is [1, 28, 28] (784 values)");
+}
+
+TEST_F(DatasetTest, LabelsOutsideTheClassesNameFileAndSample) {
+  writeBytes(dir_.file("images-ubyte"), idxBytes({3, 2}, std::vector<uint8_t>(6)));
+  writeBytes(dir_.file("labels-ubyte"), idxBytes({3}, {0, 4, 5}));
+  EXPECT_RT_ERROR(loadDataset(imageModel({2}, 5),
+                              {"idx", path("images-ubyte"), path("labels-ubyte")}),
+                  path("labels-ubyte") + ": label 5 of sample 2 is outside [0, 5) (the model "
+                                         "has 5 classes)");
+}
+
+TEST_F(DatasetTest, SampleCountsMustAgree) {
+  writeNpy<float>(dir_.file("x.npy"), {3, 2}, std::vector<float>(6));
+  writeNpy<int32_t>(dir_.file("y.npy"), {2}, {0, 1});
+  EXPECT_RT_ERROR(loadDataset(imageModel({2}, 2), {"npy", path("x.npy"), path("y.npy")}),
+                  path("x.npy") + " has 3 samples but " + path("y.npy") + " has 2");
+}
+
+TEST_F(DatasetTest, NonIntegralClassLabelsAreRefused) {
+  writeNpy<float>(dir_.file("x.npy"), {2, 2}, std::vector<float>(4));
+  writeNpy<double>(dir_.file("y.npy"), {2}, {1.0, 1.5});
+  EXPECT_RT_ERROR(loadDataset(imageModel({2}, 2), {"npy", path("x.npy"), path("y.npy")}),
+                  "label 1.5 of sample 1 is not an integer");
+}
+
+TEST_F(DatasetTest, RegressionTargetsAndDoubleInputs) {
+  ModelInfo info;
+  info.batch = 1;
+  info.inputDType = DType::F64;
+  info.inputShape = {2};
+  info.labelDType = DType::F32;
+  info.labelShape = {2};
+  writeNpy<float>(dir_.file("x.npy"), {2, 2}, {0.5f, 1.5f, 2.5f, 3.5f});
+  writeNpy<double>(dir_.file("y.npy"), {2, 2}, {0.25, -1, 7, 8});
+  Dataset data = loadDataset(info, {"npy", path("x.npy"), path("y.npy"), 2.0});
+  EXPECT_EQ(data.inputs.dtype(), DType::F64);
+  EXPECT_EQ(data.inputs.data<double>()[3], 7.0);
+  EXPECT_EQ(data.labels.shape(), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(data.labels.data<float>()[0], 0.25f);
+}
+
+TEST_F(DatasetTest, CsvLabelColumnByNameIndexOrLast) {
+  writeBytes(dir_.file("t.csv"), "a,label,b\n1,0,2\n3,1,4\n5,1,6\n");
+  ModelInfo info = imageModel({2}, 2);
+  DataSource byName{"csv", path("t.csv"), "", 1.0, "label", true};
+  Dataset data = loadDataset(info, byName);
+  EXPECT_EQ(data.size, 3);
+  EXPECT_EQ(data.inputs.data<float>()[2], 3.0f);
+  EXPECT_EQ(data.labels.data<int32_t>()[1], 1);
+
+  DataSource byIndex = byName;
+  byIndex.labelColumn = "1";
+  EXPECT_EQ(loadDataset(info, byIndex).labels.data<int32_t>()[2], 1);
+
+  writeBytes(dir_.file("last.csv"), "1,2,0\n3,4,1\n");
+  DataSource last{"csv", path("last.csv"), "", 1.0, "", false};
+  Dataset lastColumn = loadDataset(info, last);
+  EXPECT_EQ(lastColumn.labels.data<int32_t>()[1], 1);
+  EXPECT_EQ(lastColumn.inputs.data<float>()[3], 4.0f);
+
+  Tensor inputs = loadInputs(imageModel({3}, 2), last);
+  EXPECT_EQ(inputs.shape(), (std::vector<int64_t>{2, 3}));
+}
+
+TEST_F(DatasetTest, CsvErrorsKeepTheirLocation) {
+  writeBytes(dir_.file("t.csv"), "a,label\n1,0\n2,x\n");
+  EXPECT_RT_ERROR(loadDataset(imageModel({1}, 2), {"csv", path("t.csv"), "", 1.0, "label"}),
+                  path("t.csv") + ":3:3:");
+}
+
+TEST(GatherSamples, CopiesTheChosenSamples) {
+  Tensor from(DType::I32, {4, 2}), to(DType::I32, {3, 2});
+  for (int i = 0; i < 8; ++i)
+    from.data<int32_t>()[i] = i;
+  std::vector<int64_t> indices = {3, 0, 2};
+  gatherSamples(from, indices.data(), 3, to);
+  EXPECT_EQ(std::vector<int32_t>(to.data<int32_t>(), to.data<int32_t>() + 6),
+            (std::vector<int32_t>{6, 7, 0, 1, 4, 5}));
+  indices[1] = 4;
+  EXPECT_RT_ERROR(gatherSamples(from, indices.data(), 3, to), "sample 4 is outside [0, 4)");
+}
+
+} // namespace
+} // namespace gradc::rt

@@ -1,0 +1,75 @@
+// schedule_test.cpp — learning-rate schedules against hand-computed values.
+#include "gradc/runtime/schedule.h"
+
+#include "test_util.h"
+
+#include <cmath>
+
+namespace gradc::rt {
+namespace {
+
+Schedule schedule(std::string kind) {
+  Schedule result;
+  result.kind = std::move(kind);
+  return result;
+}
+
+TEST(Schedule, ConstantIgnoresTheStep) {
+  EXPECT_EQ(learningRate(schedule("constant"), 0.1, 0), 0.1);
+  EXPECT_EQ(learningRate(schedule("constant"), 0.1, 12345), 0.1);
+}
+
+TEST(Schedule, StepDecaysEveryNSteps) {
+  Schedule s = schedule("step");
+  s.every = 3;
+  s.gamma = 0.5;
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 0), 0.1);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 2), 0.1);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 3), 0.05);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 7), 0.025);
+}
+
+TEST(Schedule, ExponentialDecaysEveryStep) {
+  Schedule s = schedule("exponential");
+  s.gamma = 0.9;
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 0), 0.1);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 2), 0.081);
+}
+
+TEST(Schedule, CosineWarmsUpThenAnnealsToMinimum) {
+  Schedule s = schedule("cosine");
+  s.steps = 10;
+  s.warmup = 2;
+  s.minLr = 0.01;
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 0), 0.0);  // warmup from 0
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 1), 0.05);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 2), 0.1);  // progress 0
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 4), 0.01 + 0.09 * (1 + std::sqrt(0.5)) / 2); // 1/4
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 6), 0.055); // halfway: cos(π/2) = 0
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 10), 0.01);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.1, 25), 0.01); // stays at min_lr
+}
+
+TEST(Schedule, CosineWithoutWarmupStartsAtTheBaseRate) {
+  Schedule s = schedule("cosine");
+  s.steps = 4;
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.2, 0), 0.2);
+  EXPECT_DOUBLE_EQ(learningRate(s, 0.2, 2), 0.1);
+  EXPECT_NEAR(learningRate(s, 0.2, 4), 0.0, 1e-17);
+}
+
+TEST(Schedule, InvalidSchedulesAreErrors) {
+  EXPECT_RT_ERROR(learningRate(schedule("linear"), 0.1, 0),
+                  "unknown learning-rate schedule 'linear'");
+  Schedule step = schedule("step");
+  step.every = 0;
+  EXPECT_RT_ERROR(validateSchedule(step), "invalid step schedule: every must be at least 1");
+  Schedule cosine = schedule("cosine");
+  cosine.steps = 5;
+  cosine.warmup = 6;
+  EXPECT_RT_ERROR(validateSchedule(cosine), "warmup must be in [0, steps = 5], got 6");
+  EXPECT_RT_ERROR(learningRate(schedule("constant"), 0.1, -1), "negative step -1");
+}
+
+} // namespace
+} // namespace gradc::rt
