@@ -72,8 +72,12 @@ public:
       return;
     if (json_) {
       nlohmann::ordered_json record;
-      for (const auto &[name, value] : fields)
-        record[name] = value;
+      for (const auto &[name, value] : fields) {
+        if (name == "epoch")
+          record[name] = static_cast<int64_t>(value);
+        else
+          record[name] = value;
+      }
       stream_ << record.dump() << '\n';
     } else {
       if (!headerWritten_) {

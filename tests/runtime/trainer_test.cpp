@@ -66,6 +66,8 @@ TEST_F(TrainerTest, LossFallsOverEpochs) {
   EXPECT_EQ(run.err, "");
   auto records = readJsonLines(dir_.file("log.jsonl"));
   ASSERT_EQ(records.size(), 5u);
+  EXPECT_TRUE(records[0]["epoch"].is_number_integer());
+  EXPECT_EQ(records[4]["epoch"].get<int>(), 5);
   EXPECT_LT(records[4]["loss"].get<double>(), 0.5 * records[0]["loss"].get<double>());
   EXPECT_LT(records[4]["test_loss"].get<double>(), records[0]["test_loss"].get<double>());
   EXPECT_GT(records[4]["test_accuracy"].get<double>(), 0.9);

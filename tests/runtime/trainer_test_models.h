@@ -138,7 +138,13 @@ private:
     softmaxCrossEntropy<float>(n, classes_, logits, y, &loss);
     std::vector<int32_t> pred(n);
     argmax<float>(n, classes_, 1, logits, pred.data());
-    return {loss, confusionStats(n, classes_, pred.data(), y)};
+    // Every metric of this model is a classification metric: one confusion
+    // matrix each.
+    std::vector<double> confusion = confusionStats(n, classes_, pred.data(), y);
+    StepResult result{loss, {}};
+    for (size_t m = 0; m < info_.metrics.size(); ++m)
+      result.metricStats.insert(result.metricStats.end(), confusion.begin(), confusion.end());
+    return result;
   }
 
   ModelInfo info_;

@@ -28,8 +28,8 @@ namespace gradc::rt {
 /// when threads < 1.
 void setThreads(int threads);
 
-/// The number of threads set by setThreads(), or the hardware concurrency when
-/// it was never called.
+/// The number of threads set by setThreads(); before any call, OpenMP's
+/// default (the hardware concurrency unless OMP_NUM_THREADS says otherwise).
 int threads();
 
 // ---------------------------------------------------------------------------
