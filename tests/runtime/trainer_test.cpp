@@ -156,6 +156,35 @@ TEST_F(TrainerTest, MissingDefaultDataIsARuntimeError) {
       << run.err;
 }
 
+TEST_F(TrainerTest, CsvDataCarriesItsLabelsInTheModelsColumn) {
+  Tensor x = loadNpy(dir_.file("train_x.npy")), y = loadNpy(dir_.file("train_y.npy"));
+  std::string csv = "f0,f1,class,f2,f3\n";
+  for (int64_t i = 0; i < 90; ++i) {
+    const float *row = x.data<float>() + i * 4;
+    csv += std::to_string(row[0]) + "," + std::to_string(row[1]) + "," +
+           std::to_string(y.data<int32_t>()[i]) + "," + std::to_string(row[2]) + "," +
+           std::to_string(row[3]) + "\n";
+  }
+  testing::writeBytes(dir_.file("train.csv"), csv);
+  SoftmaxRegression model(4, 3, 8);
+  model.mutableInfo().data = {"csv", "elsewhere.csv", "", 1.0, "class", true};
+  auto run = runTrainer(model, {"--data", path("train.csv"), "--epochs", "4", "--log",
+                                path("csv.jsonl"), "--quiet"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  auto records = readJsonLines(dir_.file("csv.jsonl"));
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_GT(records[3]["accuracy"].get<double>(), 0.9);
+}
+
+TEST_F(TrainerTest, ThreadsFlagSetsTheKernelThreads) {
+  SoftmaxRegression model(4, 3, 8);
+  int before = threads();
+  auto run = runTrainer(model, with({"--threads", "1", "--epochs", "1", "--quiet"}));
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(threads(), 1);
+  setThreads(before);
+}
+
 TEST_F(TrainerTest, StepsStopTrainingAndExtendEpochsWhenEpochsAreNotGiven) {
   SoftmaxRegression limited(4, 3, 8);
   auto run = runTrainer(limited, with({"--epochs", "5", "--steps", "13", "--quiet"}));
