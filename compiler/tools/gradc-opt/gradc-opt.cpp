@@ -1,5 +1,6 @@
 //===- gradc-opt.cpp - run gradc passes on nn-dialect IR ------------------===//
 
+#include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Transforms/Passes.h"
 
@@ -17,7 +18,8 @@ int main(int argc, char **argv) {
   gradc::registerGradcPasses();
 
   mlir::DialectRegistry registry;
-  registry.insert<gradc::nn::NNDialect, mlir::func::FuncDialect>();
+  registry.insert<gradc::nn::NNDialect, gradc::kern::KernDialect,
+                  mlir::func::FuncDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "gradc optimizer driver\n", registry));
 }

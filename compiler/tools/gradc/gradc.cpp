@@ -1,14 +1,17 @@
 //===- gradc.cpp - the gradc compiler driver ------------------------------===//
 //
-//   gradc MODEL.gc|MODEL.mlir [--emit=STAGE] [-o OUTPUT]
+//   gradc MODEL.gc [-o PROGRAM]            compile a training program
+//   gradc MODEL.gc|MODEL.mlir --emit=STAGE [-o OUTPUT]
 //   gradc gradcheck MODEL.gc|MODEL.mlir [--seed N] [--params K]
 //
 //===----------------------------------------------------------------------===//
 
+#include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Frontend/Parser.h"
 #include "gradc/GradCheck/GradCheck.h"
 #include "gradc/MLIRGen/MLIRGen.h"
+#include "gradc/Target/EmitCpp.h"
 #include "gradc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,7 +24,11 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -30,7 +37,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Stage { AST, NN, Grad };
+enum class Stage { AST, NN, Grad, Train, Kern, Cpp, Lib, Exe };
 
 cl::SubCommand gradcheckCommand(
     "gradcheck", "Check the compiled gradients against central finite differences "
@@ -45,8 +52,20 @@ cl::opt<Stage> emitStage(
     "emit", cl::desc("Stop after a stage and print it"),
     cl::values(clEnumValN(Stage::AST, "ast", "the model file's syntax tree"),
                clEnumValN(Stage::NN, "nn", "the nn dialect (verified)"),
-               clEnumValN(Stage::Grad, "grad", "after autodiff: @loss_grad added")),
-    cl::init(Stage::NN));
+               clEnumValN(Stage::Grad, "grad", "after autodiff: @loss_grad added"),
+               clEnumValN(Stage::Train, "train",
+                          "the entry points: train_step, eval_step, predict, ..."),
+               clEnumValN(Stage::Kern, "kern", "kernels over buffers"),
+               clEnumValN(Stage::Cpp, "cpp", "C++ sources of the model class (-o DIR)"),
+               clEnumValN(Stage::Lib, "lib", "header and static library (-o DIR)"),
+               clEnumValN(Stage::Exe, "exe", "a training program (default for .gc input)")),
+    cl::init(Stage::Exe));
+cl::opt<std::string> cxx("cxx", cl::desc("C++ compiler for the generated code"),
+                         cl::init(""));
+cl::opt<unsigned> optLevel("O", cl::desc("Optimization level of the generated code (0-3)"),
+                           cl::Prefix, cl::init(2));
+cl::opt<std::string> march("march", cl::desc("Target CPU of the generated code (e.g. native)"),
+                           cl::init(""));
 cl::opt<int64_t> batchOverride(
     "batch", cl::desc("Batch size B (overrides the model's train { batch }; "
                       "gradcheck defaults to 4)"),
@@ -104,6 +123,13 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  if (stage >= Stage::Train) {
+    pm.addPass(gradc::createTrainStep());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  if (stage >= Stage::Kern)
+    pm.addPass(gradc::createLowerToKern());
   return pm.run(module);
 }
 
@@ -129,6 +155,128 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   return *passed ? 0 : 1;
 }
 
+/// Where the runtime's headers and library are: next to the gradc binary
+/// (`<prefix>/bin/gradc` with `<prefix>/include` and `<prefix>/lib`, the
+/// layout of both the build tree and an installation), or the source tree.
+struct RuntimePaths {
+  std::string include;
+  std::string library;
+};
+
+static std::optional<RuntimePaths> findRuntime(const char *argv0) {
+  std::string exe = llvm::sys::fs::getMainExecutable(argv0, reinterpret_cast<void *>(&findRuntime));
+  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> library(prefix);
+  llvm::sys::path::append(library, "lib", "libgradc_runtime.a");
+  if (!llvm::sys::fs::exists(library))
+    return std::nullopt;
+  llvm::SmallString<256> include(prefix);
+  llvm::sys::path::append(include, "include");
+  llvm::SmallString<256> header(include);
+  llvm::sys::path::append(header, "gradc", "runtime", "model.h");
+  if (!llvm::sys::fs::exists(header))
+    include = GRADC_RUNTIME_SOURCE_INCLUDE;
+  return RuntimePaths{include.str().str(), library.str().str()};
+}
+
+static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    llvm::errs() << "gradc: error: cannot write " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  os << contents;
+  return true;
+}
+
+static bool run(llvm::ArrayRef<std::string> command) {
+  SmallVector<llvm::StringRef> args(command.begin(), command.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(args.front(), args, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0) {
+    llvm::errs() << "gradc: error: " << command.front() << " failed"
+                 << (message.empty() ? "" : ": " + message) << "\n";
+    return false;
+  }
+  return true;
+}
+
+static std::optional<std::string> compilerPath() {
+  std::string name = cxx;
+  if (name.empty())
+    name = llvm::sys::Process::GetEnv("CXX").value_or("c++");
+  auto path = llvm::sys::findProgramByName(name);
+  if (!path) {
+    llvm::errs() << "gradc: error: cannot find the C++ compiler '" << name
+                 << "' (set --cxx or CXX)\n";
+    return std::nullopt;
+  }
+  return *path;
+}
+
+/// Writes the model's sources into `dir`; with `lib`, also lib<stem>.a; with
+/// `exe`, links the training program `exe`.
+static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::StringRef exe,
+                 const char *argv0) {
+  FailureOr<gradc::EmittedModel> model = gradc::emitCpp(module, inputFilename);
+  if (failed(model))
+    return 1;
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    llvm::errs() << "gradc: error: cannot create " << dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  auto path = [&](llvm::StringRef file) {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, file);
+    return p.str().str();
+  };
+  std::string header = path(model->fileStem + ".h"), source = path(model->fileStem + ".cpp");
+  std::string mainSource = path("main.cpp");
+  if (!writeFile(header, model->header) || !writeFile(source, model->source) ||
+      !writeFile(mainSource, model->mainSource))
+    return 1;
+  if (stage == Stage::Cpp)
+    return 0;
+
+  std::optional<RuntimePaths> runtime = findRuntime(argv0);
+  if (!runtime) {
+    llvm::errs() << "gradc: error: cannot find libgradc_runtime.a next to gradc "
+                    "(expected in ../lib)\n";
+    return 1;
+  }
+  std::optional<std::string> compiler = compilerPath();
+  if (!compiler)
+    return 1;
+  std::vector<std::string> flags{*compiler, "-std=c++17", "-O" + std::to_string(optLevel),
+                                 "-I" + dir.str(), "-I" + runtime->include};
+  if (!march.empty())
+    flags.push_back("-march=" + march);
+  if (stage == Stage::Lib) {
+    std::string object = path(model->fileStem + ".o");
+    std::vector<std::string> compile = flags;
+    compile.insert(compile.end(), {"-c", source, "-o", object});
+    if (!run(compile))
+      return 1;
+    auto ar = llvm::sys::findProgramByName("ar");
+    if (!ar) {
+      llvm::errs() << "gradc: error: cannot find ar\n";
+      return 1;
+    }
+    std::string archive = path("lib" + model->fileStem + ".a");
+    llvm::sys::fs::remove(archive);
+    if (!run({*ar, "rcs", archive, object}))
+      return 1;
+    llvm::sys::fs::remove(object);
+    llvm::sys::fs::remove(mainSource);
+    return 0;
+  }
+  std::vector<std::string> link = flags;
+  link.insert(link.end(), {mainSource, source, runtime->library, "-lboost_program_options",
+                           "-lz", "-fopenmp", "-o", exe.str()});
+  return run(link) ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerAsmPrinterCLOptions();
@@ -138,7 +286,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "gradc: compile a model for training\n");
 
   DialectRegistry registry;
-  registry.insert<gradc::nn::NNDialect, func::FuncDialect>();
+  registry.insert<gradc::nn::NNDialect, gradc::kern::KernDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
@@ -154,14 +302,33 @@ int main(int argc, char **argv) {
   if (gradcheckCommand)
     return gradcheck(context, sourceMgr);
 
-  auto output = openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "gradc: error: " << error << "\n";
+  // Without --emit, a model file becomes a program and MLIR is printed back.
+  Stage stage = emitStage;
+  if (!emitStage.getNumOccurrences() && !isModelFile(inputFilename))
+    stage = Stage::NN;
+  bool builds = stage >= Stage::Cpp;
+  if (builds && (stage == Stage::Cpp || stage == Stage::Lib) &&
+      !outputFilename.getNumOccurrences()) {
+    llvm::errs() << "gradc: error: --emit=" << (stage == Stage::Cpp ? "cpp" : "lib")
+                 << " needs -o DIR\n";
     return 1;
   }
+  std::string outputPath = outputFilename;
+  if (stage == Stage::Exe && !outputFilename.getNumOccurrences())
+    outputPath = llvm::sys::path::stem(inputFilename).str();
+
+  std::unique_ptr<llvm::ToolOutputFile> output;
+  if (!builds || stage == Stage::AST) {
+    output = openOutputFile(outputPath, &error);
+    if (!output) {
+      llvm::errs() << "gradc: error: " << error << "\n";
+      return 1;
+    }
+  }
   bool printedAst = false;
-  OwningOpRef<ModuleOp> module =
-      load(context, sourceMgr, compileF64, batchOverride, output->os(), printedAst);
+  emitStage = stage;
+  OwningOpRef<ModuleOp> module = load(context, sourceMgr, compileF64, batchOverride,
+                                      output ? output->os() : llvm::nulls(), printedAst);
   if (printedAst) {
     output->keep();
     return 0;
@@ -169,10 +336,24 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  if (failed(verify(*module)) || failed(runPipeline(context, *module, emitStage)))
+  if (failed(verify(*module)) || failed(runPipeline(context, *module, stage)))
     return 1;
-  module->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+  if (!builds) {
+    module->print(output->os());
+    output->os() << "\n";
+    output->keep();
+    return 0;
+  }
+  if (stage == Stage::Exe) {
+    llvm::SmallString<128> dir;
+    if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("gradc", dir)) {
+      llvm::errs() << "gradc: error: cannot create a temporary directory: " << ec.message()
+                   << "\n";
+      return 1;
+    }
+    int rc = build(*module, dir, stage, outputPath, argv[0]);
+    llvm::sys::fs::remove_directories(dir);
+    return rc;
+  }
+  return build(*module, outputPath, stage, "", argv[0]);
 }

@@ -3,6 +3,7 @@
 #ifndef GRADC_TRANSFORMS_PASSES_H
 #define GRADC_TRANSFORMS_PASSES_H
 
+#include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"

@@ -1,0 +1,33 @@
+//===- EmitCpp.h - kern-level modules to a C++ model class -----*- C++ -*-===//
+
+#ifndef GRADC_TARGET_EMITCPP_H
+#define GRADC_TARGET_EMITCPP_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace gradc {
+
+struct EmittedModel {
+  std::string className; ///< FashionMLP
+  std::string fileStem;  ///< fashion_mlp: the files are <stem>.h and <stem>.cpp
+  std::string header;
+  std::string source;
+  /// A main() that trains with the runtime's trainer.
+  std::string mainSource;
+};
+
+/// Prints the model class of a module lowered by gradc-lower-to-kern (entry
+/// points train_step, eval_step, eval_one, predict, predict_one; `nn.model`
+/// and `nn.train` module attributes). `sourceName` is the model file's name,
+/// quoted in comments. Errors are reported on the module's context.
+mlir::FailureOr<EmittedModel> emitCpp(mlir::ModuleOp module, llvm::StringRef sourceName);
+
+/// `FashionMLP` -> `fashion_mlp`.
+std::string snakeCase(llvm::StringRef name);
+
+} // namespace gradc
+
+#endif // GRADC_TARGET_EMITCPP_H

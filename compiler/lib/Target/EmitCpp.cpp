@@ -1,0 +1,617 @@
+//===- EmitCpp.cpp - kern-level modules to a C++ model class --------------===//
+//
+// Prints <model>.h (the class, its sizes and typed entry points) and
+// <model>.cpp (one function per entry point: each kernel a runtime call or a
+// loop nest under a comment naming its model-file line), plus the glue that
+// implements gradc::rt::Model so the runtime's trainer can drive it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "gradc/Target/EmitCpp.h"
+#include "KernelPrinter.h"
+
+#include "gradc/Dialect/Kern/IR/KernOps.h"
+#include "gradc/Dialect/NN/IR/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace gradc;
+using namespace gradc::emit;
+
+std::string gradc::snakeCase(StringRef name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      bool boundary = i > 0 && (std::islower(static_cast<unsigned char>(name[i - 1])) ||
+                                (i + 1 < name.size() &&
+                                 std::islower(static_cast<unsigned char>(name[i + 1])) &&
+                                 std::isupper(static_cast<unsigned char>(name[i - 1]))));
+      if (boundary)
+        out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    }
+  }
+  return out;
+}
+
+namespace {
+
+constexpr int64_t kAlign = 64;
+
+int64_t alignUp(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+int64_t byteSize(MemRefType type) {
+  Type element = type.getElementType();
+  int64_t width = element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+  return type.getNumElements() * width;
+}
+
+std::string dtypeOf(Type element) {
+  if (element.isF32())
+    return "gradc::rt::DType::F32";
+  if (element.isF64())
+    return "gradc::rt::DType::F64";
+  if (element.isInteger(64))
+    return "gradc::rt::DType::I64";
+  return "gradc::rt::DType::I32";
+}
+
+std::string shapeList(ArrayRef<int64_t> shape) {
+  std::string text = "{";
+  for (auto [i, d] : llvm::enumerate(shape))
+    text += (i ? ", " : "") + std::to_string(d);
+  return text + "}";
+}
+
+std::string quoted(StringRef text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+StringRef argString(func::FuncOp func, unsigned i, StringRef name) {
+  auto attr = func.getArgAttrOfType<StringAttr>(i, name);
+  return attr ? attr.getValue() : StringRef();
+}
+
+/// A parameter, buffer or optimizer state the class owns.
+struct Member {
+  std::string name; ///< model name: dense_0.weight
+  std::string id;   ///< C++ member: dense_0_weight
+  std::string role; ///< param, buffer, opt_state
+  std::string init;
+  bool frozen = false;
+  MemRefType type;
+  int64_t offset = 0;
+};
+
+/// Model-file lines, for the comment above each kernel.
+class SourceLines {
+public:
+  std::string at(Location loc) {
+    FileLineColLoc fileLoc;
+    loc->walk([&](Location inner) {
+      if (!fileLoc)
+        fileLoc = dyn_cast<FileLineColLoc>(inner);
+      return WalkResult::advance();
+    });
+    if (!fileLoc)
+      return "";
+    StringRef file = fileLoc.getFilename();
+    auto &lines = files[file.str()];
+    if (!loaded.contains(file)) {
+      loaded.insert(file);
+      if (auto buffer = llvm::MemoryBuffer::getFile(file)) {
+        SmallVector<StringRef> split;
+        (*buffer)->getBuffer().split(split, '\n');
+        for (StringRef line : split)
+          lines.push_back(line.trim().str());
+      }
+    }
+    std::string text = llvm::sys::path::filename(file).str() + ":" +
+                       std::to_string(fileLoc.getLine());
+    unsigned line = fileLoc.getLine();
+    if (line >= 1 && line <= lines.size() && !lines[line - 1].empty()) {
+      std::string code = lines[line - 1];
+      if (code.size() > 80)
+        code = code.substr(0, 77) + "...";
+      text += "  " + code;
+    }
+    return text;
+  }
+
+private:
+  std::map<std::string, std::vector<std::string>> files;
+  llvm::StringSet<> loaded;
+};
+
+class ModelEmitter {
+public:
+  ModelEmitter(ModuleOp module, StringRef sourceName)
+      : module(module), sourceName(sourceName) {}
+
+  FailureOr<EmittedModel> run();
+
+private:
+  LogicalResult collect();
+  LogicalResult emitFunction(func::FuncOp func, llvm::raw_ostream &os);
+  std::string signature(func::FuncOp func, bool qualified);
+  void emitInfo(llvm::raw_ostream &os);
+  void emitGlue(llvm::raw_ostream &os);
+  std::string callExpression(func::FuncOp func, StringRef inputs, StringRef labels,
+                             StringRef outputs, bool training);
+
+  ModuleOp module;
+  std::string sourceName;
+  std::string className;
+  std::vector<Member> members;
+  std::map<std::string, size_t> memberIndex;
+  int64_t stateBytes = 0, scratchBytes = 0;
+  SourceLines source;
+  func::FuncOp trainStep, evalStep, evalOne, predict, predictOne;
+};
+
+LogicalResult ModelEmitter::collect() {
+  auto modelName = module->getAttrOfType<StringAttr>("nn.model");
+  className = identifier(modelName ? modelName.getValue() : "Model");
+  trainStep = module.lookupSymbol<func::FuncOp>("train_step");
+  evalStep = module.lookupSymbol<func::FuncOp>("eval_step");
+  evalOne = module.lookupSymbol<func::FuncOp>("eval_one");
+  predict = module.lookupSymbol<func::FuncOp>("predict");
+  predictOne = module.lookupSymbol<func::FuncOp>("predict_one");
+  if (!trainStep || !evalStep || !evalOne || !predict || !predictOne)
+    return module.emitError() << "the C++ emitter needs the entry points train_step, "
+                                 "eval_step, eval_one, predict and predict_one";
+  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne}) {
+    unsigned inputs = 0, labels = 0;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+      inputs += role == "input";
+      labels += role == "label";
+      if (role != "param" && role != "buffer" && role != "opt_state")
+        continue;
+      std::string name = argString(func, i, nn::NNDialect::kNameAttrName).str();
+      if (memberIndex.count(name))
+        continue;
+      Member member;
+      member.name = name;
+      member.id = identifier(name);
+      member.role = role.str();
+      member.init = argString(func, i, nn::NNDialect::kInitAttrName).str();
+      member.frozen = static_cast<bool>(func.getArgAttr(i, nn::NNDialect::kFrozenAttrName));
+      member.type = cast<MemRefType>(func.getArgumentTypes()[i]);
+      member.offset = stateBytes;
+      stateBytes += alignUp(byteSize(member.type));
+      memberIndex[name] = members.size();
+      members.push_back(member);
+    }
+    if (inputs > 1 || labels > 1)
+      return func.emitError() << "the generated trainer takes one input and one label; "
+                                 "this model has "
+                              << inputs << " inputs and " << labels << " labels";
+  }
+  // Each entry point lays out its temporaries from the start of one scratch
+  // area (memory planning will share it better).
+  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne}) {
+    int64_t bytes = 0;
+    func.walk([&](kern::AllocOp alloc) { bytes += alignUp(byteSize(alloc.getType())); });
+    scratchBytes = std::max(scratchBytes, bytes);
+  }
+  return success();
+}
+
+std::string ModelEmitter::signature(func::FuncOp func, bool qualified) {
+  std::string text = "void " + (qualified ? className + "::" : std::string()) +
+                     func.getSymName().str() + "(";
+  bool first = true;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    if (role == "param" || role == "buffer" || role == "opt_state")
+      continue;
+    auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
+    bool output = static_cast<bool>(func.getArgAttr(i, "kern.out"));
+    StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
+    if (role == "rng")
+      name = "rng_key";
+    text += (first ? "" : ", ") + std::string(output ? "" : "const ") +
+            cType(type.getElementType()) + " *" + identifier(name);
+    first = false;
+  }
+  return text + ")";
+}
+
+LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &os) {
+  llvm::DenseMap<Value, std::string> names;
+  llvm::StringSet<> used;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
+    if (role == "rng")
+      name = "rng_key";
+    names[func.getArgument(i)] = identifier(name);
+    used.insert(identifier(name));
+  }
+  auto fresh = [&](StringRef base) {
+    std::string id = identifier(base);
+    for (int n = 0; used.contains(id); ++n)
+      id = identifier(base) + "_" + std::to_string(n);
+    used.insert(id);
+    return id;
+  };
+
+  os << "\n" << signature(func, true) << " {\n";
+  // Temporaries, named after the kernel that writes them.
+  int64_t offset = 0;
+  llvm::DenseMap<Value, StringRef> writer;
+  func.walk([&](kern::KernelOp kernel) {
+    for (Value out : kernel.getOuts())
+      writer[out] = kernel.getCallee().drop_front(3);
+  });
+  func.walk([&](kern::AllocOp alloc) {
+    std::string name = fresh(writer.lookup(alloc.getResult()));
+    names[alloc.getResult()] = name;
+    MemRefType type = alloc.getType();
+    os << "  " << cType(type.getElementType()) << " *" << name << " = reinterpret_cast<"
+       << cType(type.getElementType()) << " *>(scratch_ + " << offset << ");  // "
+       << shapeList(type.getShape()) << "\n";
+    offset += alignUp(byteSize(type));
+  });
+
+  KernelPrinter printer(os, names);
+  for (Operation &op : func.getBody().front()) {
+    if (auto view = dyn_cast<kern::ViewOp>(op)) {
+      std::string name = fresh("view_" + names[view.getSource()]);
+      names[view.getResult()] = name;
+      os << "  auto *" << name << " = " << names[view.getSource()] << ";  // viewed as "
+         << shapeList(view.getType().getShape()) << "\n";
+    } else if (auto kernel = dyn_cast<kern::KernelOp>(op)) {
+      std::string line = source.at(kernel.getLoc());
+      os << "  // " << kernel.getCallee().drop_front(3);
+      if (!line.empty())
+        os << " -- " << line;
+      os << "\n";
+      if (failed(printer.print(kernel)))
+        return failure();
+    } else if (auto copy = dyn_cast<kern::CopyOp>(op)) {
+      os << "  // result " << names[copy.getTarget()] << "\n";
+      printer.printCopy(copy);
+    }
+  }
+  os << "}\n";
+  return success();
+}
+
+/// The call of an entry point from the Model glue: members for state, the
+/// given expressions for data, locals for results.
+std::string ModelEmitter::callExpression(func::FuncOp func, StringRef inputs,
+                                         StringRef labels, StringRef outputs,
+                                         bool training) {
+  std::string call = func.getSymName().str() + "(";
+  bool first = true;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    if (role == "param" || role == "buffer" || role == "opt_state")
+      continue;
+    auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
+    std::string t = cType(type.getElementType());
+    std::string arg;
+    StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
+    auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
+    if (role == "input")
+      arg = "static_cast<const " + t + " *>(" + inputs.str() + ")";
+    else if (role == "label")
+      arg = "static_cast<const " + t + " *>(" + labels.str() + ")";
+    else if (role == "hyper")
+      arg = "&" + identifier(name) + "_value";
+    else if (role == "rng")
+      arg = "&key";
+    else if (out && out.getValue() == "output" && outputs != "nullptr")
+      arg = "static_cast<" + t + " *>(" + outputs.str() + ")";
+    else
+      arg = identifier(name) + ".data()";
+    call += (first ? "" : ", ") + arg;
+    first = false;
+  }
+  (void)training;
+  return call + ")";
+}
+
+void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
+  auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
+  auto str = [&](DictionaryAttr dict, StringRef key) -> std::string {
+    auto attr = dict ? dict.getAs<StringAttr>(key) : StringAttr();
+    return attr ? attr.getValue().str() : "";
+  };
+  auto num = [&](DictionaryAttr dict, StringRef key, double fallback) {
+    if (!dict)
+      return fallback;
+    if (auto f = dict.getAs<FloatAttr>(key))
+      return f.getValueAsDouble();
+    if (auto i = dict.getAs<IntegerAttr>(key))
+      return static_cast<double>(i.getInt());
+    return fallback;
+  };
+  auto sub = [&](StringRef key) {
+    return train ? train.getAs<DictionaryAttr>(key) : DictionaryAttr();
+  };
+  os << "  info_.name = " << quoted(className) << ";\n";
+  os << "  info_.batch = kBatch;\n";
+  for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
+    StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
+    auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
+    if (role == "input") {
+      os << "  info_.inputDType = " << dtypeOf(type.getElementType()) << ";\n";
+      os << "  info_.inputShape = " << shapeList(type.getShape().drop_front()) << ";\n";
+    } else if (role == "label") {
+      os << "  info_.labelDType = " << dtypeOf(type.getElementType()) << ";\n";
+      os << "  info_.labelShape = " << shapeList(type.getShape().drop_front()) << ";\n";
+      if (auto classes = evalStep.getArgAttrOfType<IntegerAttr>(
+              i, nn::NNDialect::kClassesAttrName))
+        os << "  info_.classes = " << classes.getInt() << ";\n";
+    } else if (auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out")) {
+      if (out.getValue() == "output") {
+        os << "  info_.outputShape = " << shapeList(type.getShape().drop_front()) << ";\n";
+        os << "  info_.outputDType = " << dtypeOf(type.getElementType()) << ";\n";
+      } else if (out.getValue() == "metric") {
+        std::string name = argString(evalStep, i, nn::NNDialect::kNameAttrName).str();
+        std::string kind = name == "mae"         ? "Mae"
+                           : name == "rmse"      ? "Rmse"
+                           : name == "precision" ? "Precision"
+                           : name == "recall"    ? "Recall"
+                           : name == "f1"        ? "F1"
+                                                 : "Accuracy";
+        int64_t classes = type.getRank() == 2 ? type.getDimSize(0) : 0;
+        int64_t terms = 1;
+        if (type.getRank() == 0) {
+          // The error terms one batch sums: the reduction's input per sample.
+          evalStep.walk([&](kern::KernelOp kernel) {
+            if (kernel.getOuts().front() == evalStep.getArgument(i) &&
+                !kernel.getIns().empty()) {
+              auto in = cast<MemRefType>(kernel.getIns().front().getType());
+              terms = in.getNumElements() / std::max<int64_t>(in.getDimSize(0), 1);
+            }
+          });
+        }
+        os << "  info_.metrics.push_back({" << quoted(name) << ", gradc::rt::MetricKind::"
+           << kind << ", " << classes << ", " << terms << "});\n";
+      }
+    }
+  }
+  os << "  info_.optimizer = " << quoted(str(sub("optimizer"), "kind")) << ";\n";
+  DictionaryAttr schedule = sub("schedule");
+  os << "  info_.schedule.kind = " << quoted(str(schedule, "kind")) << ";\n";
+  os << "  info_.schedule.every = " << static_cast<int64_t>(num(schedule, "every", 1)) << ";\n";
+  os << "  info_.schedule.gamma = " << num(schedule, "gamma", 1.0) << ";\n";
+  os << "  info_.schedule.steps = " << static_cast<int64_t>(num(schedule, "steps", 1)) << ";\n";
+  os << "  info_.schedule.warmup = " << static_cast<int64_t>(num(schedule, "warmup", 0))
+     << ";\n";
+  os << "  info_.schedule.minLr = " << num(schedule, "min_lr", 0.0) << ";\n";
+  os << "  info_.epochs = " << static_cast<int64_t>(num(train, "epochs", 1)) << ";\n";
+  os << "  info_.lr = " << llvm::format("%.17g", num(train, "lr", 1e-3)) << ";\n";
+  os << "  info_.seed = " << static_cast<int64_t>(num(train, "seed", 0)) << ";\n";
+  os << "  info_.validation = " << num(train, "validation", 0.0) << ";\n";
+  for (StringRef which : {"data", "test"}) {
+    DictionaryAttr data = sub(which);
+    if (!data)
+      continue;
+    std::string kind = str(data, "kind");
+    std::string field = "info_." + which.str();
+    os << "  " << field << ".kind = " << quoted(kind) << ";\n";
+    std::string inputs = kind == "idx" ? "images" : kind == "csv" ? "path" : "inputs";
+    os << "  " << field << ".inputs = " << quoted(str(data, inputs)) << ";\n";
+    os << "  " << field << ".labels = " << quoted(str(data, "labels")) << ";\n";
+    os << "  " << field << ".scale = " << llvm::format("%.17g", num(data, "scale", 1.0))
+       << ";\n";
+    os << "  " << field << ".labelColumn = " << quoted(str(data, "label_column")) << ";\n";
+    auto header = data.getAs<BoolAttr>("header");
+    os << "  " << field << ".header = " << (header && !header.getValue() ? "false" : "true")
+       << ";\n";
+  }
+}
+
+void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
+  // Local result buffers of one step.
+  auto locals = [&](func::FuncOp func) {
+    std::string text;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
+      if (!out)
+        continue;
+      auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
+      text += "  std::vector<" + cType(type.getElementType()) + "> " +
+              identifier(argString(func, i, nn::NNDialect::kNameAttrName)) + "(" +
+              std::to_string(std::max<int64_t>(type.getNumElements(), 1)) + ");\n";
+    }
+    return text;
+  };
+  auto result = [&](func::FuncOp func) {
+    std::string text = "  gradc::rt::StepResult result;\n";
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
+      if (!out || out.getValue() == "output")
+        continue;
+      std::string id = identifier(argString(func, i, nn::NNDialect::kNameAttrName));
+      if (out.getValue() == "loss")
+        text += "  result.loss = static_cast<double>(" + id + "[0]);\n";
+      else
+        text += "  result.metricStats.insert(result.metricStats.end(), " + id +
+                ".begin(), " + id + ".end());\n";
+    }
+    return text + "  return result;\n";
+  };
+  auto hyper = [&](func::FuncOp func) {
+    std::string text;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      if (argString(func, i, nn::NNDialect::kRoleAttrName) != "hyper")
+        continue;
+      auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
+      StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
+      std::string value = name == "lr" ? "lr" : "step_";
+      text += "  const " + cType(type.getElementType()) + " " + identifier(name) +
+              "_value = static_cast<" + cType(type.getElementType()) + ">(" + value + ");\n";
+    }
+    return text;
+  };
+  os << "\ngradc::rt::StepResult " << className
+     << "::trainStep(const void *inputs, const void *labels, double lr, uint64_t rngKey) {\n"
+     << "  ++step_;\n"
+     << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
+     << "  (void)key;\n"
+     << hyper(trainStep) << locals(trainStep) << "  "
+     << callExpression(trainStep, "inputs", "labels", "nullptr", true) << ";\n"
+     << result(trainStep) << "}\n";
+  for (auto [name, func] : {std::pair<StringRef, func::FuncOp>{"evalStep", evalStep},
+                            {"evalOne", evalOne}}) {
+    os << "\ngradc::rt::StepResult " << className << "::" << name
+       << "(const void *inputs, const void *labels) {\n"
+       << locals(func) << "  " << callExpression(func, "inputs", "labels", "nullptr", false)
+       << ";\n"
+       << result(func) << "}\n";
+  }
+  for (auto [name, func] : {std::pair<StringRef, func::FuncOp>{"predict", predict},
+                            {"predictOne", predictOne}}) {
+    os << "\nvoid " << className << "::" << name
+       << "(const void *inputs, void *outputs) {\n  "
+       << callExpression(func, "inputs", "nullptr", "outputs", false) << ";\n}\n";
+  }
+}
+
+FailureOr<EmittedModel> ModelEmitter::run() {
+  if (failed(collect()))
+    return failure();
+  EmittedModel model;
+  model.className = className;
+  model.fileStem = snakeCase(className);
+  int64_t batch = 0;
+  for (unsigned i = 0; i < evalStep.getNumArguments(); ++i)
+    if (argString(evalStep, i, nn::NNDialect::kRoleAttrName) == "input")
+      batch = cast<MemRefType>(evalStep.getArgumentTypes()[i]).getDimSize(0);
+
+  llvm::raw_string_ostream h(model.header);
+  h << "// " << model.fileStem << ".h -- generated by gradc from " << sourceName
+    << "; do not edit.\n"
+    << "#pragma once\n\n#include \"gradc/runtime/model.h\"\n#include \"gradc/runtime/tensor.h\"\n\n"
+    << "#include <cstdint>\n#include <vector>\n\n"
+    << "/// The model " << className << " of " << sourceName
+    << ": typed entry points over its own\n/// parameters, and the gradc::rt::Model "
+       "interface the runtime's trainer drives.\n"
+    << "class " << className << " final : public gradc::rt::Model {\npublic:\n"
+    << "  static constexpr int64_t kBatch = " << batch << ";\n"
+    << "  static constexpr int64_t kStateBytes = " << stateBytes << ";\n"
+    << "  static constexpr int64_t kScratchBytes = " << scratchBytes << ";\n\n"
+    << "  " << className << "();\n\n"
+    << "  // gradc::rt::Model\n"
+    << "  const gradc::rt::ModelInfo &info() const override { return info_; }\n"
+    << "  std::vector<gradc::rt::BufferRef> buffers() override;\n"
+    << "  void resetOptimizer() override;\n"
+    << "  gradc::rt::StepResult trainStep(const void *inputs, const void *labels, double lr,\n"
+    << "                                  uint64_t rngKey) override;\n"
+    << "  gradc::rt::StepResult evalStep(const void *inputs, const void *labels) override;\n"
+    << "  gradc::rt::StepResult evalOne(const void *inputs, const void *labels) override;\n"
+    << "  void predict(const void *inputs, void *outputs) override;\n"
+    << "  void predictOne(const void *inputs, void *outputs) override;\n"
+    << "  int64_t step() const override { return step_; }\n"
+    << "  void setStep(int64_t step) override { step_ = step; }\n\n"
+    << "  // Entry points (batch kBatch; *_one: batch 1).\n";
+  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne})
+    h << "  " << signature(func, false) << ";\n";
+  h << "\n  // Parameters, buffers and optimizer state, by model name.\n";
+  for (const Member &m : members)
+    h << "  " << cType(m.type.getElementType()) << " *" << m.id << " = nullptr;  // "
+      << m.name << " " << shapeList(m.type.getShape()) << "\n";
+  h << "\nprivate:\n  gradc::rt::ModelInfo info_;\n  int64_t step_ = 0;\n"
+    << "  gradc::rt::Tensor state_;\n  gradc::rt::Tensor scratchStorage_;\n"
+    << "  uint8_t *scratch_ = nullptr;\n};\n";
+
+  llvm::raw_string_ostream s(model.source);
+  s << "// " << model.fileStem << ".cpp -- generated by gradc from " << sourceName
+    << "; do not edit.\n"
+    << "#include \"" << model.fileStem << ".h\"\n\n"
+    << "#include \"gradc/runtime/kernels.h\"\n\n"
+    << "#include <algorithm>\n#include <cmath>\n#include <cstring>\n#include <limits>\n\n"
+    << className << "::" << className << "()\n"
+    << "    : state_(gradc::rt::DType::U8, {kStateBytes}),\n"
+    << "      scratchStorage_(gradc::rt::DType::U8, {kScratchBytes}) {\n"
+    << "  uint8_t *state = state_.data<uint8_t>();\n"
+    << "  scratch_ = scratchStorage_.data<uint8_t>();\n";
+  for (const Member &m : members)
+    s << "  " << m.id << " = reinterpret_cast<" << cType(m.type.getElementType())
+      << " *>(state + " << m.offset << ");\n";
+  emitInfo(s);
+  s << "}\n\nstd::vector<gradc::rt::BufferRef> " << className << "::buffers() {\n"
+    << "  using gradc::rt::BufferKind;\n  using gradc::rt::Init;\n  return {\n";
+  for (const Member &m : members) {
+    StringRef suffix = StringRef(m.name).rsplit('.').second;
+    std::string role = suffix.str();
+    std::string init = m.init == "he"       ? "He"
+                       : m.init == "xavier" ? "Xavier"
+                       : m.init == "normal" ? "Normal"
+                       : m.init == "zeros"  ? "Zeros"
+                       : m.init == "ones"   ? "Ones"
+                                            : "Default";
+    if (m.init == "unit_normal")
+      role = "embedding";
+    ArrayRef<int64_t> shape = m.type.getShape();
+    int64_t fanIn = 0, fanOut = 0;
+    if (shape.size() >= 2) {
+      int64_t receptive = 1;
+      for (int64_t d : shape.drop_front(2))
+        receptive *= d;
+      fanIn = shape[1] * receptive;
+      fanOut = shape[0] * receptive;
+    } else if (role == "bias") {
+      std::string weight = StringRef(m.name).rsplit('.').first.str() + ".weight";
+      auto it = memberIndex.find(weight);
+      if (it != memberIndex.end()) {
+        ArrayRef<int64_t> w = members[it->second].type.getShape();
+        fanIn = 1;
+        for (int64_t d : w.drop_front())
+          fanIn *= d;
+      }
+    }
+    std::string kind = m.role == "param" ? "Param" : m.role == "buffer" ? "Buffer" : "OptState";
+    s << "      {" << quoted(m.name) << ", BufferKind::" << kind << ", "
+      << dtypeOf(m.type.getElementType()) << ", " << shapeList(shape) << ", " << m.id
+      << ", Init::" << (m.role == "opt_state" ? "Zeros" : init) << ", "
+      << (m.role == "param" && !m.frozen ? "true" : "false") << ", " << fanIn << ", "
+      << fanOut << ", " << quoted(role) << "},\n";
+  }
+  s << "  };\n}\n\nvoid " << className << "::resetOptimizer() {\n";
+  for (const Member &m : members)
+    if (m.role == "opt_state")
+      s << "  std::fill_n(" << m.id << ", " << m.type.getNumElements() << ", "
+        << cType(m.type.getElementType()) << "(0));\n";
+  s << "  step_ = 0;\n}\n";
+  emitGlue(s);
+  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne})
+    if (failed(emitFunction(func, s)))
+      return failure();
+
+  llvm::raw_string_ostream m(model.mainSource);
+  m << "// main.cpp -- generated by gradc from " << sourceName << ": trains " << className
+    << ".\n#include \"" << model.fileStem << ".h\"\n\n#include \"gradc/runtime/trainer.h\"\n\n"
+    << "int main(int argc, char **argv) {\n  " << className << " model;\n"
+    << "  return gradc::rt::trainerMain(model, argc, argv);\n}\n";
+  return model;
+}
+
+} // namespace
+
+FailureOr<EmittedModel> gradc::emitCpp(ModuleOp module, StringRef sourceName) {
+  return ModelEmitter(module, sourceName).run();
+}

@@ -1,0 +1,52 @@
+//===- KernelPrinter.h - one kern.kernel as C++ ----------------*- C++ -*-===//
+//
+// Internal to the C++ emitter: prints a kernel as a call into the runtime
+// (GEMM, convolution, normalization, ...) or as a loop nest (elementwise ops
+// with broadcasting, reductions, data movement).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef GRADC_LIB_TARGET_KERNELPRINTER_H
+#define GRADC_LIB_TARGET_KERNELPRINTER_H
+
+#include "gradc/Dialect/Kern/IR/KernOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace gradc::emit {
+
+/// "float", "double", "int32_t", "bool", "int64_t".
+std::string cType(mlir::Type element);
+
+/// A C++ identifier for a model name: `dense_0.weight` -> `dense_0_weight`.
+std::string identifier(llvm::StringRef name);
+
+/// Prints kernels of one function; `names` gives each buffer's pointer expression.
+class KernelPrinter {
+public:
+  KernelPrinter(llvm::raw_ostream &os, const llvm::DenseMap<mlir::Value, std::string> &names)
+      : os(os), names(names) {}
+
+  mlir::LogicalResult print(kern::KernelOp kernel);
+  void printCopy(kern::CopyOp copy);
+
+private:
+  mlir::LogicalResult printElementwise(kern::KernelOp kernel);
+  mlir::LogicalResult printReduction(kern::KernelOp kernel);
+  mlir::LogicalResult printMatmul(kern::KernelOp kernel);
+  mlir::LogicalResult printDataMovement(kern::KernelOp kernel);
+  mlir::LogicalResult printConstant(kern::KernelOp kernel);
+  mlir::LogicalResult printRuntimeCall(kern::KernelOp kernel);
+
+  std::string name(mlir::Value value) const { return names.lookup(value); }
+
+  llvm::raw_ostream &os;
+  const llvm::DenseMap<mlir::Value, std::string> &names;
+};
+
+} // namespace gradc::emit
+
+#endif // GRADC_LIB_TARGET_KERNELPRINTER_H

@@ -1,0 +1,212 @@
+//===- LowerToKern.cpp - nn entry points to kernels over buffers ----------===//
+
+#include "gradc/Dialect/Kern/IR/KernOps.h"
+#include "gradc/Dialect/NN/IR/NNOps.h"
+#include "gradc/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace gradc {
+#define GEN_PASS_DEF_LOWERTOKERN
+#include "gradc/Transforms/Passes.h.inc"
+} // namespace gradc
+
+using namespace mlir;
+using namespace gradc;
+
+namespace {
+
+MemRefType bufferType(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+StringRef stringAttr(DictionaryAttr dict, StringRef name) {
+  auto attr = dict ? dict.getAs<StringAttr>(name) : StringAttr();
+  return attr ? attr.getValue() : StringRef();
+}
+
+class FunctionLowering {
+public:
+  explicit FunctionLowering(func::FuncOp func) : func(func) {}
+  LogicalResult run();
+
+private:
+  LogicalResult planDestinations();
+  Value destinationFor(Value result, OpBuilder &builder, Location loc);
+
+  func::FuncOp func;
+  func::FuncOp lowered;
+  /// Where each returned value must end up: argument indices of `lowered`.
+  llvm::DenseMap<Value, SmallVector<unsigned>> destinations;
+  /// For in-place updates: the position of the last op reading the argument.
+  llvm::DenseMap<unsigned, unsigned> lastRead;
+  llvm::DenseMap<Operation *, unsigned> position;
+  IRMapping mapping;
+  SmallVector<std::pair<Value, unsigned>> pendingCopies;
+  llvm::DenseSet<unsigned> writtenArgs;
+};
+
+LogicalResult FunctionLowering::planDestinations() {
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  MLIRContext *context = func.getContext();
+  Builder b(context);
+
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    argTypes.push_back(bufferType(func.getArgumentTypes()[i]));
+    argAttrs.push_back(func.getArgAttrDict(i) ? func.getArgAttrDict(i)
+                                              : b.getDictionaryAttr({}));
+  }
+  for (unsigned r = 0; r < func.getNumResults(); ++r) {
+    DictionaryAttr attrs = func.getResultAttrDict(r);
+    StringRef role = stringAttr(attrs, nn::NNDialect::kRoleAttrName);
+    StringRef name = stringAttr(attrs, nn::NNDialect::kNameAttrName);
+    Value value = ret.getOperand(r);
+    if (role == "param_update" || role == "opt_state_update" || role == "buffer_update") {
+      std::optional<unsigned> target;
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        if (func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttrName) &&
+            func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttrName)
+                    .getValue() == name)
+          target = i;
+      if (!target)
+        return func.emitError() << "the update of '" << name
+                                << "' has no argument of that name to write";
+      destinations[value].push_back(*target);
+      continue;
+    }
+    if (role.empty())
+      role = "output";
+    if (name.empty())
+      name = role;
+    SmallVector<NamedAttribute> outAttrs{
+        b.getNamedAttr("kern.out", b.getStringAttr(role)),
+        b.getNamedAttr(nn::NNDialect::kNameAttrName, b.getStringAttr(name))};
+    destinations[value].push_back(argTypes.size());
+    argTypes.push_back(bufferType(value.getType()));
+    argAttrs.push_back(b.getDictionaryAttr(outAttrs));
+  }
+
+  OpBuilder builder(func);
+  lowered = builder.create<func::FuncOp>(func.getLoc(), func.getSymName(),
+                                         builder.getFunctionType(argTypes, {}));
+  lowered.setAllArgAttrs(argAttrs);
+  Block *entry = lowered.addEntryBlock();
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    entry->getArgument(i).setLoc(func.getArgument(i).getLoc());
+    mapping.map(func.getArgument(i), entry->getArgument(i));
+  }
+
+  // Reads of each argument (directly or through reshapes), by op position.
+  unsigned index = 0;
+  llvm::DenseMap<Value, unsigned> aliasOf;
+  for (BlockArgument arg : body.getArguments())
+    aliasOf[arg] = arg.getArgNumber();
+  for (Operation &op : body.without_terminator()) {
+    position[&op] = index;
+    for (Value operand : op.getOperands()) {
+      auto it = aliasOf.find(operand);
+      if (it != aliasOf.end())
+        lastRead[it->second] = index;
+    }
+    if (isa<nn::ReshapeOp>(op) && aliasOf.count(op.getOperand(0)))
+      aliasOf[op.getResult(0)] = aliasOf[op.getOperand(0)];
+    ++index;
+  }
+  return success();
+}
+
+/// The buffer an op writes `result` into: the first destination it may write
+/// directly, or a temporary that is copied to the destinations at the end.
+Value FunctionLowering::destinationFor(Value result, OpBuilder &builder, Location loc) {
+  Operation *op = result.getDefiningOp();
+  auto it = destinations.find(result);
+  Value direct;
+  if (it != destinations.end()) {
+    for (unsigned target : it->second) {
+      bool inPlaceInput = target < func.getNumArguments();
+      bool safe = !writtenArgs.contains(target);
+      if (inPlaceInput) {
+        auto read = lastRead.find(target);
+        bool readsLater = read != lastRead.end() && read->second > position[op];
+        bool readsHere = read != lastRead.end() && read->second == position[op];
+        bool elementwise = op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
+                           isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::MaximumOp,
+                               nn::MinimumOp, nn::PowOp, nn::SelectOp>(op);
+        safe = safe && !readsLater && (!readsHere || elementwise) &&
+               !isa<nn::ConstantOp>(op);
+      }
+      if (!direct && safe) {
+        direct = lowered.getArgument(target);
+        writtenArgs.insert(target);
+      } else {
+        pendingCopies.emplace_back(result, target);
+        writtenArgs.insert(target);
+      }
+    }
+  }
+  if (direct)
+    return direct;
+  return builder.create<kern::AllocOp>(loc, bufferType(result.getType()));
+}
+
+LogicalResult FunctionLowering::run() {
+  if (failed(planDestinations()))
+    return failure();
+  Block &body = func.getBody().front();
+  OpBuilder builder = OpBuilder::atBlockBegin(&lowered.getBody().front());
+  for (Operation &op : body.without_terminator()) {
+    Location loc = op.getLoc();
+    if (auto reshape = dyn_cast<nn::ReshapeOp>(op)) {
+      Value view = builder.create<kern::ViewOp>(loc, bufferType(reshape.getType()),
+                                                mapping.lookup(reshape.getX()));
+      mapping.map(reshape.getResult(), view);
+      if (destinations.count(reshape.getResult()))
+        for (unsigned target : destinations[reshape.getResult()])
+          pendingCopies.emplace_back(reshape.getResult(), target);
+      continue;
+    }
+    if (op.getDialect() != op.getContext()->getLoadedDialect<nn::NNDialect>())
+      return op.emitError() << "cannot lower '" << op.getName() << "' to kernels";
+    SmallVector<Value> ins, outs;
+    for (Value operand : op.getOperands())
+      ins.push_back(mapping.lookup(operand));
+    for (Value result : op.getResults()) {
+      Value out = destinationFor(result, builder, loc);
+      mapping.map(result, out);
+      outs.push_back(out);
+    }
+    builder.create<kern::KernelOp>(loc, op.getName().getStringRef(), ins, outs,
+                                   op.getAttrDictionary());
+  }
+  // Values returned as arguments themselves, or written elsewhere first.
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  for (auto [value, target] : pendingCopies)
+    builder.create<kern::CopyOp>(ret.getLoc(), mapping.lookup(value),
+                                 lowered.getArgument(target));
+  for (Value value : ret.getOperands())
+    if (isa<BlockArgument>(value))
+      for (unsigned target : destinations[value])
+        if (target != cast<BlockArgument>(value).getArgNumber())
+          builder.create<kern::CopyOp>(ret.getLoc(), mapping.lookup(value),
+                                       lowered.getArgument(target));
+  builder.create<func::ReturnOp>(ret.getLoc());
+  func.erase();
+  return success();
+}
+
+struct LowerToKernPass : public gradc::impl::LowerToKernBase<LowerToKernPass> {
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> funcs(getOperation().getOps<func::FuncOp>());
+    for (func::FuncOp func : funcs)
+      if (failed(FunctionLowering(func).run()))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
