@@ -288,7 +288,7 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
   preprocessGradients(m, config, params);
   for (Trainable &p : params) {
     // Each parameter's update is attributed to the layer that owns it.
-    Math local(builder, body->getArgument(p.argIndex).getLoc(), element);
+    Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
     update(local, config, p, lr, step);
     results.push_back(p.newParam);
     resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
