@@ -17,10 +17,31 @@ using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMaj
 template <typename T> using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
 template <typename T> using MatrixMap = Eigen::Map<RowMatrix<T>>;
 
+/// Products smaller than this many multiply-adds run on one thread: below it,
+/// starting and joining the parallel region costs more than it saves, and
+/// far more when the other core is busy (spinning workers wait for it).
+constexpr int64_t kParallelGemmWork = int64_t(1) << 21;
+
+/// Runs the enclosing product on one thread when it is small.
+class SmallProductScope {
+public:
+  explicit SmallProductScope(int64_t work) : saved(Eigen::nbThreads()) {
+    if (work < kParallelGemmWork && saved > 1)
+      Eigen::setNbThreads(1);
+  }
+  ~SmallProductScope() { Eigen::setNbThreads(saved); }
+  SmallProductScope(const SmallProductScope &) = delete;
+  SmallProductScope &operator=(const SmallProductScope &) = delete;
+
+private:
+  int saved;
+};
+
 // C = alpha·op(A)·op(B) + beta·C on validated sizes.
 template <typename T>
 void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
                    const T *a, const T *b, T beta, T *c) {
+  SmallProductScope scope(m * n * k);
   MatrixMap<T> cMatrix(c, m, n);
   ConstMatrixMap<T> aMatrix(a, transA ? k : m, transA ? m : k);
   ConstMatrixMap<T> bMatrix(b, transB ? n : k, transB ? k : n);
