@@ -48,6 +48,14 @@ struct BufferRef {
   int64_t fanOut = 0;
   /// Whether the layer is a weight (2+ dims), bias, gamma or beta, for Init::Default.
   std::string role;
+
+  /// Elements in the buffer: the product of its shape.
+  int64_t numElements() const {
+    int64_t count = 1;
+    for (int64_t dim : shape)
+      count *= dim;
+    return count;
+  }
 };
 
 /// The per-batch statistics a metric is computed from, summed over an epoch.
