@@ -10,6 +10,7 @@
 #include "ModelBuilder.h"
 
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
@@ -36,8 +37,8 @@ public:
     if (call.getArgs().size() > params.size()) {
       mb.error(call.getArgs()[params.size()]->getLoc(),
                callee + " takes at most " + std::to_string(params.size()) +
-                   " arguments (" + list() + "), got " +
-                   std::to_string(call.getArgs().size()));
+                   (params.size() == 1 ? " argument (" : " arguments (") + list() +
+                   "), got " + std::to_string(call.getArgs().size()));
       return false;
     }
     for (auto [index, arg] : llvm::enumerate(call.getArgs())) {
@@ -482,7 +483,12 @@ Val reshape(ModelBuilder &mb, const CallExprAST &call) {
                                     "-1; got " + std::to_string(dim));
       return Val::poison();
     }
-    known *= dim;
+    if (llvm::MulOverflow(known, dim, known) || known > ModelBuilder::kMaxElements) {
+      mb.error(args.locOf("shape"), "cannot reshape " + str(*x) + " (" +
+                                        std::to_string(count) +
+                                        " elements): the shape is too large");
+      return Val::poison();
+    }
   }
   if (inferred) {
     if (count % known != 0) {
@@ -678,7 +684,7 @@ Val dropout(ModelBuilder &mb, const CallExprAST &call) {
     return Val::poison();
   if (*p < 0 || *p >= 1) {
     mb.error(args.locOf("p"), "dropout probability must be in [0, 1), got " +
-                                  std::to_string(*p));
+                                  ModelBuilder::numberString(*p));
     return Val::poison();
   }
   if (mb.mode == Mode::Eval || *p == 0)

@@ -5,7 +5,12 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/SourceMgr.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace gradc;
@@ -14,7 +19,21 @@ using namespace gradc::detail;
 namespace {
 /// Deep block nesting is reported rather than allowed to exhaust the stack.
 constexpr size_t kMaxBlockDepth = 64;
+/// Statements run while unrolling 'repeat' and inlining blocks (a 'repeat'
+/// iteration counts as one): a bound on the work a model file can ask for.
+constexpr int64_t kMaxUnrolledStatements = 100000;
 } // namespace
+
+bool ModelBuilder::checkSize(Type type, const Location &at) {
+  int64_t count = 1;
+  for (int64_t dim : cast<RankedTensorType>(type).getShape()) {
+    if (llvm::MulOverflow(count, dim, count) || count > kMaxElements) {
+      error(at, typeString(type) + " is too large: a tensor holds at most 2^60 elements");
+      return false;
+    }
+  }
+  return true;
+}
 
 ModelBuilder::ModelBuilder(ModuleOp module, const FileAST &file,
                            DiagnosticEngine &diag, int64_t batch, bool f64, Mode mode,
@@ -24,6 +43,17 @@ ModelBuilder::ModelBuilder(ModuleOp module, const FileAST &file,
 
 mlir::Location ModelBuilder::loc(const Location &l) {
   return FileLineColLoc::get(builder.getContext(), l.getFilename(), l.line, l.col);
+}
+
+std::string ModelBuilder::numberString(double value) {
+  // The shortest form that reads back as the same double.
+  char text[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof(text), "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value)
+      break;
+  }
+  return text;
 }
 
 std::string ModelBuilder::typeString(Type type) {
@@ -71,7 +101,10 @@ Operation *ModelBuilder::finishInferred(Operation *op, const Location &at) {
                                          op->getRegions(), types))) {
       for (auto [result, type] : llvm::zip(op->getResults(), types))
         result.setType(type);
-      return op;
+      if (llvm::all_of(types, [&](Type type) { return checkSize(type, at); }))
+        return op;
+      op->erase();
+      return nullptr;
     }
   }
   error(at, message.empty() ? "invalid operands" : message);
@@ -110,7 +143,10 @@ std::optional<RankedTensorType> ModelBuilder::declaredType(const TensorTypeAST &
     element = builder.getI32Type();
     break;
   }
-  return RankedTensorType::get(shape, element);
+  auto result = RankedTensorType::get(shape, element);
+  if (!checkSize(result, type.loc))
+    return std::nullopt;
+  return result;
 }
 
 Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
@@ -119,6 +155,8 @@ Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
                           const Location &at) {
   std::string name = layer + "." + suffix.str();
   auto type = RankedTensorType::get(shape, elementType);
+  // Reported, and built all the same: the function is dropped for the error.
+  checkSize(type, at);
   SmallVector<NamedAttribute> attrs{
       builder.getNamedAttr(nn::NNDialect::kRoleAttrName, builder.getStringAttr(role)),
       builder.getNamedAttr(nn::NNDialect::kNameAttrName, builder.getStringAttr(name)),
@@ -196,7 +234,7 @@ std::optional<Value> ModelBuilder::evalTensor(const ExprAST &expr, llvm::StringR
     return std::nullopt;
   if (!value.isTensor()) {
     error(expr.getLoc(), "expected " + what + " to be a tensor, got the number " +
-                             std::to_string(*value.number));
+                             numberString(*value.number));
     return std::nullopt;
   }
   return value.tensor;
@@ -223,7 +261,13 @@ std::optional<int64_t> ModelBuilder::evalInt(const ExprAST &expr, llvm::StringRe
     error(expr.getLoc(), "expected " + what + " to be an integer, got " +
                              (value.isTensor() ? typeString(value.tensor.getType())
                                                : "the number " +
-                                                     std::to_string(*value.number)));
+                                                     numberString(*value.number)));
+    return std::nullopt;
+  }
+  // Integers travel as doubles, exact up to 2^53.
+  if (std::fabs(*value.number) > 9007199254740992.0) {
+    error(expr.getLoc(), "expected " + what + " to be at most 2^53, got " +
+                             numberString(*value.number));
     return std::nullopt;
   }
   int64_t result = static_cast<int64_t>(*value.number);
@@ -381,9 +425,21 @@ Val ModelBuilder::callBlock(const BlockAST &block, const CallExprAST &call) {
 // Statements
 //===----------------------------------------------------------------------===//
 
+bool ModelBuilder::countStatement(const Location &at) {
+  if (++unrolledStatements <= kMaxUnrolledStatements)
+    return true;
+  if (unrolledStatements == kMaxUnrolledStatements + 1)
+    error(at, "the model is too large: more than " +
+                  std::to_string(kMaxUnrolledStatements) +
+                  " statements after unrolling 'repeat' and blocks");
+  return false;
+}
+
 bool ModelBuilder::genStatements(ArrayRef<StmtPtr> body, Scope &scope) {
   bool ok = true;
   for (const StmtPtr &stmt : body) {
+    if (!countStatement(stmt->getLoc()))
+      return false;
     ok &= genStatement(*stmt, scope);
     if (diag.errorLimitReached())
       return false;
@@ -422,9 +478,15 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
       nameLoc = input.getNameLoc();
     }
     auto type = declaredType(*typeAst);
+    if (!type) {
+      defineName(name, nameLoc, Val::poison());
+      return false;
+    }
     if (classes && !type->getElementType().isInteger(32)) {
       error(typeAst->loc, "'classes' needs integer class labels (i32), but '" + name +
                               "' is " + typeString(*type));
+      // Defined all the same, so that its uses do not report it unknown.
+      defineName(name, nameLoc, Val::poison());
       return false;
     }
     SmallVector<NamedAttribute> attrs{
@@ -459,6 +521,8 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   case StmtAST::Stmt_Repeat: {
     auto &repeat = cast<RepeatStmtAST>(stmt);
     for (int64_t i = 0; i < repeat.getCount(); ++i) {
+      if (!countStatement(stmt.getLoc()))
+        return false;
       // Names introduced by 'let' live for one iteration; assignments to
       // outer names carry over.
       Scope iteration;
@@ -501,10 +565,17 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   case StmtAST::Stmt_Metric:
     return genMetric(*this, cast<MetricStmtAST>(stmt).getCall());
   case StmtAST::Stmt_Output: {
+    if (hasOutput) {
+      error(stmt.getLoc(), "the model already has an output (here: " +
+                               std::to_string(outputLoc.line) + ":" +
+                               std::to_string(outputLoc.col) + ")");
+      return false;
+    }
+    hasOutput = true;
+    outputLoc = stmt.getLoc();
     auto value = evalTensor(cast<OutputStmtAST>(stmt).getValue(), "the output");
     if (!value)
       return false;
-    hasOutput = true;
     addResult(*value, "output", "output");
     return true;
   }

@@ -107,6 +107,14 @@ public:
 
   /// "f32[64, 784]"
   static std::string typeString(mlir::Type type);
+  /// "2.5", "1e-05": the shortest text that reads back as `value`.
+  static std::string numberString(double value);
+
+  /// The most elements a tensor may hold: its size in bytes as f64 still
+  /// fits in an int64.
+  static constexpr int64_t kMaxElements = int64_t(1) << 60;
+  /// Reports `type` at `at` when it holds more than kMaxElements.
+  bool checkSize(mlir::Type type, const Location &at);
 
   Val eval(const ExprAST &expr);
   /// Evaluates to a tensor; reports `what` expected otherwise.
@@ -152,6 +160,8 @@ public:
 
 private:
   mlir::Operation *finishInferred(mlir::Operation *op, const Location &at);
+  /// Counts one unrolled statement; false (reported once) past the limit.
+  bool countStatement(const Location &at);
   bool genStatements(llvm::ArrayRef<StmtPtr> body, Scope &scope);
   bool genStatement(const StmtAST &stmt, Scope &scope);
   Val evalBinary(const BinaryExprAST &expr);
@@ -174,9 +184,11 @@ private:
   std::optional<mlir::Value> loss;
   Location lossLoc;
   bool hasOutput = false;
+  Location outputLoc;
   mlir::Value defaultOutput;
   mlir::Value key;
   int64_t dropoutStreams = 0;
+  int64_t unrolledStatements = 0;
   Scope *current = nullptr;
   std::vector<const BlockAST *> activeBlocks;
   std::vector<std::pair<std::string, Location>> freezes;

@@ -113,7 +113,8 @@ public:
     };
     if (call.getArgs().size() > params.size()) {
       diag.error(call.getLoc(), what + " takes at most " +
-                                    std::to_string(params.size()) + " arguments (" +
+                                    std::to_string(params.size()) +
+                                    (params.size() == 1 ? " argument (" : " arguments (") +
                                     list() + ")");
       return false;
     }
@@ -132,12 +133,7 @@ public:
     return ok;
   }
 
-  static std::string fmt(double value) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    os << value;
-    return text;
-  }
+  static std::string fmt(double value) { return ModelBuilder::numberString(value); }
 
   NamedAttribute attr(llvm::StringRef name, Attribute value) {
     return b.getNamedAttr(name, value);
@@ -474,12 +470,18 @@ genTrainSettings(MLIRContext &context, const TrainAST *train,
                       {sb.attr("metric", sb.b.getStringAttr(*metric)),
                        sb.attr("patience", sb.b.getI64IntegerAttr(*patience))})));
       } else if (name == "checkpoint") {
+        // `checkpoint "dir"` is short for `checkpoint(dir: "dir")`.
         auto *call = dyn_cast<CallExprAST>(&value);
         std::map<std::string, const ExprAST *> values;
-        if (!call || !sb.bindCall(*call, {"dir", "every"}, "checkpoint", values) ||
-            !values.count("dir")) {
-          diag.error(value.getLoc(), "checkpoint must be checkpoint(dir: \"ckpt\", "
-                                     "every: 1000)");
+        if (isa<StringExprAST>(value))
+          values["dir"] = &value;
+        else if (call && !sb.bindCall(*call, {"dir", "every"}, "checkpoint", values)) {
+          ok = false;
+          continue;
+        }
+        if (!values.count("dir")) {
+          diag.error(value.getLoc(), "checkpoint must be a directory (checkpoint "
+                                     "\"ckpt\") or checkpoint(dir: \"ckpt\", every: 1000)");
           ok = false;
           continue;
         }
