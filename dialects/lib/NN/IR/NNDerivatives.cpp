@@ -155,11 +155,21 @@ LogicalResult PowOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
   GradBuilder gb(builder, getLoc());
   Value g = resultGrads[0];
   Value a = getLhs(), p = getRhs();
-  // d(a^p)/da = p a^(p-1);  d(a^p)/dp = a^p ln a (a > 0, as torch.pow).
+  // d(a^p)/da = p a^(p-1);  d(a^p)/dp = a^p ln a. Where these formulas give
+  // 0 * inf although the function is locally constant, the gradient is 0, as
+  // torch.pow: d/da where p = 0 (a^0 = 1, also at a = 0), and d/dp where
+  // a = 0 and p >= 0 (0^p is constant for p > 0).
+  Value zero = gb.scalar(g, 0.0);
   Value powMinusOne = builder.create<PowOp>(getLoc(), a, gb.sub(p, gb.scalar(p, 1.0)));
   Value gradLhs = gb.mul(g, gb.mul(p, powMinusOne));
+  Value zeroExponent = gb.compare(CmpPredicate::eq, p, gb.scalar(p, 0.0));
+  gradLhs = gb.select(zeroExponent, zero, gradLhs);
   Value gradRhs =
       gb.mul(g, gb.mul(getResult(), builder.create<LogOp>(getLoc(), a)));
+  Value zeroBase = gb.compare(CmpPredicate::eq, a, gb.scalar(a, 0.0));
+  Value nonNegativeExponent = gb.compare(CmpPredicate::ge, p, gb.scalar(p, 0.0));
+  Value atZero = gb.select(nonNegativeExponent, zero, gradRhs);
+  gradRhs = gb.select(zeroBase, atZero, gradRhs);
   return binaryGrads(*this, gradLhs, gradRhs, operandGrads, gb);
 }
 
