@@ -839,8 +839,54 @@ Val pointwiseLoss(ModelBuilder &mb, const CallExprAST &call) {
 // Metrics
 //===----------------------------------------------------------------------===//
 
+/// The 2x2 confusion matrix of a binary classifier: float logits against
+/// float 0/1 targets of the same shape ([N] or [N, 1]), predicting class 1
+/// where the logit is positive. Null when the call is not of that form.
+static Value binaryCounts(ModelBuilder &mb, const CallExprAST &call) {
+  if (call.getArgs().size() != 2 || !call.getNamedArgs().empty())
+    return Value();
+  // Peek at the labels' type without building anything twice: labels are
+  // names of model inputs, so evaluating them creates no ops.
+  auto *labelsName = dyn_cast<NameExprAST>(call.getArgs()[1].get());
+  if (!labelsName)
+    return Value();
+  Val labels = mb.eval(*labelsName);
+  if (!labels.isTensor() || !isa<FloatType>(typeOf(labels.tensor).getElementType()))
+    return Value();
+  Args args(mb, call);
+  if (!args.bind({"logits", "labels"}, 2))
+    return Value();
+  auto logits = args.floatTensor("logits");
+  if (!logits)
+    return Value();
+  RankedTensorType lt = typeOf(*logits), yt = typeOf(labels.tensor);
+  bool columnOrVector = lt.getRank() == 1 || (lt.getRank() == 2 && lt.getDimSize(1) == 1);
+  if (lt != yt || !columnOrVector) {
+    mb.error(call.getLoc(), call.getCallee() +
+                                " of a binary classifier needs logits and 0/1 targets of "
+                                "the same shape [N] or [N, 1], got " +
+                                str(*logits) + " and " + str(labels.tensor));
+    return Value();
+  }
+  Location at = call.getLoc();
+  mlir::Location l = mb.loc(at);
+  OpBuilder &b = mb.builder;
+  Type element = lt.getElementType();
+  auto classOf = [&](Value x, double threshold) {
+    Value positive = b.create<nn::CompareOp>(l, nn::CmpPredicate::gt, x,
+                                             mb.scalar(element, threshold, at));
+    auto i32 = RankedTensorType::get(lt.getShape(), b.getI32Type());
+    Value classes = b.create<nn::CastOp>(l, i32, positive);
+    return reshapeTo(mb, at, classes, {lt.getDimSize(0)});
+  };
+  return mb.create1<nn::ConfusionMatrixOp>(at, classOf(*logits, 0.0),
+                                           classOf(labels.tensor, 0.5),
+                                           b.getI64IntegerAttr(2));
+}
+
 bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
   StringRef kind = call.getCallee();
+  unsigned errorsBefore = mb.diag.getNumErrors();
   if (!mb.metricNames.insert(kind).second) {
     mb.error(call.getLoc(), "duplicate metric '" + kind + "'");
     return false;
@@ -849,6 +895,12 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
   mlir::Location l = mb.loc(at);
   OpBuilder &b = mb.builder;
   if (kind == "accuracy" || kind == "precision" || kind == "recall" || kind == "f1") {
+    if (Value binary = binaryCounts(mb, call)) {
+      mb.addResult(binary, "metric", kind);
+      return true;
+    }
+    if (mb.diag.getNumErrors() != errorsBefore)
+      return false;
     auto operands = classification(mb, call, "logits", "labels");
     if (!operands)
       return false;
@@ -888,11 +940,11 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
 // Dispatch
 //===----------------------------------------------------------------------===//
 
-Val callBuiltin(ModelBuilder &mb, const CallExprAST &call,
-                               bool &handled) {
-  using Builtin = Val (*)(ModelBuilder &, const CallExprAST &);
-  Builtin builtin =
-      llvm::StringSwitch<Builtin>(call.getCallee())
+namespace {
+using Builtin = Val (*)(ModelBuilder &, const CallExprAST &);
+
+Builtin lookupBuiltin(StringRef name) {
+  return llvm::StringSwitch<Builtin>(name)
           .Case("dense", dense)
           .Case("conv2d", conv2d)
           .Case("batch_norm", batchNorm)
@@ -926,10 +978,23 @@ Val callBuiltin(ModelBuilder &mb, const CallExprAST &call,
           .Case("softmax_cross_entropy", softmaxCrossEntropy)
           .Cases("mse", "l1_loss", "huber", "bce_with_logits", pointwiseLoss)
           .Default(nullptr);
+}
+
+bool isMetricName(StringRef name) {
+  return llvm::is_contained({"accuracy", "precision", "recall", "f1", "mae", "rmse"}, name);
+}
+} // namespace
+
+bool isBuiltinName(StringRef name) {
+  return lookupBuiltin(name) != nullptr || isMetricName(name);
+}
+
+Val callBuiltin(ModelBuilder &mb, const CallExprAST &call,
+                               bool &handled) {
+  Builtin builtin = lookupBuiltin(call.getCallee());
   handled = builtin != nullptr;
   if (!builtin) {
-    if (llvm::is_contained({"accuracy", "precision", "recall", "f1", "mae", "rmse"},
-                           call.getCallee())) {
+    if (isMetricName(call.getCallee())) {
       handled = true;
       mb.error(call.getLoc(), "'" + call.getCallee() +
                                   "' is a metric; use it in a 'metric' statement");

@@ -449,6 +449,10 @@ bool ModelBuilder::genStatements(ArrayRef<StmtPtr> body, Scope &scope) {
 
 bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   auto defineName = [&](llvm::StringRef name, const Location &at, Val value) {
+    if (name == "B") {
+      error(at, "'B' is the batch size and cannot be redefined; choose another name");
+      return false;
+    }
     if (scope.lookup(name)) {
       error(at, "'" + name + "' is already defined; assign to it without 'let'");
       return false;
@@ -663,6 +667,11 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
   auto fileLoc = FileLineColLoc::get(&context, file.getFilename(), model.getLoc().line,
                                      model.getLoc().col);
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+
+  for (const std::unique_ptr<BlockAST> &block : file.getBlocks())
+    if (detail::isBuiltinName(block->getName()))
+      diag.error(block->getLoc(), "block '" + block->getName() +
+                                      "' has the name of a built-in; rename it");
 
   int64_t batch = kDefaultBatch;
   std::optional<DictionaryAttr> train =

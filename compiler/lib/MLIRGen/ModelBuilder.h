@@ -203,6 +203,9 @@ private:
 /// Evaluates a call of a built-in; `handled` is false when `call` names none.
 Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);
 
+/// Whether `name` is a built-in layer, function, loss or metric.
+bool isBuiltinName(llvm::StringRef name);
+
 /// Builds the statistics of a `metric` statement as a model result.
 bool genMetric(ModelBuilder &mb, const CallExprAST &call);
 

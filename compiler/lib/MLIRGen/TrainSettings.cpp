@@ -8,6 +8,9 @@
 
 #include "ModelBuilder.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -142,6 +145,18 @@ public:
   Builder b;
   DiagnosticEngine &diag;
 };
+
+/// A data path as the compiled program should see it: relative paths are
+/// relative to the model file's folder, then made absolute.
+std::string resolvePath(llvm::StringRef path, const Location &at) {
+  if (path.empty() || llvm::sys::path::is_absolute(path))
+    return path.str();
+  llvm::SmallString<256> resolved(llvm::sys::path::parent_path(at.getFilename()));
+  llvm::sys::path::append(resolved, path);
+  llvm::sys::fs::make_absolute(resolved);
+  llvm::sys::path::remove_dots(resolved, /*remove_dot_dot=*/true);
+  return resolved.str().str();
+}
 
 struct Param {
   llvm::StringRef name;
@@ -372,7 +387,9 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
       auto v = sb.string(*it->second, kind.str() + " " + name.str());
       if (!v)
         return std::nullopt;
-      attrs.push_back(sb.attr(name, sb.b.getStringAttr(*v)));
+      bool isPath = name != "label_column";
+      attrs.push_back(sb.attr(
+          name, sb.b.getStringAttr(isPath ? resolvePath(*v, call->getLoc()) : *v)));
     }
   }
   return sb.b.getDictionaryAttr(attrs);
