@@ -47,6 +47,31 @@ static std::string joinNames(llvm::ArrayRef<llvm::StringLiteral> names) {
   return joined;
 }
 
+/// Checks the attributes arguments and results share: `nn.role` (one of
+/// `roles`) and `nn.name`. std::nullopt for any other attribute.
+static std::optional<LogicalResult>
+verifyRoleOrName(Operation *op, llvm::StringRef subject, NamedAttribute attribute,
+                 llvm::ArrayRef<llvm::StringLiteral> roles) {
+  StringRef name = attribute.getName().strref();
+  Attribute value = attribute.getValue();
+  auto fail = [&]() {
+    return op->emitOpError() << subject << " attribute '" << name << "' ";
+  };
+  if (name == NNDialect::kRoleAttrName) {
+    auto role = dyn_cast<StringAttr>(value);
+    if (!role || !llvm::is_contained(roles, role.getValue()))
+      return fail() << "expected one of " << joinNames(roles) << ", found " << value;
+    return success();
+  }
+  if (name == NNDialect::kNameAttrName) {
+    auto str = dyn_cast<StringAttr>(value);
+    if (!str || str.getValue().empty())
+      return fail() << "expected a non-empty string, found " << value;
+    return success();
+  }
+  return std::nullopt;
+}
+
 LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
                                                   unsigned regionIndex,
                                                   unsigned argIndex,
@@ -63,19 +88,9 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
       op->getRegion(regionIndex).getNumArguments() > argIndex)
     argType = op->getRegion(regionIndex).getArgument(argIndex).getType();
 
-  if (name == kRoleAttrName) {
-    auto role = dyn_cast<StringAttr>(value);
-    if (!role || !llvm::is_contained(argumentRoles(), role.getValue()))
-      return fail() << "expected one of " << joinNames(argumentRoles())
-                    << ", found " << value;
-    return success();
-  }
-  if (name == kNameAttrName) {
-    auto str = dyn_cast<StringAttr>(value);
-    if (!str || str.getValue().empty())
-      return fail() << "expected a non-empty string, found " << value;
-    return success();
-  }
+  std::string subject = "argument #" + std::to_string(argIndex);
+  if (auto checked = verifyRoleOrName(op, subject, attribute, argumentRoles()))
+    return *checked;
   if (name == kInitAttrName) {
     auto init = dyn_cast<StringAttr>(value);
     if (!init || !llvm::is_contained(initializerNames(), init.getValue()))
@@ -108,31 +123,14 @@ llvm::ArrayRef<llvm::StringLiteral> gradc::nn::resultRoles() {
   return roles;
 }
 
-LogicalResult NNDialect::verifyRegionResultAttribute(Operation *op,
-                                                     unsigned regionIndex,
+LogicalResult NNDialect::verifyRegionResultAttribute(Operation *op, unsigned,
                                                      unsigned resultIndex,
                                                      NamedAttribute attribute) {
-  StringRef name = attribute.getName().strref();
-  Attribute value = attribute.getValue();
-  auto fail = [&]() {
-    return op->emitOpError() << "result #" << resultIndex << " attribute '" << name
-                             << "' ";
-  };
-  if (name == kRoleAttrName) {
-    auto role = dyn_cast<StringAttr>(value);
-    if (!role || !llvm::is_contained(resultRoles(), role.getValue()))
-      return fail() << "expected one of " << joinNames(resultRoles()) << ", found "
-                    << value;
-    return success();
-  }
-  if (name == kNameAttrName) {
-    auto str = dyn_cast<StringAttr>(value);
-    if (!str || str.getValue().empty())
-      return fail() << "expected a non-empty string, found " << value;
-    return success();
-  }
-  return op->emitOpError() << "result #" << resultIndex
-                           << " has unknown attribute '" << name << "'";
+  std::string subject = "result #" + std::to_string(resultIndex);
+  if (auto checked = verifyRoleOrName(op, subject, attribute, resultRoles()))
+    return *checked;
+  return op->emitOpError() << subject << " has unknown attribute '"
+                           << attribute.getName().strref() << "'";
 }
 
 LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
