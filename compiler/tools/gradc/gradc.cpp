@@ -316,6 +316,14 @@ int main(int argc, char **argv) {
   std::string outputPath = outputFilename;
   if (stage == Stage::Exe && !outputFilename.getNumOccurrences())
     outputPath = llvm::sys::path::stem(inputFilename).str();
+  if (stage == Stage::Exe) {
+    llvm::StringRef parent = llvm::sys::path::parent_path(outputPath);
+    if (!parent.empty() && !llvm::sys::fs::is_directory(parent)) {
+      llvm::errs() << "gradc: error: cannot write " << outputPath << ": no directory "
+                   << parent << "\n";
+      return 1;
+    }
+  }
 
   std::unique_ptr<llvm::ToolOutputFile> output;
   if (!builds || stage == Stage::AST) {
