@@ -254,26 +254,56 @@ LogicalResult KernelPrinter::printReduction(kern::KernelOp kernel) {
   }
   if (outIndex.empty())
     outIndex = "0";
-  std::string init = callee == "nn.reduce_max"
-                         ? (isa<FloatType>(element)
-                                ? "-std::numeric_limits<" + cType(element) + ">::infinity()"
-                                : "std::numeric_limits<int32_t>::min()")
-                         : literal(0, element);
-  os << "  for (int64_t i = 0; i < " << outCount << "; ++i)\n    " << name(out)
-     << "[i] = " << init << ";\n";
-  std::string indent = openLoops(os, shape);
   std::string x = name(in) + "[" + broadcastIndex(shape, shape) + "]";
   std::string y = name(out) + "[" + outIndex + "]";
-  if (callee == "nn.reduce_max")
+  if (callee == "nn.reduce_max") {
+    std::string lowest = isa<FloatType>(element)
+                             ? "-std::numeric_limits<" + cType(element) + ">::infinity()"
+                             : "std::numeric_limits<int32_t>::min()";
+    os << "  for (int64_t i = 0; i < " << outCount << "; ++i)\n    " << name(out)
+       << "[i] = " << lowest << ";\n";
+    std::string indent = openLoops(os, shape);
     os << indent << "if (" << x << " > " << y << " || " << x << " != " << x << ") " << y
        << " = " << x << ";\n";
-  else
-    os << indent << y << " += " << x << ";\n";
+    return success();
+  }
+  // Sums and means: each output element accumulates in a local over the
+  // reduced dimensions, innermost; f32 in double, since a float running sum
+  // over thousands of terms (a gradient's squared norm, a mean over a batch
+  // of images) loses digits that PyTorch's pairwise sums keep.
+  std::string accumulator = element.isF32() ? "double" : cType(element);
+  auto loop = [&](size_t d) {
+    return "for (int64_t i" + std::to_string(d) + " = 0; i" + std::to_string(d) + " < " +
+           std::to_string(shape[d]) + "; ++i" + std::to_string(d) + ")";
+  };
+  // for (kept...) { double sum = 0; for (reduced...) sum += x; y = sum; }
+  std::string indent = "  ", opening;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (llvm::is_contained(axes, static_cast<int64_t>(d)))
+      continue;
+    if (!opening.empty()) {
+      os << indent << opening << "\n";
+      indent += "  ";
+    }
+    opening = loop(d);
+  }
+  os << indent << (opening.empty() ? "" : opening + " ") << "{\n";
+  os << indent << "  " << accumulator << " sum = 0;\n";
+  std::string inner = indent + "  ";
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (!llvm::is_contained(axes, static_cast<int64_t>(d)))
+      continue;
+    os << inner << loop(d) << "\n";
+    inner += "  ";
+  }
+  os << inner << "sum += " << x << ";\n";
+  std::string total = "sum";
   if (callee == "nn.reduce_mean") {
     int64_t count = product(shape) / std::max<int64_t>(outCount, 1);
-    os << "  for (int64_t i = 0; i < " << outCount << "; ++i)\n    " << name(out)
-       << "[i] /= " << literal(static_cast<double>(count), element) << ";\n";
+    total += " / " + std::to_string(count) + (isa<FloatType>(element) ? ".0" : "");
   }
+  os << indent << "  " << y << " = static_cast<" << cType(element) << ">(" << total << ");\n"
+     << indent << "}\n";
   return success();
 }
 
