@@ -3,22 +3,39 @@
 
 For every model in tests/e2e/models/ and both precisions (gradc's f32, and
 gradc --f64): compile it, let the program write its initial weights
-(--init-only), train 10 steps from them in file order (--no-shuffle), and train
-the same 10 steps with torch.optim from the same weights on the same batches.
-Every final weight, the per-epoch mean losses of the log, and the predictions
-of the trained program (--predict) must match PyTorch's:
+(--init-only), train 10 steps from them (in file order with --no-shuffle, or
+in the trainer's shuffled order, which this script reproduces), evaluating
+the training set after every epoch (--test, --log), and train the same 10
+steps with torch.optim from the same weights on the same batches, with the
+same dropout masks. Every final weight, every number of the log (per-epoch
+loss and metrics in training, test loss and metrics) and the trained
+program's predictions (--predict) must match PyTorch's:
 torch.allclose(gradc, torch, rtol=1e-4, atol=1e-6) for f32, rtol=1e-9,
-atol=1e-12 for f64. The f32 program, trained 300 steps, must halve its loss.
+atol=1e-12 for f64 (accuracy and the other counting metrics: equal in f64,
+within one sample in f32). The f32 weights must also be as accurate as
+PyTorch's f32 ones, both measured against PyTorch in float64: a systematic
+rounding error shows there long before it breaks allclose. The f32 program,
+trained 300 steps, must halve its loss.
 
 Each line reports, per precision, `rel`: the largest per-element relative
-difference |gradc - torch| / max(|torch|, 1e-6) over all weights, and `tol`:
-the largest |gradc - torch| / (atol + rtol |torch|) (allclose holds when it
-is <= 1). Then `N passed, M failed`; the exit status is 1 on any failure.
+difference |gradc - torch| / max(|torch|, 1e-6) over all weights, `tol`: the
+largest |gradc - torch| / (atol + rtol |torch|) (allclose holds when it is
+<= 1), and for f32 `err`: gradc's mean error against float64 over PyTorch
+f32's (at most 2x + 0.001 tolerance units passes). Then `N passed, M
+failed`; the exit status is 1 on any failure.
 
 The data is made at test time in a temporary folder: the first 300
 Fashion-MNIST training images (scaled to [0, 1]) with their labels, or a
 seeded synthetic set. 300 is not a multiple of any batch size used, so the
-trainer's drop_last (and predict_one for the remainder) is exercised too.
+trainer's drop_last (and eval_one / predict_one for the remainder) is
+exercised too.
+
+f32 results are compared only where f32 itself is well conditioned: an
+adaptive optimizer (Adam, RMSprop) divides a gradient by its own magnitude,
+so where a gradient is within rounding of zero (weights of pixels that are
+almost always 0, sums of +-1/N that cancel exactly) both f32 programs carry
+rounding noise of the size of the learning rate. The models avoid that (see
+their comments); the f64 check has no such limit.
 """
 
 import argparse
@@ -41,6 +58,7 @@ import torch.nn.functional as F
 # torch.allclose tolerances per precision of the compiled program.
 TOLERANCES = {"f32": (1e-4, 1e-6), "f64": (1e-9, 1e-12)}
 SAMPLES = 300
+SEED = 5  # --seed of every run: initialization and the dropout keys
 FASHION = "/usr/share/datasets/fashion-mnist"
 
 # ---------------------------------------------------------------- safetensors
@@ -107,6 +125,23 @@ def binary_data():
     return x, (x @ mixing > 0).astype(np.float32)
 
 
+def blobs_data():
+    """Ten classes of Gaussian points in 16 dimensions."""
+    rng = np.random.default_rng(4321)
+    centers = rng.standard_normal((10, 16)).astype(np.float32)
+    y = rng.integers(0, 10, size=SAMPLES)
+    x = centers[y] + rng.standard_normal((SAMPLES, 16)).astype(np.float32)
+    return x.astype(np.float32), y.astype(np.int32)
+
+
+def smooth_regression_data():
+    """Six features, three targets that depend on them smoothly."""
+    rng = np.random.default_rng(2718)
+    x = rng.standard_normal((SAMPLES, 6)).astype(np.float32)
+    t = np.stack([np.sin(x[:, 0] + x[:, 1]), x[:, 2] * x[:, 3], np.abs(x[:, 4]) - x[:, 5]], 1)
+    return x, t.astype(np.float32)
+
+
 def sequence_data():
     rng = np.random.default_rng(91011)
     ids = rng.integers(0, 20, size=(SAMPLES, 6)).astype(np.int32)
@@ -119,23 +154,89 @@ DATA = {
     "fashion_images": lambda: fashion_data(flat=False),
     "regression": regression_data,
     "binary": binary_data,
+    "blobs": blobs_data,
+    "smooth": smooth_regression_data,
     "sequence": sequence_data,
 }
 
 
 # --------------------------------------------------------------------- models
+#
+# Each network takes the parameters by name, a batch, whether it trains, and
+# the step's dropout key.
 
-def mlp(p, x, training=True):
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+# runtime/src/trainer.cpp's domains of the per-step dropout keys and per-epoch orders
+DROPOUT_DOMAIN = 0x44524F504F5554
+SHUFFLE_DOMAIN = 0x53485546464C45
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64_mix(z):
+    """splitmix64's output function, on numpy uint64 (wrapping) or Python ints."""
+    if isinstance(z, int):
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def rng_output(seed, index):
+    """Rng::outputAt: output `index` of the splitmix64 stream `seed`."""
+    return splitmix64_mix((seed + (index + 1) * int(GOLDEN)) & MASK64)
+
+
+def step_dropout_key(seed, step):
+    """The trainer's dropout key of 0-based step `step`."""
+    return rng_output(seed ^ DROPOUT_DOMAIN, step)
+
+
+def epoch_order(seed, epoch, count):
+    """The trainer's shuffled sample order of `epoch`: Rng::permutation, a
+    Fisher-Yates shuffle drawing from the stream shuffleSeed(seed, epoch)."""
+    stream, counter = rng_output(seed ^ SHUFFLE_DOMAIN, epoch), 0
+    order = list(range(count))
+    for i in range(count, 1, -1):
+        threshold = (2 ** 64 - i) % i  # Rng::below rejects outputs under this
+        while True:
+            value = rng_output(stream, counter)
+            counter += 1
+            if value >= threshold:
+                break
+        j = value % i
+        order[i - 1], order[j] = order[j], order[i - 1]
+    return order
+
+
+def dropout(x, p, stream, key, training):
+    """Inverted dropout with the runtime's counter-based mask
+    (runtime/include/gradc/runtime/dropout_mask.h)."""
+    if not training:
+        return x
+    stream_seed = splitmix64_mix(key ^ splitmix64_mix((stream * int(GOLDEN) + int(GOLDEN))
+                                                      & MASK64))
+    with np.errstate(over="ignore"):
+        index = np.arange(1, x.numel() + 1, dtype=np.uint64)
+        z = splitmix64_mix(np.uint64(stream_seed) + index * GOLDEN)
+    uniform = (z >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
+    scale = np.where(uniform >= np.float32(p), 1.0 / (1.0 - p), 0.0)
+    return x * torch.from_numpy(scale).to(x.dtype).reshape(x.shape)
+
+
+def mlp(p, x, training=True, key=None):
     h = F.relu(F.linear(x, p["dense_0.weight"], p["dense_0.bias"]))
     return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
 
 
-def regressor(p, x, training=True):
+def regressor(p, x, training=True, key=None):
     h = torch.tanh(F.linear(x, p["dense_0.weight"], p["dense_0.bias"]))
     return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
 
 
-def cnn(p, x, training=True):
+def cnn(p, x, training=True, key=None):
     h = F.conv2d(x, p["conv2d_0.weight"], p["conv2d_0.bias"], stride=2, padding=1)
     h = F.batch_norm(h, p["batch_norm_0.running_mean"], p["batch_norm_0.running_var"],
                      p["batch_norm_0.gamma"], p["batch_norm_0.beta"], training=training,
@@ -144,7 +245,7 @@ def cnn(p, x, training=True):
     return F.linear(torch.flatten(h, 1), p["dense_0.weight"], p["dense_0.bias"])
 
 
-def pooling(p, x, training=True):
+def pooling(p, x, training=True, key=None):
     c = F.conv2d(x, p["conv2d_0.weight"], None, padding=1)
     a = F.avg_pool2d(F.leaky_relu(c, 0.1), 2)
     m = torch.flatten(F.max_pool2d(a, 3, stride=2), 1)
@@ -154,7 +255,7 @@ def pooling(p, x, training=True):
     return F.log_softmax(F.linear(h, p["dense_1.weight"], p["dense_1.bias"]), dim=-1)
 
 
-def sequence(p, ids, training=True):
+def sequence(p, ids, training=True, key=None):
     e = F.embedding(ids.long(), p["embedding_0.weight"])
     batch = ids.shape[0]
     q = F.linear(e.reshape(batch * 6, 8), p["dense_0.weight"], p["dense_0.bias"])
@@ -165,9 +266,25 @@ def sequence(p, ids, training=True):
     return F.linear(torch.tanh(pooled), p["dense_1.weight"], p["dense_1.bias"])
 
 
-def binary(p, x, training=True):
+def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
+    return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
+
+
+def elementwise(p, x, training=True, key=None):
+    a = F.linear(x, p["dense_0.weight"])
+    b = F.linear(x, p["dense_1.weight"], p["dense_1.bias"])
+    h = (torch.maximum(a, b) - torch.minimum(a, 0.5 * b) + torch.sqrt(torch.abs(a) + 1.0)
+         - torch.log(1.0 + torch.exp(-torch.abs(b))))
+    h = h / (1.0 + torch.square(h).mean(dim=1).reshape(-1, 1))
+    return F.linear(h, p["dense_2.weight"], p["dense_2.bias"])
+
+
+def dropout_mlp(p, x, training=True, key=None):
+    h = dropout(F.relu(F.linear(x, p["embed.weight"], p["embed.bias"])), 0.1, 0, key, training)
+    h = dropout(F.relu(F.linear(h, p["dense_0.weight"], p["dense_0.bias"])), 0.2, 1, key,
+                training)
     return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
 
 
@@ -183,8 +300,48 @@ def bce_with_logits(logits, t):
     return F.binary_cross_entropy_with_logits(logits, t)
 
 
+def l1_loss(pred, t):
+    return F.l1_loss(pred, t)
+
+
 def huber(pred, t):
     return F.huber_loss(pred, t, delta=0.5)
+
+
+def accuracy(logits, y):
+    return (logits.argmax(dim=1) == y).double().mean().item()
+
+
+def macro(score):
+    """A macro average over the classes that occur among labels or predictions
+    (runtime/src/metrics.cpp)."""
+    def metric(logits, y):
+        predicted = logits.argmax(dim=1)
+        values = []
+        for k in range(logits.shape[1]):
+            tp = ((predicted == k) & (y == k)).sum().item()
+            n_predicted, n_actual = (predicted == k).sum().item(), (y == k).sum().item()
+            if n_predicted or n_actual:
+                values.append(score(tp, n_predicted, n_actual))
+        return sum(values) / len(values)
+    return metric
+
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+
+precision = macro(lambda tp, predicted, actual: ratio(tp, predicted))
+recall = macro(lambda tp, predicted, actual: ratio(tp, actual))
+f1 = macro(lambda tp, predicted, actual: ratio(2 * tp, predicted + actual))
+
+
+def mae(pred, t):
+    return (pred - t).abs().double().mean().item()
+
+
+def rmse(pred, t):
+    return math.sqrt((pred - t).double().square().mean().item())
 
 
 def cosine(steps, warmup, min_lr, lr):
@@ -213,41 +370,61 @@ def rmsprop(**kw):
     return lambda params: torch.optim.RMSprop(params, **kw)
 
 
-# Each entry mirrors tests/e2e/models/<name>.gc: data, network, loss,
-# torch.optim optimizer, the regularization and clipping of `train { }`, and
-# the batch size.
+# Known: gradc's Adam computes its bias corrections 1 - βᵗ, its step size and
+# AdamW's decay factor in the tensors' precision, where torch.optim uses double
+# (Python floats). In f32, β₂ = 0.999 alone rounds 1 - β₂ by 1.3e-5, so these
+# models' f32 weights carry a systematic error ~10-50 times PyTorch's. The fix
+# belongs in compiler/lib/Transforms/TrainStep.cpp (the scalars in f64 through
+# nn.cast) together with tests/lit/Transforms/train-step-adam.gc.
+ADAM_F32_SCALARS = "Adam's bias corrections in f32"
+
+
+def mlp_spec(data="fashion", **settings):
+    return dict(data=data, net=mlp, loss=cross_entropy, batch=64,
+                metrics=dict(accuracy=accuracy), **settings)
+
+
+# Each entry mirrors tests/e2e/models/<name>.gc: data, network, loss, metrics,
+# batch size, torch.optim optimizer and schedule, and the regularization,
+# clipping and frozen parameters of `train { }`.
 MODELS = {
-    "mlp_sgd": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                    optimizer=sgd(lr=0.1)),
-    "mlp_momentum": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                         optimizer=sgd(lr=0.05, momentum=0.9)),
-    "mlp_nesterov": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                         optimizer=sgd(lr=0.05, momentum=0.9, nesterov=True,
-                                       weight_decay=1e-3)),
-    "mlp_adam": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                     optimizer=adam(lr=1e-3)),
-    "mlp_adamw": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                      optimizer=adamw(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)),
-    "mlp_rmsprop": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                        optimizer=rmsprop(lr=1e-3)),
-    "mlp_rmsprop_momentum": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                                 optimizer=rmsprop(lr=1e-3, alpha=0.9, eps=1e-6, momentum=0.5,
-                                                   weight_decay=1e-3)),
-    "mlp_l2_clip": dict(data="fashion", net=mlp, loss=cross_entropy, batch=64,
-                        optimizer=sgd(lr=0.1, momentum=0.9), l2=1e-3, clip_grad_norm=0.5),
+    "mlp_sgd": mlp_spec(optimizer=sgd(lr=0.1)),
+    "mlp_momentum": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9)),
+    "mlp_nesterov": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9, nesterov=True,
+                                              weight_decay=1e-3)),
+    "mlp_adam": mlp_spec(optimizer=adam(lr=1e-3), known_f32_error=ADAM_F32_SCALARS),
+    "mlp_adamw": mlp_spec(optimizer=adamw(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)),
+    "mlp_rmsprop": mlp_spec(data="blobs", optimizer=rmsprop(lr=1e-3)),
+    "mlp_rmsprop_momentum": mlp_spec(data="blobs",
+                                        optimizer=rmsprop(lr=1e-3, alpha=0.9, eps=1e-6,
+                                                          momentum=0.5, weight_decay=1e-3)),
+    "mlp_l2_clip": mlp_spec(optimizer=sgd(lr=0.1, momentum=0.9), l2=1e-3,
+                               clip_grad_norm=0.5),
+    "mlp_dropout_freeze": dict(data="fashion", net=dropout_mlp, loss=cross_entropy, batch=64,
+                               metrics=dict(accuracy=accuracy, precision=precision,
+                                            recall=recall, f1=f1),
+                               optimizer=sgd(lr=0.2, momentum=0.9),
+                               frozen=("embed.weight", "embed.bias"), shuffle=True),
     "regression_mse": dict(data="regression", net=regressor, loss=mse, batch=32,
-                           optimizer=adam(lr=1e-2)),
+                           metrics=dict(mae=mae, rmse=rmse), optimizer=adam(lr=1e-2),
+                           known_f32_error=ADAM_F32_SCALARS),
     "cnn_batchnorm": dict(data="fashion_images", net=cnn, loss=cross_entropy, batch=32,
-                          optimizer=sgd(lr=0.1, momentum=0.9),
-                          schedule=dict(step_size=4, gamma=0.5)),
-    "bce_layernorm": dict(data="binary", net=binary, loss=bce_with_logits, batch=32,
-                          optimizer=adam(lr=1e-2, betas=(0.85, 0.995), eps=1e-7),
-                          l1=1e-4, clip_grad_value=0.05),
+                          metrics=dict(accuracy=accuracy), optimizer=sgd(lr=0.1, momentum=0.9),
+                          schedule=dict(step_size=4, gamma=0.5), shuffle=True),
     "cnn_pooling": dict(data="fashion_images", net=pooling, loss=cross_entropy, batch=32,
+                        metrics=dict(accuracy=accuracy),
                         optimizer=sgd(lr=0.05, momentum=0.9, weight_decay=1e-3)),
+    "bce_layernorm": dict(data="binary", net=binary, loss=bce_with_logits, batch=32,
+                          metrics={}, optimizer=adam(lr=1e-2, betas=(0.85, 0.995), eps=1e-7),
+                          l1=1e-4, clip_grad_value=0.05),
+    "elementwise_l1": dict(data="smooth", net=elementwise, loss=l1_loss, batch=23,
+                           metrics=dict(rmse=rmse), optimizer=adam(lr=2e-2),
+                           exponential=0.998, clip_grad_norm=0.5,
+                           known_f32_error=ADAM_F32_SCALARS),
     "sequence_huber": dict(data="sequence", net=sequence, loss=huber, batch=16,
-                           optimizer=adamw(lr=5e-3, weight_decay=0.1),
-                           lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3)),
+                           metrics=dict(mae=mae), optimizer=adamw(lr=5e-3, weight_decay=0.1),
+                           lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3),
+                           known_f32_error=ADAM_F32_SCALARS),
 }
 
 # Saved with the weights but not trained (batch-norm running statistics).
@@ -257,34 +434,56 @@ BUFFER_SUFFIXES = (".running_mean", ".running_var")
 # ------------------------------------------------------------------- training
 
 def as_torch(array, dtype):
-    """Floating-point data in the program's precision; integers as they are."""
+    """Floating-point data in the program's precision; integers as int64."""
     tensor = torch.from_numpy(array)
-    return tensor.to(dtype) if tensor.is_floating_point() else tensor
+    return tensor.to(dtype) if tensor.is_floating_point() else tensor.long()
 
 
-def torch_train(spec, weights, x, y, steps, dtype):
-    """`steps` optimizer steps from `weights` on full batches in file order
-    (drop_last), as the trainer takes them with --no-shuffle. Returns the final
-    parameters and the mean loss of each epoch."""
+def evaluate(spec, params, x, y, prefix=""):
+    """The loss and metrics of the whole set, as one record of the log."""
+    with torch.no_grad():
+        out = spec["net"](params, x, training=False)
+        record = {prefix + "loss": spec["loss"](out, y).item()}
+        for name, metric in spec["metrics"].items():
+            record[prefix + name] = metric(out, y)
+    return record
+
+
+def torch_train(spec, weights, x, y, steps, dtype, seed):
+    """`steps` optimizer steps from `weights` on full batches (drop_last) in
+    file order, or in the trainer's shuffled order with spec["shuffle"], as
+    the trainer takes them with --seed `seed`.
+    Returns the final weights and one record per epoch as the program logs it:
+    the mean loss of the epoch's steps, the metrics of their batches (in
+    training mode, before each update), and the loss and metrics of the whole
+    set in evaluation mode at the end of the epoch (test_*)."""
+    frozen = spec.get("frozen", ())
     params = {name: torch.tensor(value, dtype=dtype,
-                                 requires_grad=not name.endswith(BUFFER_SUFFIXES))
+                                 requires_grad=not name.endswith(BUFFER_SUFFIXES)
+                                 and name not in frozen)
               for name, value in weights.items()}
     trainable = [p for p in params.values() if p.requires_grad]
     optimizer = spec["optimizer"](trainable)
     scheduler = None
     if spec.get("schedule"):
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, **spec["schedule"])
+    if spec.get("exponential"):
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, spec["exponential"])
     if spec.get("lr_lambda"):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, spec["lr_lambda"])
     x, y = as_torch(x, dtype), as_torch(y, dtype)
     batch = spec["batch"]
     per_epoch = x.shape[0] // batch
-    epoch_losses, current = [], []
+    records, losses, outputs, labels = [], [], [], []
     for step in range(steps):
         b = step % per_epoch
-        xb, yb = x[b * batch:(b + 1) * batch], y[b * batch:(b + 1) * batch]
+        if b == 0:
+            order = torch.tensor(epoch_order(seed, step // per_epoch, x.shape[0])
+                                 if spec.get("shuffle") else range(x.shape[0]))
+        xb, yb = x[order[b * batch:(b + 1) * batch]], y[order[b * batch:(b + 1) * batch]]
         optimizer.zero_grad()
-        loss = spec["loss"](spec["net"](params, xb), yb)
+        out = spec["net"](params, xb, training=True, key=step_dropout_key(seed, step))
+        loss = spec["loss"](out, yb)
         loss.backward()
         with torch.no_grad():
             for p in trainable:
@@ -299,11 +498,17 @@ def torch_train(spec, weights, x, y, steps, dtype):
         optimizer.step()
         if scheduler:
             scheduler.step()
-        current.append(loss.item())
+        losses.append(loss.item())
+        outputs.append(out.detach())
+        labels.append(yb)
         if b == per_epoch - 1 or step == steps - 1:
-            epoch_losses.append(sum(current) / len(current))
-            current = []
-    return {name: p.detach().numpy() for name, p in params.items()}, epoch_losses
+            record = {"loss": sum(losses) / len(losses)}
+            for name, metric in spec["metrics"].items():
+                record[name] = metric(torch.cat(outputs), torch.cat(labels))
+            record.update(evaluate(spec, params, x, y, "test_"))
+            records.append(record)
+            losses, outputs, labels = [], [], []
+    return {name: p.detach().numpy() for name, p in params.items()}, records
 
 
 def run(command, **kw):
@@ -315,9 +520,11 @@ def run(command, **kw):
     return result.stdout
 
 
-def read_losses(path):
+def read_log(path):
+    """The records of a --log FILE.csv, without their epoch and seconds."""
     with open(path) as f:
-        return [float(row["loss"]) for row in csv.DictReader(f)]
+        return [{key: float(value) for key, value in row.items()
+                 if key not in ("epoch", "seconds")} for row in csv.DictReader(f)]
 
 
 def max_relative(a, b):
@@ -337,7 +544,7 @@ def tolerance_used(a, b, rtol, atol):
     return float(np.max(np.abs(a - b) / (atol + rtol * np.abs(b))))
 
 
-def compare(ours, theirs, initial, rtol, atol):
+def compare(ours, theirs, initial, frozen, rtol, atol):
     """Problems found, the largest relative difference and the largest
     fraction of the tolerance used, over every weight."""
     problems = []
@@ -350,9 +557,33 @@ def compare(ours, theirs, initial, rtol, atol):
         worst_rel, worst_used = max(worst_rel, rel), max(worst_used, used)
         if not close(ours[key], theirs[key], rtol, atol):
             problems.append("%s differs (max relative difference %.3g)" % (key, rel))
-        if np.array_equal(ours[key], initial[key]):
+        if key in frozen and not np.array_equal(ours[key], initial[key]):
+            problems.append("%s changed, but it is frozen" % key)
+        # (A gradient can be 0 but for rounding: conv2d's bias before batch_norm.)
+        moved = not close(theirs[key], initial[key], rtol, atol)
+        if moved and np.array_equal(ours[key], initial[key]):
             problems.append("%s did not change" % key)
     return problems, worst_rel, worst_used
+
+
+def compare_logs(ours, theirs, samples, rtol, atol):
+    """Problems between the program's epoch records and PyTorch's. Losses and
+    regression metrics are compared with the weights' tolerances; counting
+    metrics may differ by one sample in f32, where a near-tie of two logits
+    can round either way."""
+    if len(ours) != len(theirs) or any(sorted(a) != sorted(b) for a, b in zip(ours, theirs)):
+        return ["the log has %s, PyTorch %s" % (ours, theirs)]
+    counting = ("accuracy", "precision", "recall", "f1")
+    problems = []
+    for epoch, (a, b) in enumerate(zip(ours, theirs), 1):
+        for key in sorted(a):
+            if key.replace("test_", "") in counting:
+                ok = abs(a[key] - b[key]) <= (0 if atol < 1e-9 else 1.0 / samples) + 1e-12
+            else:
+                ok = close(a[key], b[key], rtol, atol)
+            if not ok:
+                problems.append("epoch %d: %s %.9g, PyTorch %.9g" % (epoch, key, a[key], b[key]))
+    return problems
 
 
 def check_precision(name, spec, args, folder, x, y, precision):
@@ -363,26 +594,29 @@ def check_precision(name, spec, args, folder, x, y, precision):
     flags = ["--f64"] if precision == "f64" else []
     run([args.gradc, os.path.join(args.models, name + ".gc"), *flags, "-o", program])
     xs, ys = os.path.join(folder, "x.npy"), os.path.join(folder, "y.npy")
-    data = ["--data", xs, "--labels", ys, "--no-shuffle", "--threads", "1"]
+    data = ["--data", xs, "--labels", ys, "--seed", str(SEED)]
+    if not spec.get("shuffle"):
+        data.append("--no-shuffle")
     w0 = os.path.join(folder, "w0_%s.safetensors" % precision)
     w10 = os.path.join(folder, "w%d_%s.safetensors" % (args.steps, precision))
     log = os.path.join(folder, "steps%d_%s.csv" % (args.steps, precision))
-    run([program, "--init-only", "--save", w0])
-    run([program, *data, "--steps", str(args.steps), "--load", w0, "--save", w10, "--log", log])
+    run([program, "--init-only", "--seed", str(SEED), "--save", w0])
+    # The training data is the test data too, evaluated after every epoch.
+    run([program, *data, "--test", xs, "--test-labels", ys, "--steps", str(args.steps),
+         "--load", w0, "--save", w10, "--log", log])
 
     initial = read_safetensors(w0)
     dtype = torch.float64 if precision == "f64" else torch.float32
-    theirs, torch_losses = torch_train(spec, initial, x, y, args.steps, dtype)
-    problems, worst_rel, worst_used = compare(read_safetensors(w10), theirs, initial, rtol, atol)
-    losses = read_losses(log)
-    if len(losses) != len(torch_losses) or not close(losses, torch_losses, rtol, atol):
-        problems.append("epoch losses %s, PyTorch %s" % (losses, torch_losses))
+    theirs, records = torch_train(spec, initial, x, y, args.steps, dtype, SEED)
+    trained = read_safetensors(w10)
+    problems, worst_rel, worst_used = compare(trained, theirs, initial, spec.get("frozen", ()),
+                                              rtol, atol)
+    problems += compare_logs(read_log(log), records, len(x), rtol, atol)
 
     # Prediction from the trained weights: full batches through predict, the
     # rest one by one through predict_one.
     out = os.path.join(folder, "predict_%s.npy" % precision)
     run([program, "--predict", xs, "--out", out, "--load", w10])
-    trained = read_safetensors(w10)
     with torch.no_grad():
         params = {k: torch.tensor(v, dtype=dtype) for k, v in trained.items()}
         expected = spec["net"](params, as_torch(x, dtype), training=False).numpy()
@@ -390,9 +624,43 @@ def check_precision(name, spec, args, folder, x, y, precision):
     if predicted.shape != expected.shape or not close(predicted, expected, rtol, atol):
         problems.append("predictions differ (max relative difference %.3g)"
                         % max_relative(predicted, expected))
-    problems = ["%s: %s" % (precision, p) for p in problems]
     summary = "%s rel %.1e tol %.2f" % (precision, worst_rel, worst_used)
+    if precision == "f32":
+        found, text = check_accuracy(spec, initial, trained, theirs, x, y, args.steps)
+        problems += found
+        summary += " " + text
+    problems = ["%s: %s" % (precision, p) for p in problems]
     return problems, program, data, w0, summary
+
+
+def mean_error(weights, reference):
+    """The mean over all elements of |w - ref| / (atol + rtol |ref|), f32's tolerances."""
+    rtol, atol = TOLERANCES["f32"]
+    errors = [np.abs(weights[k].astype(np.float64) - reference[k]) / (atol + rtol * np.abs(
+        reference[k])) for k in sorted(reference)]
+    return float(np.mean(np.concatenate([e.ravel() for e in errors])))
+
+
+def check_accuracy(spec, initial, ours, theirs, x, y, steps):
+    """Whether gradc's f32 training is as accurate as PyTorch's: both against
+    PyTorch in float64 from the same f32 initial weights. A systematic
+    rounding error (a scalar computed in f32 that torch.optim computes in
+    double, a long float running sum) shows as a mean error many times
+    PyTorch's, well before it breaks allclose. Returns the problems and a
+    summary: the ratio of the two mean errors."""
+    exact, _ = torch_train(spec, initial, x, y, steps, torch.float64, SEED)
+    ours_error, torch_error = mean_error(ours, exact), mean_error(theirs, exact)
+    text = "err %.1fx" % (ours_error / max(torch_error, 1e-12))
+    accurate = ours_error <= 2 * torch_error + 0.001
+    known = spec.get("known_f32_error")
+    if known:
+        text += (" (known issue gone: remove known_f32_error)" if accurate
+                 else " (known: %s)" % known)
+    if accurate or known:
+        return [], text
+    return ["f32 training is less accurate than PyTorch's: mean error against float64 "
+            "%.2g, PyTorch f32's %.2g (in units of the tolerance)"
+            % (ours_error, torch_error)], text
 
 
 def check_model(name, spec, args, work):
@@ -414,8 +682,9 @@ def check_model(name, spec, args, work):
     # The f32 program, trained longer, must learn.
     program, data, w0 = trained
     log = os.path.join(folder, "steps%d.csv" % args.long_steps)
-    run([program, *data, "--steps", str(args.long_steps), "--load", w0, "--log", log])
-    curve = read_losses(log)
+    run([program, *data, "--threads", "1", "--steps", str(args.long_steps), "--load", w0,
+         "--log", log])
+    curve = [record["loss"] for record in read_log(log)]
     if not all(math.isfinite(v) for v in curve) or not curve[-1] < 0.5 * curve[0]:
         problems.append("the loss did not fall by half in %d steps: %s ... %s"
                         % (args.long_steps, curve[:2], curve[-2:]))
