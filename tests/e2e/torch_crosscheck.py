@@ -385,21 +385,21 @@ def mlp_spec(data="fashion", **settings):
 
 
 # Each entry mirrors tests/e2e/models/<name>.gc: data, network, loss, metrics,
-# batch size, torch.optim optimizer and schedule, and the regularization,
-# clipping and frozen parameters of `train { }`.
+# batch size, torch.optim optimizer and schedule, the regularization, clipping
+# and frozen parameters of `train { }`, and whether batches are shuffled.
 MODELS = {
     "mlp_sgd": mlp_spec(optimizer=sgd(lr=0.1)),
     "mlp_momentum": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9)),
     "mlp_nesterov": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9, nesterov=True,
-                                              weight_decay=1e-3)),
+                                           weight_decay=1e-3)),
     "mlp_adam": mlp_spec(optimizer=adam(lr=1e-3), known_f32_error=ADAM_F32_SCALARS),
     "mlp_adamw": mlp_spec(optimizer=adamw(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)),
     "mlp_rmsprop": mlp_spec(data="blobs", optimizer=rmsprop(lr=1e-3)),
     "mlp_rmsprop_momentum": mlp_spec(data="blobs",
-                                        optimizer=rmsprop(lr=1e-3, alpha=0.9, eps=1e-6,
-                                                          momentum=0.5, weight_decay=1e-3)),
+                                     optimizer=rmsprop(lr=1e-3, alpha=0.9, eps=1e-6,
+                                                       momentum=0.5, weight_decay=1e-3)),
     "mlp_l2_clip": mlp_spec(optimizer=sgd(lr=0.1, momentum=0.9), l2=1e-3,
-                               clip_grad_norm=0.5),
+                            clip_grad_norm=0.5),
     "mlp_dropout_freeze": dict(data="fashion", net=dropout_mlp, loss=cross_entropy, batch=64,
                                metrics=dict(accuracy=accuracy, precision=precision,
                                             recall=recall, f1=f1),
