@@ -376,7 +376,6 @@ def rmsprop(**kw):
 # models' f32 weights carry a systematic error ~10-50 times PyTorch's. The fix
 # belongs in compiler/lib/Transforms/TrainStep.cpp (the scalars in f64 through
 # nn.cast) together with tests/lit/Transforms/train-step-adam.gc.
-ADAM_F32_SCALARS = "Adam's bias corrections in f32"
 
 
 def mlp_spec(data="fashion", **settings):
@@ -392,7 +391,7 @@ MODELS = {
     "mlp_momentum": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9)),
     "mlp_nesterov": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9, nesterov=True,
                                            weight_decay=1e-3)),
-    "mlp_adam": mlp_spec(optimizer=adam(lr=1e-3), known_f32_error=ADAM_F32_SCALARS),
+    "mlp_adam": mlp_spec(optimizer=adam(lr=1e-3)),
     "mlp_adamw": mlp_spec(optimizer=adamw(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)),
     "mlp_rmsprop": mlp_spec(data="blobs", optimizer=rmsprop(lr=1e-3)),
     "mlp_rmsprop_momentum": mlp_spec(data="blobs",
@@ -406,8 +405,7 @@ MODELS = {
                                optimizer=sgd(lr=0.2, momentum=0.9),
                                frozen=("embed.weight", "embed.bias"), shuffle=True),
     "regression_mse": dict(data="regression", net=regressor, loss=mse, batch=32,
-                           metrics=dict(mae=mae, rmse=rmse), optimizer=adam(lr=1e-2),
-                           known_f32_error=ADAM_F32_SCALARS),
+                           metrics=dict(mae=mae, rmse=rmse), optimizer=adam(lr=1e-2)),
     "cnn_batchnorm": dict(data="fashion_images", net=cnn, loss=cross_entropy, batch=32,
                           metrics=dict(accuracy=accuracy), optimizer=sgd(lr=0.1, momentum=0.9),
                           schedule=dict(step_size=4, gamma=0.5), shuffle=True),
@@ -419,12 +417,10 @@ MODELS = {
                           l1=1e-4, clip_grad_value=0.05),
     "elementwise_l1": dict(data="smooth", net=elementwise, loss=l1_loss, batch=23,
                            metrics=dict(rmse=rmse), optimizer=adam(lr=2e-2),
-                           exponential=0.998, clip_grad_norm=0.5,
-                           known_f32_error=ADAM_F32_SCALARS),
+                           exponential=0.998, clip_grad_norm=0.5),
     "sequence_huber": dict(data="sequence", net=sequence, loss=huber, batch=16,
                            metrics=dict(mae=mae), optimizer=adamw(lr=5e-3, weight_decay=0.1),
-                           lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3),
-                           known_f32_error=ADAM_F32_SCALARS),
+                           lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3)),
 }
 
 # Saved with the weights but not trained (batch-norm running statistics).
@@ -652,11 +648,7 @@ def check_accuracy(spec, initial, ours, theirs, x, y, steps):
     ours_error, torch_error = mean_error(ours, exact), mean_error(theirs, exact)
     text = "err %.1fx" % (ours_error / max(torch_error, 1e-12))
     accurate = ours_error <= 2 * torch_error + 0.001
-    known = spec.get("known_f32_error")
-    if known:
-        text += (" (known issue gone: remove known_f32_error)" if accurate
-                 else " (known: %s)" % known)
-    if accurate or known:
+    if accurate:
         return [], text
     return ["f32 training is less accurate than PyTorch's: mean error against float64 "
             "%.2g, PyTorch f32's %.2g (in units of the tolerance)"

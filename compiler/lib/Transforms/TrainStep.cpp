@@ -95,6 +95,13 @@ public:
   Value pow(Value x, Value y) { return b.create<PowOp>(loc, x, y); }
   Value min(Value x, Value y) { return b.create<MinimumOp>(loc, x, y); }
   Value max(Value x, Value y) { return b.create<MaximumOp>(loc, x, y); }
+  /// `x` converted to this element type (itself when it has it).
+  Value convert(Value x) {
+    auto type = llvm::cast<RankedTensorType>(x.getType());
+    if (type.getElementType() == element)
+      return x;
+    return b.create<CastOp>(loc, RankedTensorType::get(type.getShape(), element), x);
+  }
   Value sumAll(Value x) {
     SmallVector<int64_t> axes;
     for (int64_t dim = 0; dim < cast<RankedTensorType>(x.getType()).getRank(); ++dim)
@@ -157,17 +164,23 @@ void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value ste
     return;
   }
   if (c.kind == "adam" || c.kind == "adamw") {
+    // torch.optim computes the per-step scalars (bias corrections, step
+    // size, AdamW's decay factor) in double precision, as Python floats, and
+    // only then meets the tensors' precision; so does this step. In f32,
+    // 1 - β₂ᵗ would lose five digits to the rounding of β₂ = 0.999 alone.
+    Math wide(m.b, m.loc, m.b.getF64Type());
+    Value wideLr = wide.convert(lr), wideStep = wide.convert(step);
     Value param = p.param;
     if (c.kind == "adamw" && c.weightDecay > 0)
-      param = m.mul(param, m.sub(m.c(1.0), m.mul(lr, c.weightDecay)));
+      param = m.mul(param, m.convert(wide.sub(wide.c(1.0), wide.mul(wideLr, c.weightDecay))));
     Value expAvg = m.add(m.mul(p.state[0], c.beta1), m.mul(g, 1.0 - c.beta1));
     Value expAvgSq = m.add(m.mul(p.state[1], c.beta2), m.mul(m.square(g), 1.0 - c.beta2));
     p.newState.append({expAvg, expAvgSq});
-    Value biasCorrection1 = m.sub(m.c(1.0), m.pow(m.c(c.beta1), step));
-    Value biasCorrection2 = m.sub(m.c(1.0), m.pow(m.c(c.beta2), step));
+    Value biasCorrection1 = wide.sub(wide.c(1.0), wide.pow(wide.c(c.beta1), wideStep));
+    Value biasCorrection2 = wide.sub(wide.c(1.0), wide.pow(wide.c(c.beta2), wideStep));
     // denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom
-    Value denom = m.add(m.div(m.sqrt(expAvgSq), m.sqrt(biasCorrection2)), c.eps);
-    Value stepSize = m.div(lr, biasCorrection1);
+    Value denom = m.add(m.div(m.sqrt(expAvgSq), m.convert(wide.sqrt(biasCorrection2))), c.eps);
+    Value stepSize = m.convert(wide.div(wideLr, biasCorrection1));
     p.newParam = m.sub(param, m.mul(stepSize, m.div(expAvg, denom)));
     return;
   }
