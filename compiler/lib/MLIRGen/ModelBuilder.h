@@ -128,11 +128,13 @@ public:
 
   /// Builds an op whose result types the dialect infers; when inference
   /// fails the dialect's message is reported at `at` and null returned.
+  /// (The op is built with `none` result types, which inference replaces,
+  /// because the generated inferring builders abort on failure.)
   template <typename OpTy, typename... Args>
   mlir::Operation *create(const Location &at, unsigned numResults, Args &&...args) {
     mlir::OperationState state(loc(at), OpTy::getOperationName());
-    llvm::SmallVector<mlir::Type> placeholders(numResults, builder.getNoneType());
-    OpTy::build(builder, state, mlir::TypeRange(placeholders),
+    llvm::SmallVector<mlir::Type> provisional(numResults, builder.getNoneType());
+    OpTy::build(builder, state, mlir::TypeRange(provisional),
                 std::forward<Args>(args)...);
     return finishInferred(builder.create(state), at);
   }
