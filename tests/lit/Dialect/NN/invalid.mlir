@@ -882,3 +882,111 @@ func.func @batch_norm_empty(%x: tensor<4x0xf32>, %c: tensor<0xf32>) {
   %0:5 = nn.batch_norm_train %x, %c, %c, %c, %c : (tensor<4x0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>) -> (tensor<4x0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>, tensor<0xf32>)
   return
 }
+
+// -----
+
+func.func @minimum_broadcast(%a: tensor<2x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+2 {{operands are not broadcast-compatible: 'tensor<2x3xf32>' and 'tensor<2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.minimum %a, %b : tensor<2x3xf32>, tensor<2xf32> -> tensor<2x3xf32>
+  return
+}
+// -----
+
+func.func @pow_broadcast(%a: tensor<2x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+2 {{operands are not broadcast-compatible: 'tensor<2x3xf32>' and 'tensor<2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.pow %a, %b : tensor<2x3xf32>, tensor<2xf32> -> tensor<2x3xf32>
+  return
+}
+// -----
+
+func.func @neg_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.neg"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @log_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.log"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @sqrt_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.sqrt"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @rsqrt_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.rsqrt"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @abs_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.abs"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @sign_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.sign"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @square_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.square"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @erf_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.erf"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @sigmoid_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.sigmoid"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @tanh_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.tanh"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @gelu_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.gelu"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @softplus_types(%a: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "nn.softplus"(%a) : (tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+// -----
+
+func.func @leaky_relu_integer(%a: tensor<3xi32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit float or 64-bit float values, but got 'tensor<3xi32>'}}
+  %0 = nn.leaky_relu %a : tensor<3xi32>
+  return
+}
