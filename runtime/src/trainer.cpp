@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -180,11 +181,53 @@ int runPredict(Model &model, const TrainerOptions &options, std::ostream &out) {
   return 0;
 }
 
+/// The samples of `data` at `indices` (in that order).
+Dataset subset(const Dataset &data, const std::vector<int64_t> &indices) {
+  auto shapeFor = [&](const Tensor &tensor) {
+    std::vector<int64_t> shape = tensor.shape();
+    shape[0] = static_cast<int64_t>(indices.size());
+    return shape;
+  };
+  Dataset result{Tensor(data.inputs.dtype(), shapeFor(data.inputs)),
+                 Tensor(data.labels.dtype(), shapeFor(data.labels)),
+                 static_cast<int64_t>(indices.size())};
+  gatherSamples(data.inputs, indices.data(), result.size, result.inputs);
+  gatherSamples(data.labels, indices.data(), result.size, result.labels);
+  return result;
+}
+
+/// Splits off round(fraction · size) samples, chosen by a permutation seeded
+/// from `seed`, for validation; both parts keep the file's order.
+std::pair<Dataset, Dataset> holdOut(const Dataset &data, double fraction, uint64_t seed) {
+  auto count = static_cast<int64_t>(std::llround(fraction * static_cast<double>(data.size)));
+  if (count == 0 || count >= data.size)
+    throw Error("--validation " + fixed(fraction, 3) + " of " +
+                std::to_string(data.size) + " samples leaves " +
+                (count == 0 ? "no validation samples" : "no training samples"));
+  std::vector<int64_t> order = Rng(seed ^ 0x76616c6964617465ull).permutation(data.size);
+  std::vector<int64_t> validation(order.begin(), order.begin() + count);
+  std::vector<char> held(static_cast<size_t>(data.size), 0);
+  for (int64_t index : validation)
+    held[static_cast<size_t>(index)] = 1;
+  std::vector<int64_t> training;
+  for (int64_t index = 0; index < data.size; ++index)
+    if (!held[static_cast<size_t>(index)])
+      training.push_back(index);
+  std::sort(validation.begin(), validation.end());
+  return {subset(data, training), subset(data, validation)};
+}
+
 int runTraining(Model &model, const TrainerOptions &options, std::ostream &out) {
   const ModelInfo &info = model.info();
   checkBatch(info);
   validateSchedule(info.schedule);
   Dataset train = loadDataset(info, options.data);
+  std::optional<Dataset> validation;
+  if (options.validation > 0) {
+    auto [kept, held] = holdOut(train, options.validation, options.seed);
+    train = std::move(kept);
+    validation = std::move(held);
+  }
   std::optional<Dataset> test;
   if (!options.test.kind.empty())
     test = loadDataset(info, options.test);
@@ -202,6 +245,8 @@ int runTraining(Model &model, const TrainerOptions &options, std::ostream &out) 
         << " batches of " << batch << " per epoch";
     if (train.size % batch != 0)
       out << " (" << train.size % batch << " samples skipped each epoch)";
+    if (validation)
+      out << ", " << validation->size << " validation samples";
     if (test)
       out << ", " << test->size << " test samples";
     out << ", " << threads() << (threads() == 1 ? " thread" : " threads") << '\n';
@@ -238,6 +283,11 @@ int runTraining(Model &model, const TrainerOptions &options, std::ostream &out) 
     std::vector<Field> fields;
     addMetricFields(fields, "", loss, info.metrics, metrics);
     last = finalLine("train", loss, info.metrics, metrics);
+    if (validation) {
+      Evaluation result = evaluate(model, *validation);
+      addMetricFields(fields, "val_", result.loss, info.metrics, result.metrics);
+      last = finalLine("validation", result.loss, info.metrics, result.metrics);
+    }
     if (test) {
       Evaluation result = evaluate(model, *test);
       addMetricFields(fields, "test_", result.loss, info.metrics, result.metrics);

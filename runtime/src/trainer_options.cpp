@@ -65,6 +65,15 @@ double parseLearningRate(const std::string &text) {
   return value;
 }
 
+double parseFraction(const std::string &flag, const std::string &text) {
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      !(value >= 0 && value < 1))
+    throw UsageError(flag + " must be a fraction in [0, 1), got " + inQuotes(text));
+  return value;
+}
+
 // Why a file cannot be read, or "" when it can.
 std::string unreadableReason(const std::string &path) {
   std::error_code error;
@@ -111,7 +120,7 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
   static const std::map<Mode, std::set<std::string>> used = {
       {Mode::Train,
        {"epochs", "steps", "lr", "seed", "data", "labels", "test", "test-labels",
-        "no-shuffle", "load", "save", "log"}},
+        "validation", "no-shuffle", "load", "save", "log"}},
       {Mode::InitOnly, {"seed", "save"}},
       {Mode::Eval, {"test", "test-labels", "load"}},
       {Mode::Predict, {"predict", "out", "load"}},
@@ -249,7 +258,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
                            std::to_string(info.seed) + ")").c_str())
       ("threads", text("N"), ("threads for the kernels (default " +
                               std::to_string(hardwareThreads) + ", the hardware's)").c_str())
-      ("no-shuffle", "train on the samples in file order");
+      ("no-shuffle", "train on the samples in file order")
+      ("validation", text("F"), ("hold out this fraction of the training data (never trained "
+                                 "on) and evaluate it every epoch (default " +
+                                 formatNumber(info.validation) + ")").c_str());
   po::options_description data("Data");
   data.add_options()
       ("data", text("FILE"), ("training inputs (default: " + describeSource(info.data) + ")")
@@ -338,6 +350,9 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     options.steps = parseCount("--steps", vm["steps"].as<std::string>(), 1);
   options.lr = vm.count("lr") ? parseLearningRate(vm["lr"].as<std::string>()) : info.lr;
   options.seed = vm.count("seed") ? parseSeed(vm["seed"].as<std::string>()) : info.seed;
+  options.validation = vm.count("validation")
+                           ? parseFraction("--validation", vm["validation"].as<std::string>())
+                           : info.validation;
   options.threads =
       vm.count("threads")
           ? static_cast<int>(parseCount("--threads", vm["threads"].as<std::string>(), 1, 4096))

@@ -28,6 +28,8 @@ struct TrainerOptions {
   std::optional<int64_t> steps;
   double lr = 0;
   uint64_t seed = 0;
+  /// Fraction of the training data held out for validation, in [0, 1).
+  double validation = 0;
   int threads = 1;
   bool shuffle = true;
   bool quiet = false;

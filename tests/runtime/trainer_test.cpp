@@ -15,6 +15,7 @@
 #include <fstream>
 #include <numeric>
 #include <set>
+#include <set>
 
 namespace gradc::rt {
 namespace {
@@ -387,6 +388,52 @@ TEST_F(SampleOrderTest, ShuffledEpochsFollowEpochOrder) {
   std::vector<int64_t> all(20);
   std::iota(all.begin(), all.end(), 0);
   EXPECT_EQ(sorted, all);
+}
+
+TEST_F(SampleOrderTest, ValidationSamplesAreHeldOutAndEvaluated) {
+  RecordingModel model(4);
+  auto run = runTrainer(model, {"--data", path("ids.npy"), "--labels", path("labels.npy"),
+                                "--validation", "0.25", "--no-shuffle", "--epochs", "2",
+                                "--seed", "5", "--log", path("log.jsonl")});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("on 15 samples"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("5 validation samples"), std::string::npos) << run.out;
+  // 5 of the 20 samples are evaluated every epoch and never trained on.
+  std::set<int64_t> trained;
+  for (const auto &batch : model.trainBatches)
+    trained.insert(batch.begin(), batch.end());
+  std::set<int64_t> evaluated(model.evalSeen.begin(), model.evalSeen.end());
+  EXPECT_EQ(evaluated.size(), 5u);
+  EXPECT_EQ(model.evalSeen.size(), 10u); // 2 epochs
+  for (int64_t id : evaluated)
+    EXPECT_EQ(trained.count(id), 0u) << id;
+  EXPECT_EQ(trained.size() + evaluated.size(), 17u); // 12 of 15 trained (drop_last), 5 held
+  auto records = readJsonLines(dir_.file("log.jsonl"));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_TRUE(records[0].contains("val_loss"));
+  EXPECT_TRUE(records[0].contains("val_accuracy"));
+  // The same seed holds out the same samples.
+  RecordingModel again(4);
+  ASSERT_EQ(runTrainer(again, {"--data", path("ids.npy"), "--labels", path("labels.npy"),
+                               "--validation", "0.25", "--epochs", "1", "--seed", "5"})
+                .code,
+            0);
+  EXPECT_EQ(std::set<int64_t>(again.evalSeen.begin(), again.evalSeen.end()), evaluated);
+}
+
+TEST_F(SampleOrderTest, ValidationFractionOutOfRangeIsAUsageError) {
+  RecordingModel model(4);
+  for (const char *bad : {"1", "-0.1", "x", "1.5"}) {
+    auto run = runTrainer(model, {"--data", path("ids.npy"), "--labels", path("labels.npy"),
+                                  "--validation", bad});
+    EXPECT_EQ(run.code, 2) << bad;
+    EXPECT_NE(run.err.find("--validation must be a fraction in [0, 1)"), std::string::npos)
+        << run.err;
+  }
+  auto tiny = runTrainer(model, {"--data", path("ids.npy"), "--labels", path("labels.npy"),
+                                 "--validation", "0.01"});
+  EXPECT_EQ(tiny.code, 1);
+  EXPECT_NE(tiny.err.find("leaves no validation samples"), std::string::npos) << tiny.err;
 }
 
 TEST_F(SampleOrderTest, EvaluationCountsEveryTestSampleOnce) {
