@@ -29,17 +29,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-TOL = 1e-10
-NNOPS_TD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                        "dialects", "include", "gradc", "Dialect", "NN", "IR", "NNOps.td")
+from nn_testing import ELEMENT_TYPES, NNOPS_TD
 
-ELEMENT_TYPES = {
-    np.dtype(np.float64): "f64",
-    np.dtype(np.float32): "f32",
-    np.dtype(np.int32): "i32",
-    np.dtype(np.int64): "i64",
-    np.dtype(np.bool_): "i1",
-}
+TOL = 1e-10
 
 rng = np.random.default_rng(20240611)
 
