@@ -1,6 +1,8 @@
 // error.cpp — formatting of located runtime errors.
 #include "gradc/runtime/error.h"
 
+#include <cmath>
+
 namespace gradc::rt {
 
 Error Error::atByteOffset(std::string_view file, uint64_t offset,
@@ -30,6 +32,28 @@ Error Error::inFile(std::string_view file, std::string_view message) {
   text += ": ";
   text += message;
   return Error(text);
+}
+
+namespace {
+
+template <typename T> void checkFiniteImpl(const T *data, int64_t count, const char *what) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (std::isfinite(data[i]))
+      continue;
+    std::string value = std::isnan(data[i]) ? "NaN" : data[i] > 0 ? "inf" : "-inf";
+    throw NumericsError(std::string(what) + " produced " + value + " at element " +
+                        std::to_string(i) + " of " + std::to_string(count));
+  }
+}
+
+} // namespace
+
+void checkFinite(const float *data, int64_t count, const char *what) {
+  checkFiniteImpl(data, count, what);
+}
+
+void checkFinite(const double *data, int64_t count, const char *what) {
+  checkFiniteImpl(data, count, what);
 }
 
 } // namespace gradc::rt

@@ -31,6 +31,20 @@ public:
   static Error inFile(std::string_view file, std::string_view message);
 };
 
+/// A NaN or infinity where training cannot go on: a non-finite loss or
+/// gradient, or (with --check-numerics) a kernel's non-finite output. The
+/// message names the step, parameter or model-file line.
+class NumericsError : public Error {
+public:
+  explicit NumericsError(const std::string &message) : Error(message) {}
+};
+
+/// Throws NumericsError "<what> produced <NaN|inf|-inf> at element <i> of <count>"
+/// when data[0..count) holds a non-finite value; `what` names the kernel and
+/// its model-file line.
+void checkFinite(const float *data, int64_t count, const char *what);
+void checkFinite(const double *data, int64_t count, const char *what);
+
 } // namespace gradc::rt
 
 #endif // GRADC_RUNTIME_ERROR_H

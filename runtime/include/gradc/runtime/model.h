@@ -32,6 +32,7 @@ enum class BufferKind : uint8_t {
   Param,    ///< trainable (or frozen) parameter, saved in weights files
   Buffer,   ///< non-trainable state saved with the weights (batch-norm running statistics)
   OptState, ///< optimizer state (moments); saved only in checkpoints
+  Grad,     ///< the gradient of a trainable parameter from the last step
 };
 
 /// A buffer the model owns, by name: `dense_0.weight`, `dense_0.weight.adam_m`.
@@ -114,6 +115,10 @@ struct ModelInfo {
   double validation = 0.0;
   DataSource data;
   DataSource test;
+  /// Identifies the compiled model: a hash (16 hex digits) of its kernels,
+  /// buffers and settings. Checkpoints record it, and a checkpoint of another
+  /// model is refused.
+  std::string fingerprint;
 };
 
 /// What one step reports: the batch's mean loss and its metric statistics,
@@ -157,6 +162,23 @@ public:
   /// Optimizer steps taken since resetOptimizer().
   virtual int64_t step() const = 0;
   virtual void setStep(int64_t step) = 0;
+
+  /// The gradient of the loss with respect to every trainable parameter
+  /// (BufferKind::Grad, named as the parameter, same dtype and shape), from
+  /// the last trainStep() or lossGrad(): the raw gradient, before l1/l2 terms,
+  /// clipping and the optimizer. Models without gradients return none.
+  virtual std::vector<BufferRef> gradients() { return {}; }
+
+  /// Forward and backward on a full batch in training mode (dropout keyed by
+  /// `rngKey`) without updating anything: returns the loss and metric
+  /// statistics and fills gradients(). Throws gradc::rt::Error where the
+  /// model has no such entry point.
+  virtual StepResult lossGrad(const void *inputs, const void *labels, uint64_t rngKey);
+
+  /// With `on`, every kernel's floating-point output is checked for NaN and
+  /// infinity, and the first one found throws gradc::rt::NumericsError naming
+  /// the kernel and its model-file line. Models that cannot check ignore it.
+  virtual void setCheckNumerics(bool on) { (void)on; }
 };
 
 } // namespace gradc::rt

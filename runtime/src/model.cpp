@@ -1,0 +1,12 @@
+// model.cpp — defaults of the Model interface.
+#include "gradc/runtime/model.h"
+
+#include "gradc/runtime/error.h"
+
+namespace gradc::rt {
+
+StepResult Model::lossGrad(const void *, const void *, uint64_t) {
+  throw Error("model '" + info().name + "' was compiled without a loss_grad entry point");
+}
+
+} // namespace gradc::rt
