@@ -144,6 +144,28 @@ void softmaxCrossEntropyBackward(int64_t n, int64_t c, const T *logits,
 }
 
 template <typename T>
+void softmaxCrossEntropyWithGrad(int64_t n, int64_t c, const T *logits,
+                                 const int32_t *labels, T dloss, T *loss, T *dlogits) {
+  requirePositive("softmaxCrossEntropyWithGrad", {{"n", n}, {"c", c}});
+  elementCount("softmaxCrossEntropyWithGrad", {n, c}, sizeof(T));
+  checkLabels("softmaxCrossEntropyWithGrad", n, c, labels);
+  double scale = static_cast<double>(dloss) / static_cast<double>(n);
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T *row = logits + i * c;
+    double max, logSum;
+    logSumExp(row, c, 1, max, logSum);
+    total += max + logSum - row[labels[i]];
+    for (int64_t j = 0; j < c; ++j) {
+      double probability = std::exp(row[j] - max - logSum);
+      dlogits[i * c + j] =
+          static_cast<T>((probability - (j == labels[i] ? 1.0 : 0.0)) * scale);
+    }
+  }
+  *loss = static_cast<T>(total / static_cast<double>(n));
+}
+
+template <typename T>
 void argmax(int64_t outer, int64_t axis, int64_t inner, const T *x, int32_t *out) {
   validateAxis("argmax", outer, axis, inner, sizeof(T));
   if (axis > std::numeric_limits<int32_t>::max())
@@ -184,6 +206,8 @@ void confusionMatrix(int64_t n, int64_t classes, const int32_t *pred,
                                        T *);                                         \
   template void softmaxCrossEntropyBackward<T>(int64_t, int64_t, const T *,          \
                                                const int32_t *, T, T *);             \
+  template void softmaxCrossEntropyWithGrad<T>(int64_t, int64_t, const T *,          \
+                                               const int32_t *, T, T *, T *);        \
   template void argmax<T>(int64_t, int64_t, int64_t, const T *, int32_t *);
 GRADC_RT_INSTANTIATE(float)
 GRADC_RT_INSTANTIATE(double)

@@ -12,10 +12,12 @@
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
+#include "gradc/Transforms/KernGraph.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -89,6 +91,17 @@ StringRef argString(func::FuncOp func, unsigned i, StringRef name) {
   return attr ? attr.getValue() : StringRef();
 }
 
+/// Whether argument `i` is state the class owns rather than an argument of
+/// the typed entry point: parameters, buffers, optimizer state, gradients.
+bool isMemberArg(func::FuncOp func, unsigned i) {
+  StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+  return role == "param" || role == "buffer" || role == "opt_state" ||
+         argString(func, i, "kern.out") == "grad";
+}
+
+/// The C++ member holding the gradient of parameter `name`.
+std::string gradId(StringRef name) { return "grad_" + identifier(name); }
+
 /// A parameter, buffer or optimizer state the class owns.
 struct Member {
   std::string name; ///< model name: dense_0.weight
@@ -152,6 +165,7 @@ private:
   LogicalResult emitFunction(func::FuncOp func, llvm::raw_ostream &os);
   std::string signature(func::FuncOp func, bool qualified);
   void emitInfo(llvm::raw_ostream &os);
+  std::string fingerprint();
   void emitSizes(llvm::raw_ostream &os);
   std::string describe(func::FuncOp func);
   void emitGlue(llvm::raw_ostream &os);
@@ -163,9 +177,12 @@ private:
   std::string className;
   std::vector<Member> members;
   std::map<std::string, size_t> memberIndex;
-  int64_t stateBytes = 0, scratchBytes = 0;
+  int64_t stateBytes = 0, scratchBytes = 0, gradBytes = 0;
+  /// Gradients of the trainable parameters: one contiguous buffer.
+  std::vector<Member> grads;
   SourceLines source;
-  func::FuncOp trainStep, evalStep, evalOne, predict, predictOne;
+  func::FuncOp trainStep, evalStep, evalOne, predict, predictOne, lossGrad;
+  SmallVector<func::FuncOp> entryFuncs;
 };
 
 LogicalResult ModelEmitter::collect() {
@@ -176,10 +193,26 @@ LogicalResult ModelEmitter::collect() {
   evalOne = module.lookupSymbol<func::FuncOp>("eval_one");
   predict = module.lookupSymbol<func::FuncOp>("predict");
   predictOne = module.lookupSymbol<func::FuncOp>("predict_one");
+  lossGrad = module.lookupSymbol<func::FuncOp>("loss_grad");
   if (!trainStep || !evalStep || !evalOne || !predict || !predictOne)
     return module.emitError() << "the C++ emitter needs the entry points train_step, "
                                  "eval_step, eval_one, predict and predict_one";
-  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne}) {
+  entryFuncs = {trainStep, evalStep, evalOne, predict, predictOne};
+  if (lossGrad)
+    entryFuncs.push_back(lossGrad);
+  for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
+    if (argString(trainStep, i, "kern.out") != "grad")
+      continue;
+    Member grad;
+    grad.name = argString(trainStep, i, nn::NNDialect::kNameAttrName).str();
+    grad.id = gradId(grad.name);
+    grad.role = "grad";
+    grad.type = cast<MemRefType>(trainStep.getArgumentTypes()[i]);
+    grad.offset = gradBytes;
+    gradBytes += alignUp(byteSize(grad.type));
+    grads.push_back(grad);
+  }
+  for (func::FuncOp func : entryFuncs) {
     unsigned inputs = 0, labels = 0;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
@@ -207,11 +240,15 @@ LogicalResult ModelEmitter::collect() {
                                  "this model has "
                               << inputs << " inputs and " << labels << " labels";
   }
-  // Each entry point lays out its temporaries from the start of one scratch
-  // area (memory planning will share it better).
-  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne}) {
+  // The entry points share one scratch arena: planned functions need
+  // kern.arena_bytes, others lay their temporaries out one after another.
+  for (func::FuncOp func : entryFuncs) {
     int64_t bytes = 0;
-    func.walk([&](kern::AllocOp alloc) { bytes += alignUp(byteSize(alloc.getType())); });
+    if (auto arena = func->getAttrOfType<IntegerAttr>("kern.arena_bytes"))
+      bytes = arena.getInt();
+    else
+      for (auto alloc : func.getBody().front().getOps<kern::AllocOp>())
+        bytes += alignUp(byteSize(alloc.getType()));
     scratchBytes = std::max(scratchBytes, bytes);
   }
   return success();
@@ -223,7 +260,7 @@ std::string ModelEmitter::signature(func::FuncOp func, bool qualified) {
   bool first = true;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-    if (role == "param" || role == "buffer" || role == "opt_state")
+    if (isMemberArg(func, i))
       continue;
     auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
     bool output = static_cast<bool>(func.getArgAttr(i, "kern.out"));
@@ -245,8 +282,10 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
     if (role == "rng")
       name = "rng_key";
-    names[func.getArgument(i)] = identifier(name);
-    used.insert(identifier(name));
+    std::string id =
+        argString(func, i, "kern.out") == "grad" ? gradId(name) : identifier(name);
+    names[func.getArgument(i)] = id;
+    used.insert(id);
   }
   auto fresh = [&](StringRef base) {
     std::string id = identifier(base);
@@ -257,24 +296,65 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
   };
 
   os << "\n" << signature(func, true) << " {\n";
-  // Temporaries, named after the kernel that writes them.
+  // Temporaries, named after the kernel that writes them, at their planned
+  // offsets in the scratch arena (one after another when unplanned).
   int64_t offset = 0;
   llvm::DenseMap<Value, StringRef> writer;
   func.walk([&](kern::KernelOp kernel) {
     for (Value out : kernel.getOuts())
       writer[out] = kernel.getCallee().drop_front(3);
   });
-  func.walk([&](kern::AllocOp alloc) {
+  func.walk([&](kern::SoftmaxCrossEntropyOp op) {
+    writer[op.getLoss()] = "loss";
+    writer[op.getDlogits()] = "dlogits";
+  });
+  for (auto alloc : func.getBody().front().getOps<kern::AllocOp>()) {
     std::string name = fresh(writer.lookup(alloc.getResult()));
     names[alloc.getResult()] = name;
     MemRefType type = alloc.getType();
+    int64_t at = offset;
+    if (auto planned = alloc.getOffset())
+      at = static_cast<int64_t>(*planned);
+    else
+      offset += alignUp(byteSize(type));
     os << "  " << cType(type.getElementType()) << " *" << name << " = reinterpret_cast<"
-       << cType(type.getElementType()) << " *>(scratch_ + " << offset << ");  // "
+       << cType(type.getElementType()) << " *>(scratch_ + " << at << ");  // "
        << shapeList(type.getShape()) << "\n";
-    offset += alignUp(byteSize(type));
-  });
+  }
 
   KernelPrinter printer(os, names);
+  auto comment = [&](StringRef what, Location loc) {
+    std::string line = source.at(loc);
+    os << "  // " << what;
+    if (!line.empty())
+      os << " -- " << line;
+    os << "\n";
+  };
+  // With --check-numerics, every floating-point buffer a step writes, named
+  // by the kernel that writes it and that kernel's model-file line.
+  auto check = [&](Value buffer, StringRef what, Location loc) {
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!isa<FloatType>(type.getElementType()))
+      return;
+    std::string place = source.at(loc);
+    place = place.substr(0, place.find("  "));
+    os << "  if (checkNumerics_) gradc::rt::checkFinite(" << names[buffer] << ", "
+       << std::max<int64_t>(type.getNumElements(), 1) << ", "
+       << quoted(what.str() + (place.empty() ? "" : " at " + place)) << ");\n";
+  };
+  auto checks = [&](Operation *op, StringRef what) {
+    if (auto fused = dyn_cast<kern::FusedOp>(op)) {
+      for (kern::KernelOp kernel : fused.getKernels())
+        for (Value out : kernel.getOuts())
+          if (!fused.isLocal(out))
+            check(out, kernel.getCallee().drop_front(3), kernel.getLoc());
+      return;
+    }
+    SmallVector<Value> reads, writes;
+    collectAccesses(op, reads, writes);
+    for (Value buffer : writes)
+      check(buffer, what, op->getLoc());
+  };
   for (Operation &op : func.getBody().front()) {
     if (auto view = dyn_cast<kern::ViewOp>(op)) {
       std::string name = fresh("view_" + names[view.getSource()]);
@@ -282,13 +362,31 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
       os << "  auto *" << name << " = " << names[view.getSource()] << ";  // viewed as "
          << shapeList(view.getType().getShape()) << "\n";
     } else if (auto kernel = dyn_cast<kern::KernelOp>(op)) {
-      std::string line = source.at(kernel.getLoc());
-      os << "  // " << kernel.getCallee().drop_front(3);
-      if (!line.empty())
-        os << " -- " << line;
-      os << "\n";
+      comment(kernel.getCallee().drop_front(3), kernel.getLoc());
       if (failed(printer.print(kernel)))
         return failure();
+      checks(kernel, kernel.getCallee().drop_front(3));
+    } else if (auto fused = dyn_cast<kern::FusedOp>(op)) {
+      SmallVector<std::string> members;
+      for (kern::KernelOp kernel : fused.getKernels())
+        if (kernel.getCallee() != "nn.constant")
+          members.push_back(kernel.getCallee().drop_front(3).str());
+      std::string what = llvm::join(members, " + ");
+      os << "  // fused " << fused.getKind() << ": " << what << "\n";
+      llvm::StringSet<> lines;
+      for (kern::KernelOp kernel : fused.getKernels()) {
+        std::string line = source.at(kernel.getLoc());
+        if (kernel.getCallee() != "nn.constant" && !line.empty() &&
+            lines.insert(line).second)
+          os << "  //   " << line << "\n";
+      }
+      if (failed(printer.printFused(fused)))
+        return failure();
+      checks(fused, what);
+    } else if (auto xent = dyn_cast<kern::SoftmaxCrossEntropyOp>(op)) {
+      comment("softmax_cross_entropy and its gradient", xent.getLoc());
+      printer.printSoftmaxCrossEntropy(xent);
+      checks(xent, "softmax_cross_entropy");
     } else if (auto copy = dyn_cast<kern::CopyOp>(op)) {
       os << "  // result " << names[copy.getTarget()] << "\n";
       printer.printCopy(copy);
@@ -307,7 +405,7 @@ std::string ModelEmitter::callExpression(func::FuncOp func, StringRef inputs,
   bool first = true;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-    if (role == "param" || role == "buffer" || role == "opt_state")
+    if (isMemberArg(func, i))
       continue;
     auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
     std::string t = cType(type.getElementType());
@@ -352,6 +450,7 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
     return train ? train.getAs<DictionaryAttr>(key) : DictionaryAttr();
   };
   os << "  info_.name = " << quoted(className) << ";\n";
+  os << "  info_.fingerprint = " << quoted(fingerprint()) << ";\n";
   os << "  info_.batch = kBatch;\n";
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
     StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
@@ -479,7 +578,7 @@ std::string ModelEmitter::describe(func::FuncOp func) {
   std::string ins, outs;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-    if (role == "param" || role == "buffer" || role == "opt_state")
+    if (isMemberArg(func, i))
       continue;
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
     std::string text = role == "rng" ? std::string("rng_key") : identifier(name);
@@ -502,7 +601,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
     std::string text;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
-      if (!out)
+      if (!out || out.getValue() == "grad")
         continue;
       auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
       text += "  std::vector<" + cType(type.getElementType()) + "> " +
@@ -515,7 +614,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
     std::string text = "  gradc::rt::StepResult result;\n";
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
-      if (!out || out.getValue() == "output")
+      if (!out || out.getValue() == "output" || out.getValue() == "grad")
         continue;
       std::string id = identifier(argString(func, i, nn::NNDialect::kNameAttrName));
       if (out.getValue() == "loss")
@@ -555,6 +654,22 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
        << ";\n"
        << result(func) << "}\n";
   }
+  if (lossGrad) {
+    os << "\ngradc::rt::StepResult " << className
+       << "::lossGrad(const void *inputs, const void *labels, uint64_t rngKey) {\n"
+       << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
+       << "  (void)key;\n"
+       << locals(lossGrad) << "  "
+       << callExpression(lossGrad, "inputs", "labels", "nullptr", true) << ";\n"
+       << result(lossGrad) << "}\n";
+  }
+  os << "\nstd::vector<gradc::rt::BufferRef> " << className << "::gradients() {\n"
+     << "  using gradc::rt::BufferKind;\n  return {\n";
+  for (const Member &g : grads)
+    os << "      {" << quoted(g.name) << ", BufferKind::Grad, "
+       << dtypeOf(g.type.getElementType()) << ", " << shapeList(g.type.getShape()) << ", "
+       << g.id << "},\n";
+  os << "  };\n}\n";
   for (auto [name, func] : {std::pair<StringRef, func::FuncOp>{"predict", predict},
                             {"predictOne", predictOne}}) {
     os << "\nvoid " << className << "::" << name
@@ -585,6 +700,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << "class " << className << " final : public gradc::rt::Model {\npublic:\n"
     << "  static constexpr int64_t kBatch = " << batch << ";\n"
     << "  static constexpr int64_t kStateBytes = " << stateBytes << ";\n"
+    << "  static constexpr int64_t kGradBytes = " << gradBytes << ";\n"
     << "  static constexpr int64_t kScratchBytes = " << scratchBytes << ";\n";
   emitSizes(h);
   h << "\n  " << className << "();\n\n"
@@ -599,16 +715,24 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << "  void predict(const void *inputs, void *outputs) override;\n"
     << "  void predictOne(const void *inputs, void *outputs) override;\n"
     << "  int64_t step() const override { return step_; }\n"
-    << "  void setStep(int64_t step) override { step_ = step; }\n\n"
+    << "  void setStep(int64_t step) override { step_ = step; }\n"
+    << "  std::vector<gradc::rt::BufferRef> gradients() override;\n"
+    << (lossGrad ? "  gradc::rt::StepResult lossGrad(const void *inputs, const void *labels,\n"
+                   "                                 uint64_t rngKey) override;\n"
+                 : "")
+    << "  void setCheckNumerics(bool on) override { checkNumerics_ = on; }\n\n"
     << "  // Entry points over arrays of kBatch samples (*_one: of one sample), row-major.\n";
   const std::pair<func::FuncOp, StringRef> entryPoints[] = {
       {trainStep, "One optimizer step on a batch: forward, backward, and the update of\n"
                   "  /// the parameters and optimizer state (the caller counts the steps)."},
       {evalStep, "The loss, metric statistics and output of a batch, in evaluation mode."},
+      {lossGrad, "The loss, metric statistics and gradients (grad_* members) of a batch,\n"
+                 "  /// in training mode, without updating anything."},
       {evalOne, "eval_step on one sample."},
       {predict, "The output of a batch, in evaluation mode."},
       {predictOne, "predict on one sample."}};
   for (auto [func, summary] : entryPoints)
+    if (func)
     h << "  /// " << summary << "\n" << describe(func) << "  " << signature(func, false)
       << ";\n";
   h << "\n  /// The parameter, buffer or optimizer state of that name, as weights files\n"
@@ -618,8 +742,15 @@ FailureOr<EmittedModel> ModelEmitter::run() {
   for (const Member &m : members)
     h << "  " << cType(m.type.getElementType()) << " *" << m.id << " = nullptr;  // "
       << m.name << " " << shapeList(m.type.getShape()) << "\n";
+  h << "\n  // Gradients of the last train_step or loss_grad, one contiguous buffer of\n"
+    << "  // kGradBytes in parameter order.\n";
+  for (const Member &g : grads)
+    h << "  " << cType(g.type.getElementType()) << " *" << g.id << " = nullptr;  // d loss / d "
+      << g.name << "\n";
   h << "\nprivate:\n  gradc::rt::ModelInfo info_;\n  int64_t step_ = 0;\n"
-    << "  gradc::rt::Tensor state_;\n  gradc::rt::Tensor scratchStorage_;\n"
+    << "  bool checkNumerics_ = false;\n"
+    << "  gradc::rt::Tensor state_;\n  gradc::rt::Tensor gradStorage_;\n"
+    << "  gradc::rt::Tensor scratchStorage_;\n"
     << "  uint8_t *scratch_ = nullptr;\n};\n";
 
   llvm::raw_string_ostream s(model.source);
@@ -630,12 +761,19 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << "#include <algorithm>\n#include <cmath>\n#include <cstring>\n#include <limits>\n\n"
     << className << "::" << className << "()\n"
     << "    : state_(gradc::rt::DType::U8, {kStateBytes}),\n"
+    << "      gradStorage_(gradc::rt::DType::U8, {kGradBytes}),\n"
     << "      scratchStorage_(gradc::rt::DType::U8, {kScratchBytes}) {\n"
     << "  uint8_t *state = state_.data<uint8_t>();\n"
+    << "  uint8_t *grads = gradStorage_.data<uint8_t>();\n"
     << "  scratch_ = scratchStorage_.data<uint8_t>();\n";
   for (const Member &m : members)
     s << "  " << m.id << " = reinterpret_cast<" << cType(m.type.getElementType())
       << " *>(state + " << m.offset << ");\n";
+  for (const Member &g : grads)
+    s << "  " << g.id << " = reinterpret_cast<" << cType(g.type.getElementType())
+      << " *>(grads + " << g.offset << ");\n";
+  if (grads.empty())
+    s << "  (void)grads;\n";
   emitInfo(s);
   s << "}\n\nstd::vector<gradc::rt::BufferRef> " << className << "::buffers() {\n"
     << "  using gradc::rt::BufferKind;\n  using gradc::rt::Init;\n  return {\n";
@@ -689,7 +827,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
         << cType(m.type.getElementType()) << "(0));\n";
   s << "  step_ = 0;\n}\n";
   emitGlue(s);
-  for (func::FuncOp func : {trainStep, evalStep, evalOne, predict, predictOne})
+  for (func::FuncOp func : entryFuncs)
     if (failed(emitFunction(func, s)))
       return failure();
 

@@ -4,6 +4,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 
@@ -599,4 +600,113 @@ void KernelPrinter::printCopy(kern::CopyOp copy) {
   MemRefType type = typeOf(copy.getSource());
   os << "  std::copy_n(" << name(copy.getSource()) << ", " << product(type.getShape())
      << ", " << name(copy.getTarget()) << ");\n";
+}
+
+LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
+  ArrayRef<int64_t> shape = fused.getShape();
+  int64_t count = product(shape);
+  llvm::DenseMap<Value, std::string> locals;
+  llvm::StringSet<> used;
+  for (const auto &entry : names)
+    used.insert(entry.second);
+  auto localName = [&](StringRef base) {
+    std::string id = identifier(base);
+    for (int n = 0; used.contains(id); ++n)
+      id = identifier(base) + "_" + std::to_string(n);
+    used.insert(id);
+    return id;
+  };
+  SmallVector<kern::KernelOp> loop;
+  std::string constants;
+  bool producerDone = fused.getKind() != "epilogue";
+  for (kern::KernelOp kernel : fused.getKernels()) {
+    if (kernel.getCallee() == "nn.constant") {
+      Value out = kernel.getOuts().front();
+      Type element = typeOf(out).getElementType();
+      auto value = kernel.getParams().getAs<DenseElementsAttr>("value");
+      double number = 0;
+      if (isa<FloatType>(element))
+        number = value.getSplatValue<APFloat>().convertToDouble();
+      else if (element.isInteger(1))
+        number = value.getSplatValue<bool>();
+      else
+        number = static_cast<double>(value.getSplatValue<APInt>().getSExtValue());
+      std::string id = localName("k");
+      locals[out] = id;
+      constants += "    const " + cType(element) + " " + id + " = " + literal(number, element) +
+                   ";\n";
+      continue;
+    }
+    if (!producerDone) {
+      producerDone = true;
+      if (failed(print(kernel)))
+        return failure();
+      continue;
+    }
+    loop.push_back(kernel);
+  }
+  bool flat = true;
+  for (kern::KernelOp kernel : loop)
+    for (Value in : kernel.getIns())
+      if (!locals.count(in) && !fused.isLocal(in) && typeOf(in).getShape() != shape &&
+          product(typeOf(in).getShape()) != 1)
+        flat = false;
+  // One scope per group: its constants, then the loop.
+  os << "  {\n" << constants;
+  std::string indent = "    ";
+  auto index = [&](Value buffer) -> std::string {
+    ArrayRef<int64_t> own = typeOf(buffer).getShape();
+    if (product(own) == 1)
+      return "0";
+    if (flat)
+      return "i";
+    return broadcastIndex(own, shape);
+  };
+  if (shape.empty() || count == 1) {
+    os << indent << "{\n";
+    flat = true;
+  } else if (flat) {
+    os << indent << "for (int64_t i = 0; i < " << count << "; ++i) {\n";
+  } else {
+    for (size_t d = 0; d < shape.size(); ++d) {
+      os << indent << "for (int64_t i" << d << " = 0; i" << d << " < " << shape[d] << "; ++i"
+         << d << ")" << (d + 1 == shape.size() ? " {" : "") << "\n";
+      if (d + 1 < shape.size())
+        indent += "  ";
+    }
+  }
+  std::string inner = indent + "  ";
+  for (kern::KernelOp kernel : loop) {
+    Value out = kernel.getOuts().front();
+    Type element = typeOf(out).getElementType();
+    Type operandElement =
+        kernel.getIns().empty() ? element : typeOf(kernel.getIns().back()).getElementType();
+    SmallVector<std::string> operands;
+    for (Value in : kernel.getIns()) {
+      auto it = locals.find(in);
+      operands.push_back(it != locals.end() ? it->second : name(in) + "[" + index(in) + "]");
+    }
+    std::string expr =
+        elementExpr(kernel.getCallee(), kernel.getParams(), operands, element, operandElement);
+    if (expr.empty())
+      return kernel.emitError() << "no C++ form for '" << kernel.getCallee() << "'";
+    if (fused.isLocal(out)) {
+      std::string id = localName(kernel.getCallee().drop_front(3).str() + "_v");
+      locals[out] = id;
+      os << inner << "const " << cType(element) << " " << id << " = " << expr << ";\n";
+    } else {
+      os << inner << name(out) << "[" << index(out) << "] = " << expr << ";\n";
+    }
+  }
+  os << indent << "}\n  }\n";
+  return success();
+}
+
+void KernelPrinter::printSoftmaxCrossEntropy(kern::SoftmaxCrossEntropyOp op) {
+  ArrayRef<int64_t> x = typeOf(op.getLogits()).getShape();
+  std::string t = cType(typeOf(op.getLogits()).getElementType());
+  os << "  gradc::rt::softmaxCrossEntropyWithGrad<" << t << ">(" << x[0] << ", " << x[1]
+     << ", " << name(op.getLogits()) << ", " << name(op.getLabels()) << ", "
+     << name(op.getDloss()) << "[0], " << name(op.getLoss()) << ", " << name(op.getDlogits())
+     << ");\n";
 }

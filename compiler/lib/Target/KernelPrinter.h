@@ -32,6 +32,10 @@ public:
 
   mlir::LogicalResult print(kern::KernelOp kernel);
   void printCopy(kern::CopyOp copy);
+  /// A `kern.fused` group: its producer's call, if any, then one loop nest
+  /// computing every elementwise kernel per element.
+  mlir::LogicalResult printFused(kern::FusedOp fused);
+  void printSoftmaxCrossEntropy(kern::SoftmaxCrossEntropyOp op);
 
 private:
   mlir::LogicalResult printElementwise(kern::KernelOp kernel);

@@ -152,7 +152,7 @@ Value FunctionLowering::destinationFor(Value result, OpBuilder &builder, Locatio
   }
   if (direct)
     return direct;
-  return builder.create<kern::AllocOp>(loc, bufferType(result.getType()));
+  return builder.create<kern::AllocOp>(loc, bufferType(result.getType()), IntegerAttr());
 }
 
 LogicalResult FunctionLowering::run() {

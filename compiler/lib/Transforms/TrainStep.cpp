@@ -297,6 +297,13 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
   Value lr = body->getArgument(nextArg++);
   Value step = body->getArgument(nextArg++);
 
+  // The raw gradients are results too: programs expose them (the numerics
+  // guard, gradient checks) and data-parallel training reduces them.
+  for (Trainable &p : params) {
+    results.push_back(p.grad);
+    resultAttrs.push_back(roleAttrs(context, "grad", p.name));
+  }
+
   Math m(builder, lossGrad.getLoc(), element);
   preprocessGradients(m, config, params);
   for (Trainable &p : params) {
@@ -349,6 +356,32 @@ void buildPredict(func::FuncOp source, StringRef name) {
   (void)predict.eraseArguments(unused);
 }
 
+/// @loss_grad stays as an entry point that computes the loss, the metric
+/// statistics and the gradients of one batch without changing any state: it
+/// returns neither outputs nor buffer updates.
+void trimLossGrad(func::FuncOp lossGrad) {
+  Block &body = lossGrad.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  SmallVector<Value> kept;
+  SmallVector<DictionaryAttr> attrs;
+  for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
+    StringRef role = resultRole(lossGrad, r);
+    if (role == "output" || role == "buffer_update")
+      continue;
+    kept.push_back(ret.getOperand(r));
+    attrs.push_back(lossGrad.getResultAttrDict(r));
+  }
+  OpBuilder builder(ret);
+  builder.create<func::ReturnOp>(ret.getLoc(), kept);
+  ret.erase();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
+      op.erase();
+  lossGrad.setFunctionType(FunctionType::get(lossGrad.getContext(), body.getArgumentTypes(),
+                                             ValueRange(kept).getTypes()));
+  lossGrad.setAllResultAttrs(attrs);
+}
+
 struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -367,7 +400,7 @@ struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
     evalOne.setSymName("eval_one");
     buildPredict(eval, "predict");
     buildPredict(evalOne, "predict_one");
-    lossGrad.erase();
+    trimLossGrad(lossGrad);
     if (forward)
       forward.erase();
   }

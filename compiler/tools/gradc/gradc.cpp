@@ -21,6 +21,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "gradc/Transforms/Report.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
@@ -71,6 +72,19 @@ cl::opt<int64_t> batchOverride(
                       "gradcheck defaults to 4)"),
     cl::init(0), cl::sub(cl::SubCommand::getTopLevel()), cl::sub(gradcheckCommand));
 cl::opt<bool> compileF64("f64", cl::desc("Compile f32 tensors as f64"), cl::init(false));
+cl::opt<bool> noFuse("fno-fuse",
+                     cl::desc("Do not fuse kernels (for comparison: same results, more "
+                              "kernels and memory traffic)"),
+                     cl::init(false));
+cl::opt<bool> noPlan("fno-plan",
+                     cl::desc("Do not schedule or plan memory: every temporary gets its own "
+                              "buffer"),
+                     cl::init(false));
+cl::opt<std::string> reportFormat(
+    "report", cl::ValueOptional, cl::value_desc("text|json"),
+    cl::desc("Print, per entry point, kernel counts, FLOPs, bytes of parameters, gradients, "
+             "optimizer state and arena, the arena's lower bound and naive size, and the "
+             "peak of the memory timeline; then stop unless -o is given"));
 
 cl::opt<uint64_t> checkSeed("seed", cl::desc("Seed of the random inputs and parameters"),
                             cl::init(0), cl::sub(gradcheckCommand));
@@ -113,7 +127,10 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceM
   return gradc::mlirGen(context, *ast, sourceMgr, diag, options);
 }
 
-static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage stage) {
+/// Lowers `module` to `stage`; at the kern level, fuses and plans memory
+/// unless -fno-fuse / -fno-plan, and fills `report`'s baseline first.
+static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage stage,
+                                 gradc::ReportBaseline *report = nullptr) {
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
@@ -130,7 +147,27 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
   }
   if (stage >= Stage::Kern)
     pm.addPass(gradc::createLowerToKern());
-  return pm.run(module);
+  if (failed(pm.run(module)))
+    return failure();
+  if (stage < Stage::Kern)
+    return success();
+  if (report)
+    *report = gradc::takeReportBaseline(module);
+  PassManager kernPm(&context);
+  if (failed(applyPassManagerCLOptions(kernPm)))
+    return failure();
+  kernPm.enableVerifier(true);
+  if (!noFuse) {
+    kernPm.addPass(gradc::createFuseSoftmaxCrossEntropy());
+    kernPm.addPass(gradc::createFuseElementwise());
+    kernPm.addPass(gradc::createFuseEpilogues());
+  }
+  if (!noPlan) {
+    kernPm.addPass(gradc::createScheduleMemory());
+    kernPm.addPass(gradc::createPlanMemory());
+    kernPm.addPass(gradc::createVerifyMemoryPlan());
+  }
+  return kernPm.run(module);
 }
 
 static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
@@ -248,8 +285,11 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
   std::optional<std::string> compiler = compilerPath();
   if (!compiler)
     return 1;
+  // No floating-point contraction: each kernel rounds as its nn op does, so
+  // fused and unfused programs compute bitwise the same values.
   std::vector<std::string> flags{*compiler, "-std=c++17", "-O" + std::to_string(optLevel),
-                                 "-I" + dir.str(), "-I" + runtime->include};
+                                 "-ffp-contract=off", "-I" + dir.str(),
+                                 "-I" + runtime->include};
   if (!march.empty())
     flags.push_back("-march=" + march);
   if (stage == Stage::Lib) {
@@ -302,6 +342,17 @@ int main(int argc, char **argv) {
   if (gradcheckCommand)
     return gradcheck(context, sourceMgr);
 
+  bool wantsReport = reportFormat.getNumOccurrences() > 0;
+  if (wantsReport && reportFormat != "" && reportFormat != "text" && reportFormat != "json") {
+    llvm::errs() << "gradc: error: --report=" << reportFormat
+                 << ": expected 'text' or 'json'\n";
+    return 1;
+  }
+  if (wantsReport && emitStage.getNumOccurrences() && emitStage < Stage::Kern) {
+    llvm::errs() << "gradc: error: --report lowers to kernels; it cannot be combined with "
+                    "--emit of an earlier stage\n";
+    return 1;
+  }
   // Without --emit, a model file becomes a program and MLIR is printed back.
   Stage stage = emitStage;
   if (!emitStage.getNumOccurrences() && !isModelFile(inputFilename))
@@ -326,7 +377,8 @@ int main(int argc, char **argv) {
   }
 
   std::unique_ptr<llvm::ToolOutputFile> output;
-  if (!builds || stage == Stage::AST) {
+  if ((!builds || stage == Stage::AST) &&
+      (!wantsReport || outputFilename.getNumOccurrences())) {
     output = openOutputFile(outputPath, &error);
     if (!output) {
       llvm::errs() << "gradc: error: " << error << "\n";
@@ -344,8 +396,19 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  if (failed(verify(*module)) || failed(runPipeline(context, *module, stage)))
+  gradc::ReportBaseline baseline;
+  if (failed(verify(*module)) ||
+      failed(runPipeline(context, *module, wantsReport ? Stage::Kern : stage, &baseline)))
     return 1;
+  if (wantsReport) {
+    gradc::ModelReport report = gradc::buildReport(*module, baseline);
+    if (reportFormat == "json")
+      gradc::printReportJson(report, llvm::outs());
+    else
+      gradc::printReport(report, llvm::outs());
+    if (!outputFilename.getNumOccurrences())
+      return 0;
+  }
   if (!builds) {
     module->print(output->os());
     output->os() << "\n";

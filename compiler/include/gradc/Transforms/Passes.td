@@ -48,7 +48,8 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
     `<param>.momentum_buffer`, `<param>.square_avg`), then the learning rate
     and the 1-based step number (`nn.role = "hyper"`). It returns the loss,
     the metric statistics, the updated buffers, the updated parameters
-    (`param_update`) and optimizer states (`opt_state_update`). The update
+    (`param_update`) and optimizer states (`opt_state_update`), and the raw
+    gradient of every trainable parameter (`grad`). The update
     follows the module's `nn.train` settings with torch.optim's exact
     formulas: l1 / l2 terms added to the gradient, clipping by value, then by
     global norm (coefficient max_norm / (norm + 1e-6), at most 1), then sgd
@@ -56,7 +57,9 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
 
     `@eval_step` and `@eval_one` are the evaluation-mode model at batch B and
     1; `@predict` and `@predict_one` return only the model's output.
-    `@forward`, `@loss_grad` and the eval variants they came from are removed.
+    `@loss_grad` stays, without its outputs and buffer updates, so that a
+    program can compute the gradients of a batch without changing any state.
+    `@forward` and the eval variants are removed.
   }];
   let dependentDialects = ["::gradc::nn::NNDialect"];
 }
@@ -74,6 +77,101 @@ def LowerToKern : Pass<"gradc-lower-to-kern", "mlir::ModuleOp"> {
     end of the step.
   }];
   let dependentDialects = ["::gradc::kern::KernDialect"];
+}
+
+def FuseSoftmaxCrossEntropy : Pass<"gradc-fuse-softmax-cross-entropy", "mlir::ModuleOp"> {
+  let summary = "Compute softmax cross-entropy and its gradient in one kernel";
+  let description = [{
+    Replaces an `nn.softmax_cross_entropy` kernel and the
+    `nn.softmax_cross_entropy_backward` kernel of the same logits and labels
+    by one `kern.softmax_cross_entropy`, which reads each row of logits once
+    for both. Applies when nothing between the two writes the logits, the
+    labels or the loss, nothing between reads or writes the gradient's
+    buffer, and the incoming gradient is already computed at the loss.
+    The results are bitwise those of the two kernels.
+  }];
+  let dependentDialects = ["::gradc::kern::KernDialect"];
+}
+
+def FuseElementwise : Pass<"gradc-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuse producer-consumer groups of elementwise kernels into one loop";
+  let description = [{
+    Groups elementwise kernels (arithmetic, comparisons, select, casts,
+    activations) with the elementwise kernels that wrote what they read,
+    when their outputs have the same shape, into one `kern.fused` of kind
+    "elementwise": one loop nest that computes every kernel's element per
+    iteration. Temporaries that only the group uses become per-iteration
+    locals and are never stored; splat constants become literals. This fuses
+    bias + activation chains, the ReLU-backward mask times the incoming
+    gradient, and the whole optimizer update of a parameter (regularization,
+    clipping scale, moments and the parameter itself) into one pass over it.
+
+    Groups never change what is computed, only when: a kernel joins a group
+    only if no other step would have to run both before and after the
+    group, and buffers written in the loop are only accessed at the loop's
+    own index. Each element is computed by the same operations in the same
+    order, so results are bitwise those of the unfused kernels (when the
+    generated code is compiled without floating-point contraction, as gradc
+    compiles it).
+  }];
+  let dependentDialects = ["::gradc::kern::KernDialect"];
+}
+
+def FuseEpilogues : Pass<"gradc-fuse-epilogues", "mlir::ModuleOp"> {
+  let summary = "Apply elementwise epilogues right after matrix products and normalizations";
+  let description = [{
+    Joins elementwise kernels (or elementwise `kern.fused` groups) over the
+    first output of a matrix product (`nn.linear`, `nn.matmul` without batch
+    dimensions), a convolution or a normalization to that kernel, in one
+    `kern.fused` of kind "epilogue": the producer runs, then one loop
+    applies the activation, residual add or gradient mask over its output
+    while it is still in cache. Elementwise kernels that precede the
+    producer in program order are not moved into its epilogue. The same
+    legality rules as gradc-fuse-elementwise apply, and results are bitwise
+    those of the unfused kernels.
+  }];
+  let dependentDialects = ["::gradc::kern::KernDialect"];
+}
+
+def ScheduleMemory : Pass<"gradc-schedule-memory", "mlir::ModuleOp"> {
+  let summary = "Reorder kernels to lower the peak of live temporaries";
+  let description = [{
+    A list schedule over the dependences of each function's steps (every
+    read-after-write, write-after-read and write-after-write on a buffer,
+    through views): among the steps whose predecessors have run, it picks the
+    one that adds the fewest bytes of live temporaries, counting those it
+    frees. The new order is kept only when its peak of live bytes is lower
+    than program order's. Values computed are unchanged: only independent
+    steps change places.
+  }];
+  let dependentDialects = ["::gradc::kern::KernDialect"];
+}
+
+def PlanMemory : Pass<"gradc-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Place every temporary in one arena per function, at compile time";
+  let description = [{
+    Computes each temporary's live interval (from the step that first writes
+    it to the last that reads it, views included) and gives it a 64-byte
+    aligned `offset` in one arena, so that temporaries live at the same time
+    never overlap. Four greedy strategies are tried and the smallest arena
+    kept: by decreasing size with best fit and first fit (as TFLite's arena
+    planner and XLA's heap simulator), and by first use with best fit and
+    first fit. The function gets `kern.arena_bytes` (the arena's size) and
+    `kern.plan` (the strategy that won). Per-iteration locals of
+    `kern.fused` bodies have no offset; parameters, optimizer state,
+    gradients and results are arguments, outside the arena.
+  }];
+  let dependentDialects = ["::gradc::kern::KernDialect"];
+}
+
+def VerifyMemoryPlan : Pass<"gradc-verify-memory-plan", "mlir::ModuleOp"> {
+  let summary = "Check that no two temporaries live at the same time overlap";
+  let description = [{
+    For every planned function: each temporary has a 64-byte aligned offset
+    and fits in `kern.arena_bytes`, and any two temporaries whose live
+    intervals meet occupy disjoint bytes. gradc runs it after planning every
+    model it compiles. Functions without offsets are skipped.
+  }];
 }
 
 #endif // GRADC_TRANSFORMS_PASSES_TD

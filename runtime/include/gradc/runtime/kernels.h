@@ -204,6 +204,12 @@ template <typename T>
 void softmaxCrossEntropyBackward(int64_t n, int64_t c, const T *logits,
                                  const int32_t *labels, T dloss, T *dlogits);
 
+/// Both of the above from one read of each row: the loss, and dlogits for
+/// the incoming gradient dloss; bitwise what the two kernels compute.
+template <typename T>
+void softmaxCrossEntropyWithGrad(int64_t n, int64_t c, const T *logits,
+                                 const int32_t *labels, T dloss, T *loss, T *dlogits);
+
 /// The index of the maximum along the middle axis of x [outer, axis, inner]
 /// (the first on ties; NaN counts as largest); out is [outer, inner].
 template <typename T>
@@ -285,6 +291,8 @@ void dropout(int64_t count, const T *x, uint64_t key, uint64_t stream, double p,
                                               const int32_t *, T *);                 \
   extern template void softmaxCrossEntropyBackward<T>(                               \
       int64_t, int64_t, const T *, const int32_t *, T, T *);                         \
+  extern template void softmaxCrossEntropyWithGrad<T>(                               \
+      int64_t, int64_t, const T *, const int32_t *, T, T *, T *);                    \
   extern template void argmax<T>(int64_t, int64_t, int64_t, const T *, int32_t *);   \
   extern template void gatherRows<T>(int64_t, int64_t, const T *, const int32_t *,   \
                                      int64_t, T *);                                  \

@@ -31,12 +31,16 @@ def Kern_AllocOp : Kern_Op<"alloc", [MemoryEffects<[MemAlloc]>]> {
   let summary = "a temporary buffer";
   let description = [{
     A buffer that lives for one call of the enclosing entry point. Memory
-    planning decides where it lives.
+    planning (`gradc-plan-memory`) decides where it lives: `offset` is its
+    byte offset in the function's arena, shared with every temporary whose
+    value is dead while this one is live. Inside a `kern.fused` body the
+    buffer is a per-iteration local and has no offset.
 
     ```mlir
-    %h = kern.alloc : memref<64x256xf32>
+    %h = kern.alloc {offset = 4096} : memref<64x256xf32>
     ```
   }];
+  let arguments = (ins OptionalAttr<I64Attr>:$offset);
   let results = (outs AnyStaticShapeMemRef:$result);
   let assemblyFormat = "attr-dict `:` type($result)";
 }
@@ -95,7 +99,75 @@ def Kern_KernelOp : Kern_Op<"kernel", [AttrSizedOperandSegments]> {
     /// Whether the kernel computes each output element from the input
     /// elements at the same (broadcast) index only.
     bool isElementwise();
+    /// Whether the kernel can lead a `kern.fused` epilogue: a matrix product
+    /// without batch dimensions, a convolution or a normalization.
+    bool isEpilogueProducer();
   }];
+}
+
+def Kern_FusedOp : Kern_Op<"fused", [SingleBlock, NoTerminator,
+    RecursiveMemoryEffects]> {
+  let summary = "kernels computed together in one pass over their elements";
+  let description = [{
+    The kernels of the body run as one loop nest over the `shape` of their
+    outputs: each iteration computes, in body order, every kernel's element
+    at that index. Buffers allocated in the body (`kern.alloc`) are never
+    stored: they become one local value per iteration. Buffers from outside
+    are read (broadcast to `shape`) and written like the kernels would.
+    Splat `nn.constant` kernels writing locals are hoisted out of the loop.
+
+    With `kind = "elementwise"` every kernel of the body is elementwise. With
+    `kind = "epilogue"` the first kernel is a producer (a matrix product, a
+    convolution or a normalization) whose first output has `shape`; it runs
+    whole first, and the elementwise kernels after it run over its output
+    while that is still in cache.
+
+    ```mlir
+    kern.fused {kind = "epilogue", shape = array<i64: 64, 256>} {
+      kern.kernel "nn.linear" ins(%x, %w, %b : memref<64x784xf32>, memref<256x784xf32>, memref<256xf32>)
+                              outs(%pre : memref<64x256xf32>) {}
+      kern.kernel "nn.relu" ins(%pre : memref<64x256xf32>) outs(%h : memref<64x256xf32>) {}
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind, DenseI64ArrayAttr:$shape);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "attr-dict-with-keyword $body";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The kernels of the body, in order.
+    auto getKernels() { return getBody().front().getOps<KernelOp>(); }
+    /// Whether `value` is a buffer of the body (a per-iteration local).
+    bool isLocal(mlir::Value value) {
+      return value.getParentRegion() == &getBody();
+    }
+  }];
+}
+
+def Kern_SoftmaxCrossEntropyOp : Kern_Op<"softmax_cross_entropy"> {
+  let summary = "softmax cross-entropy and its gradient in one pass";
+  let description = [{
+    Computes, from `logits` [N, C] and class indices `labels` [N], both the
+    mean loss (`nn.softmax_cross_entropy`) and its gradient with respect to
+    the logits scaled by the incoming gradient `dloss`
+    (`nn.softmax_cross_entropy_backward`), reading each row once: the
+    row's maximum and log-sum-exp serve both.
+
+    ```mlir
+    kern.softmax_cross_entropy %logits, %y, %one -> %loss, %dlogits
+        : memref<64x10xf32>, memref<64xi32>, memref<f32> -> memref<f32>, memref<64x10xf32>
+    ```
+  }];
+  let arguments = (ins Arg<AnyStaticShapeMemRef, "", [MemRead]>:$logits,
+                       Arg<AnyStaticShapeMemRef, "", [MemRead]>:$labels,
+                       Arg<AnyStaticShapeMemRef, "", [MemRead]>:$dloss,
+                       Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$loss,
+                       Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$dlogits);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $dloss `->` $loss `,` $dlogits attr-dict `:`
+    type($logits) `,` type($labels) `,` type($dloss) `->` type($loss) `,` type($dlogits)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // GRADC_DIALECT_KERN_IR_KERNOPS_TD

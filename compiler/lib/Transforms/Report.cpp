@@ -1,0 +1,292 @@
+//===- Report.cpp - what a compiled model costs, per entry point ----------===//
+
+#include "gradc/Transforms/Report.h"
+#include "gradc/Transforms/KernGraph.h"
+
+#include "gradc/Dialect/NN/IR/NNDialect.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace gradc;
+
+namespace {
+
+constexpr int64_t kAlignment = 64;
+int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+int64_t count(Value value) { return cast<MemRefType>(value.getType()).getNumElements(); }
+
+ArrayRef<int64_t> shapeOf(Value value) { return cast<MemRefType>(value.getType()).getShape(); }
+
+int64_t product(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+int64_t kernelFlops(kern::KernelOp kernel) {
+  StringRef callee = kernel.getCallee();
+  auto ins = kernel.getIns();
+  auto outs = kernel.getOuts();
+  if (kernel.isElementwise())
+    return count(outs[0]);
+  if (callee == "nn.linear") {
+    ArrayRef<int64_t> x = shapeOf(ins[0]), w = shapeOf(ins[1]);
+    return 2 * x[0] * x[1] * w[0] + (ins.size() > 2 ? x[0] * w[0] : 0);
+  }
+  if (callee == "nn.matmul") {
+    bool ta = static_cast<bool>(kernel.getParams().get("transpose_lhs"));
+    ArrayRef<int64_t> a = shapeOf(ins[0]);
+    int64_t k = ta ? a[a.size() - 2] : a.back();
+    return 2 * count(outs[0]) * k;
+  }
+  if (callee == "nn.conv2d") // 2 · output elements · C·KH·KW (+ bias)
+    return 2 * count(outs[0]) * product(shapeOf(ins[1]).drop_front()) +
+           (ins.size() > 2 ? count(outs[0]) : 0);
+  if (callee == "nn.conv2d_backward_input") // ins: dy, w
+    return 2 * count(ins[0]) * product(shapeOf(ins[1]).drop_front());
+  if (callee == "nn.conv2d_backward_filter") // ins: x, dy; out: dw
+    return 2 * count(ins[1]) * product(shapeOf(outs[0]).drop_front());
+  if (callee == "nn.reduce_sum" || callee == "nn.reduce_mean" || callee == "nn.reduce_max" ||
+      callee == "nn.argmax")
+    return count(ins[0]);
+  if (callee == "nn.max_pool2d" || callee == "nn.avg_pool2d") {
+    auto window = kernel.getParams().getAs<DenseI64ArrayAttr>("kernel");
+    if (!window)
+      return count(outs[0]);
+    return count(outs[0]) * std::max<int64_t>(product(window.asArrayRef()), 1);
+  }
+  if (callee == "nn.max_pool2d_backward" || callee == "nn.avg_pool2d_backward")
+    return count(outs[0]);
+  if (callee == "nn.batch_norm_train" || callee == "nn.layer_norm")
+    return 7 * count(ins[0]); // sum, centered square, normalize, scale, shift
+  if (callee == "nn.batch_norm_eval")
+    return 4 * count(ins[0]);
+  if (callee == "nn.batch_norm_backward" || callee == "nn.layer_norm_backward")
+    return 10 * count(ins[0]);
+  if (callee == "nn.softmax" || callee == "nn.log_softmax" ||
+      callee == "nn.softmax_cross_entropy" || callee == "nn.softmax_cross_entropy_backward")
+    return 4 * count(ins[0]); // max, subtract, exp, sum (+ divide)
+  if (callee == "nn.dropout")
+    return 2 * count(ins[0]);
+  if (callee == "nn.scatter_add_rows")
+    return count(ins[0]);
+  return 0; // data movement, constants, gathers, confusion matrices
+}
+
+std::string sourceLine(Location loc) {
+  FileLineColLoc fileLoc;
+  loc->walk([&](Location inner) {
+    if (!fileLoc)
+      fileLoc = dyn_cast<FileLineColLoc>(inner);
+    return WalkResult::advance();
+  });
+  if (!fileLoc)
+    return "";
+  std::string text = llvm::sys::path::filename(fileLoc.getFilename().getValue()).str() + ":" +
+                     std::to_string(fileLoc.getLine());
+  if (auto buffer = llvm::MemoryBuffer::getFile(fileLoc.getFilename().getValue())) {
+    SmallVector<StringRef> lines;
+    (*buffer)->getBuffer().split(lines, '\n');
+    unsigned line = fileLoc.getLine();
+    if (line >= 1 && line <= lines.size())
+      text += "  " + lines[line - 1].trim().str();
+  }
+  return text;
+}
+
+std::string stepName(Operation *op) {
+  if (auto kernel = dyn_cast<kern::KernelOp>(op))
+    return kernel.getCallee().drop_front(3).str();
+  if (auto fused = dyn_cast<kern::FusedOp>(op)) {
+    std::string text = "fused " + fused.getKind().str() + " (";
+    bool first = true;
+    for (kern::KernelOp kernel : fused.getKernels())
+      if (kernel.getCallee() != "nn.constant") {
+        text += (first ? "" : " + ") + kernel.getCallee().drop_front(3).str();
+        first = false;
+      }
+    return text + ")";
+  }
+  if (isa<kern::SoftmaxCrossEntropyOp>(op))
+    return "softmax_cross_entropy with gradient";
+  if (isa<kern::CopyOp>(op))
+    return "copy";
+  return op->getName().getStringRef().str();
+}
+
+const char *const kEntryOrder[] = {"train_step", "loss_grad", "eval_step",
+                                   "eval_one",   "predict",   "predict_one"};
+
+} // namespace
+
+int64_t gradc::stepFlops(Operation *op) {
+  int64_t total = 0;
+  op->walk([&](kern::KernelOp kernel) { total += kernelFlops(kernel); });
+  if (auto xent = dyn_cast<kern::SoftmaxCrossEntropyOp>(op))
+    total += 5 * count(xent.getLogits());
+  return total;
+}
+
+ReportBaseline gradc::takeReportBaseline(ModuleOp module) {
+  ReportBaseline baseline;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    ReportBaseline::Entry entry;
+    KernGraph graph(func);
+    entry.kernels = graph.steps.size();
+    for (auto alloc : func.getBody().front().getOps<kern::AllocOp>())
+      entry.naiveBytes += aligned(bufferBytes(alloc.getType()));
+    baseline.entries[func.getSymName().str()] = entry;
+  }
+  return baseline;
+}
+
+ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline) {
+  ModelReport report;
+  if (auto name = module->getAttrOfType<StringAttr>("nn.model"))
+    report.model = name.getValue().str();
+  for (StringRef entryName : kEntryOrder) {
+    auto func = module.lookupSymbol<func::FuncOp>(entryName);
+    if (!func)
+      continue;
+    EntryReport entry;
+    entry.name = entryName.str();
+    KernGraph graph(func);
+    entry.kernelsAfter = graph.steps.size();
+    auto it = baseline.entries.find(entry.name);
+    if (it != baseline.entries.end()) {
+      entry.kernelsBefore = it->second.kernels;
+      entry.naiveBytes = it->second.naiveBytes;
+    }
+    for (const KernGraph::Step &step : graph.steps)
+      entry.flops += stepFlops(step.op);
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      auto role = func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kRoleAttrName);
+      auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
+      int64_t bytes = bufferBytes(cast<MemRefType>(func.getArgumentTypes()[i]));
+      if (role && role.getValue() == "param")
+        entry.paramBytes += bytes;
+      else if (role && role.getValue() == "buffer")
+        entry.bufferBytes += bytes;
+      else if (role && role.getValue() == "opt_state")
+        entry.optStateBytes += bytes;
+      else if (out && out.getValue() == "grad")
+        entry.gradBytes += bytes;
+    }
+    // The memory timeline, in the arena's 64-byte units.
+    Liveness liveness(graph, func);
+    std::vector<int64_t> delta(graph.steps.size() + 1, 0);
+    int64_t ownBuffers = 0;
+    for (const Liveness::Interval &interval : liveness.intervals) {
+      delta[interval.first] += aligned(interval.bytes);
+      delta[interval.last + 1] -= aligned(interval.bytes);
+      ownBuffers += aligned(interval.bytes);
+    }
+    int64_t live = 0;
+    unsigned peak = 0;
+    for (unsigned s = 0; s < graph.steps.size(); ++s) {
+      live += delta[s];
+      if (live > entry.lowerBound) {
+        entry.lowerBound = live;
+        peak = s;
+      }
+    }
+    if (!graph.steps.empty() && entry.lowerBound > 0) {
+      entry.peakStep = stepName(graph.steps[peak].op);
+      entry.peakSource = sourceLine(graph.steps[peak].op->getLoc());
+    }
+    auto arena = func->getAttrOfType<IntegerAttr>("kern.arena_bytes");
+    entry.arenaBytes = arena ? arena.getInt() : ownBuffers;
+    auto plan = func->getAttrOfType<StringAttr>("kern.plan");
+    entry.plan = plan ? plan.getValue().str() : "none";
+    if (it == baseline.entries.end()) {
+      entry.kernelsBefore = entry.kernelsAfter;
+      entry.naiveBytes = ownBuffers;
+    }
+    report.entries.push_back(entry);
+  }
+  return report;
+}
+
+static std::string humanBytes(int64_t bytes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (bytes >= (int64_t(1) << 20))
+    os << llvm::format("%.2f MiB", bytes / 1048576.0);
+  else if (bytes >= 1024)
+    os << llvm::format("%.1f KiB", bytes / 1024.0);
+  else
+    os << bytes << " B";
+  return text;
+}
+
+void gradc::printReport(const ModelReport &report, llvm::raw_ostream &os) {
+  os << "model " << report.model << "\n";
+  for (const EntryReport &e : report.entries) {
+    os << "\n" << e.name << "\n";
+    os << "  kernels          " << e.kernelsBefore << " before fusion, " << e.kernelsAfter
+       << " after\n";
+    os << "  FLOPs per call   " << e.flops << llvm::format(" (%.3f GFLOP)", e.flops / 1e9)
+       << "\n";
+    os << "  parameters       " << e.paramBytes << " bytes (" << humanBytes(e.paramBytes)
+       << ")\n";
+    if (e.bufferBytes)
+      os << "  buffers          " << e.bufferBytes << " bytes (" << humanBytes(e.bufferBytes)
+         << ")\n";
+    if (e.gradBytes)
+      os << "  gradients        " << e.gradBytes << " bytes (" << humanBytes(e.gradBytes)
+         << ")\n";
+    if (e.optStateBytes)
+      os << "  optimizer state  " << e.optStateBytes << " bytes ("
+         << humanBytes(e.optStateBytes) << ")\n";
+    os << "  arena            " << e.arenaBytes << " bytes (" << humanBytes(e.arenaBytes)
+       << "), plan " << e.plan << "\n";
+    os << "  lower bound      " << e.lowerBound << " bytes (" << humanBytes(e.lowerBound)
+       << ")";
+    if (e.lowerBound > 0)
+      os << llvm::format(", arena %.3fx", static_cast<double>(e.arenaBytes) / e.lowerBound);
+    os << "\n";
+    os << "  naive total      " << e.naiveBytes << " bytes (" << humanBytes(e.naiveBytes)
+       << ")";
+    if (e.naiveBytes > 0)
+      os << llvm::format(", arena %.3fx", static_cast<double>(e.arenaBytes) / e.naiveBytes);
+    os << "\n";
+    if (!e.peakStep.empty()) {
+      os << "  peak at          " << e.peakStep;
+      if (!e.peakSource.empty())
+        os << " -- " << e.peakSource;
+      os << "\n";
+    }
+  }
+}
+
+void gradc::printReportJson(const ModelReport &report, llvm::raw_ostream &os) {
+  llvm::json::Array entries;
+  for (const EntryReport &e : report.entries) {
+    entries.push_back(llvm::json::Object{
+        {"name", e.name},
+        {"kernels_before_fusion", e.kernelsBefore},
+        {"kernels_after_fusion", e.kernelsAfter},
+        {"flops", e.flops},
+        {"param_bytes", e.paramBytes},
+        {"buffer_bytes", e.bufferBytes},
+        {"grad_bytes", e.gradBytes},
+        {"opt_state_bytes", e.optStateBytes},
+        {"arena_bytes", e.arenaBytes},
+        {"lower_bound_bytes", e.lowerBound},
+        {"naive_bytes", e.naiveBytes},
+        {"plan", e.plan},
+        {"peak_step", e.peakStep},
+        {"peak_source", e.peakSource},
+    });
+  }
+  llvm::json::Value root =
+      llvm::json::Object{{"model", report.model}, {"entry_points", std::move(entries)}};
+  os << llvm::formatv("{0:2}", root) << "\n";
+}
