@@ -486,9 +486,6 @@ genTrainSettings(MLIRContext &context, const TrainAST *train,
             name, sb.b.getDictionaryAttr(
                       {sb.attr("metric", sb.b.getStringAttr(*metric)),
                        sb.attr("patience", sb.b.getI64IntegerAttr(*patience))})));
-        diag.warning(setting.loc, "early_stopping is kept in the compiled model, but "
-                                  "training programs do not stop early yet: they run every "
-                                  "epoch");
       } else if (name == "checkpoint") {
         // `checkpoint "dir"` is short for `checkpoint(dir: "dir")`.
         auto *call = dyn_cast<CallExprAST>(&value);
@@ -517,9 +514,6 @@ genTrainSettings(MLIRContext &context, const TrainAST *train,
             sb.attr(name, sb.b.getDictionaryAttr(
                               {sb.attr("dir", sb.b.getStringAttr(*dir)),
                                sb.attr("every", sb.b.getI64IntegerAttr(*every))})));
-        diag.warning(setting.loc, "checkpoint is kept in the compiled model, but training "
-                                  "programs write no checkpoints yet; save weights with "
-                                  "--save");
       } else {
         diag.error(setting.loc,
                    "unknown training setting '" + name +

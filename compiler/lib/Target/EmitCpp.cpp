@@ -523,6 +523,16 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
     os << "  " << field << ".header = " << (header && !header.getValue() ? "false" : "true")
        << ";\n";
   }
+  if (DictionaryAttr stopping = sub("early_stopping")) {
+    os << "  info_.earlyStoppingMetric = " << quoted(str(stopping, "metric")) << ";\n";
+    os << "  info_.earlyStoppingPatience = "
+       << static_cast<int64_t>(num(stopping, "patience", 1)) << ";\n";
+  }
+  if (DictionaryAttr checkpoint = sub("checkpoint")) {
+    os << "  info_.checkpointDir = " << quoted(str(checkpoint, "dir")) << ";\n";
+    os << "  info_.checkpointEvery = " << static_cast<int64_t>(num(checkpoint, "every", 1000))
+       << ";\n";
+  }
 }
 
 /// Named sizes of the entry points' data arguments, so that a program that

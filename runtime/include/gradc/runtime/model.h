@@ -115,6 +115,16 @@ struct ModelInfo {
   double validation = 0.0;
   DataSource data;
   DataSource test;
+  /// `early_stopping(metric:, patience:)`: the metric to monitor ("val_loss",
+  /// "val_accuracy", ...) and how many evaluations without improvement end
+  /// training; "" when the model sets none.
+  std::string earlyStoppingMetric;
+  int64_t earlyStoppingPatience = 0;
+  /// `checkpoint(dir:, every:)`: where checkpoints go (relative to the
+  /// program's working directory) and every how many optimizer steps; "" when
+  /// the model sets none.
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0;
   /// Identifies the compiled model: a hash (16 hex digits) of its kernels,
   /// buffers and settings. Checkpoints record it, and a checkpoint of another
   /// model is refused.
