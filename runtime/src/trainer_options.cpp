@@ -2,11 +2,13 @@
 // validation, and --help.
 #include "trainer_options.h"
 
+#include "gradc/runtime/checkpoint.h"
 #include "gradc/runtime/dataset.h"
 #include "gradc/runtime/error.h"
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -120,10 +122,16 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
   static const std::map<Mode, std::set<std::string>> used = {
       {Mode::Train,
        {"epochs", "steps", "lr", "seed", "data", "labels", "test", "test-labels",
-        "validation", "no-shuffle", "load", "save", "log"}},
+        "validation", "no-shuffle", "load", "save", "log", "eval-every", "early-stopping",
+        "save-best", "checkpoint-dir", "checkpoint-every", "no-checkpoints", "resume",
+        "check-numerics", "tensorboard", "plot", "progress", "no-progress"}},
       {Mode::InitOnly, {"seed", "save"}},
-      {Mode::Eval, {"test", "test-labels", "load"}},
-      {Mode::Predict, {"predict", "out", "load"}},
+      {Mode::Eval, {"test", "test-labels", "load", "check-numerics"}},
+      {Mode::Predict, {"predict", "out", "load", "check-numerics"}},
+      {Mode::Gradcheck,
+       {"gradcheck", "gradcheck-entries", "seed", "data", "labels", "load", "no-shuffle",
+        "check-numerics"}},
+      {Mode::Plot, {"plot", "from"}},
   };
   return used.at(mode);
 }
@@ -136,6 +144,10 @@ const char *modeFlag(Mode mode) {
     return "--eval";
   case Mode::Predict:
     return "--predict";
+  case Mode::Gradcheck:
+    return "--gradcheck";
+  case Mode::Plot:
+    return "--from";
   case Mode::Train:
     break;
   }
@@ -237,7 +249,79 @@ void printHelp(std::ostream &out, const std::string &program, const ModelInfo &i
       << "Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.\n";
 }
 
+// Creates the directory (and its parents) when missing and checks that files
+// can be created in it.
+void requireWritableDirectory(const std::string &flag, const std::string &path) {
+  if (path.empty())
+    throw UsageError(flag + " needs a directory name");
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error)
+    throw UsageError(flag + ": cannot create " + inQuotes(path) + ": " + error.message());
+  if (!std::filesystem::is_directory(path, error))
+    throw UsageError(flag + ": " + inQuotes(path) + " is not a directory");
+  std::filesystem::path probe = std::filesystem::path(path) / ".gradc-write-test";
+  std::FILE *file = std::fopen(probe.c_str(), "wb");
+  if (file == nullptr)
+    throw UsageError(flag + ": cannot write in " + inQuotes(path) + ": " + std::strerror(errno));
+  std::fclose(file);
+  std::filesystem::remove(probe, error);
+}
+
+bool endsWith(const std::string &text, const char *suffix) {
+  const size_t length = std::strlen(suffix);
+  return text.size() > length && text.compare(text.size() - length, length, suffix) == 0;
+}
+
+void requireLogName(const std::string &flag, const std::string &path) {
+  if (!endsWith(path, ".csv") && !endsWith(path, ".jsonl"))
+    throw UsageError(flag + ": cannot tell the format of " + inQuotes(path) +
+                     " (expected a name ending in .csv or .jsonl)");
+}
+
+// The names a record of this run can hold that a metric may be chosen from:
+// loss and each metric, for training, and with val_ and test_ prefixes when
+// there is validation or test data.
+std::vector<std::string> monitorableMetrics(const ModelInfo &info, bool validation, bool test) {
+  std::vector<std::string> names = {"loss"};
+  for (const MetricSpec &metric : info.metrics)
+    names.push_back(metric.name);
+  std::vector<std::string> all = names;
+  for (const char *prefix : {"val_", "test_"})
+    if (std::string(prefix) == "val_" ? validation : test)
+      for (const std::string &name : names)
+        all.push_back(prefix + name);
+  return all;
+}
+
+// Checks that `metric` is one a record of this run holds; `origin` is the
+// flag or the model setting that named it.
+void requireMonitorable(const std::string &origin, const std::string &metric,
+                        const ModelInfo &info, bool validation, bool test) {
+  std::vector<std::string> known = monitorableMetrics(info, validation, test);
+  if (std::find(known.begin(), known.end(), metric) != known.end())
+    return;
+  std::string list;
+  for (const std::string &name : known)
+    list += (list.empty() ? "" : ", ") + name;
+  if (metric.rfind("val_", 0) == 0 && !validation)
+    throw UsageError(origin + " monitors " + inQuotes(metric) +
+                     ", which needs validation data: pass --validation F");
+  if (metric.rfind("test_", 0) == 0 && !test)
+    throw UsageError(origin + " monitors " + inQuotes(metric) +
+                     ", which needs test data: pass --test FILE");
+  throw UsageError(origin + ": unknown metric " + inQuotes(metric) + "; this run has " + list);
+}
+
 } // namespace
+
+bool metricIsMinimized(const std::string &name) {
+  std::string base = name;
+  for (const char *prefix : {"val_", "test_"})
+    if (base.rfind(prefix, 0) == 0)
+      base = base.substr(std::strlen(prefix));
+  return base == "loss" || base == "mae" || base == "rmse";
+}
 
 std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int argc,
                                                   const char *const *argv, std::ostream &out) {
@@ -245,12 +329,15 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   auto text = [](const char *valueName) {
     return po::value<std::string>()->value_name(valueName);
   };
+  auto modelDefault = [](const std::string &value) {
+    return value.empty() ? std::string(" (default: none)") : " (default " + value + ")";
+  };
 
   po::options_description training("Training");
   training.add_options()
       ("epochs", text("N"), ("passes over the training data (default " +
                              std::to_string(info.epochs) + ")").c_str())
-      ("steps", text("N"), "stop after N optimizer steps; without --epochs, train as many "
+      ("steps", text("N"), "stop after optimizer step N; without --epochs, train as many "
                            "epochs as N steps take")
       ("lr", text("X"), ("base learning rate, before the schedule (default " +
                          formatNumber(info.lr) + ")").c_str())
@@ -259,9 +346,25 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
       ("threads", text("N"), ("threads for the kernels (default " +
                               std::to_string(hardwareThreads) + ", the hardware's)").c_str())
       ("no-shuffle", "train on the samples in file order")
+      ("check-numerics", "check every kernel's output for NaN and infinity, and name the "
+                         "model-file line of the first that produces one");
+  po::options_description validation("Validation and early stopping");
+  validation.add_options()
       ("validation", text("F"), ("hold out this fraction of the training data (never trained "
                                  "on) and evaluate it every epoch (default " +
-                                 formatNumber(info.validation) + ")").c_str());
+                                 formatNumber(info.validation) + ")").c_str())
+      ("eval-every", text("N"), "also evaluate the validation and test data every N "
+                                "optimizer steps")
+      ("early-stopping", text("METRIC:P"),
+       ("stop when METRIC (val_loss, val_accuracy, ...) has not improved for P "
+        "evaluations; 'off' for none" +
+        modelDefault(info.earlyStoppingMetric.empty()
+                         ? ""
+                         : info.earlyStoppingMetric + ":" +
+                               std::to_string(info.earlyStoppingPatience)))
+           .c_str())
+      ("save-best", text("W.safetensors"), "keep the weights with the best early-stopping "
+                                           "metric (else val_loss) here");
   po::options_description data("Data");
   data.add_options()
       ("data", text("FILE"), ("training inputs (default: " + describeSource(info.data) + ")")
@@ -270,24 +373,46 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
       ("test", text("FILE"), ("test inputs, evaluated after every epoch (default: " +
                               describeSource(info.test) + ")").c_str())
       ("test-labels", text("FILE"), "test labels, for .npy and IDX --test");
-  po::options_description weights("Weights");
+  po::options_description weights("Weights and checkpoints");
   weights.add_options()
       ("load", text("W.safetensors"), "start from these weights instead of initializing")
       ("save", text("W.safetensors"), "write the weights (parameters and running "
                                       "statistics) at the end")
-      ("init-only", "initialize the weights, write them to --save, and exit");
-  po::options_description modes("Evaluation and prediction");
+      ("init-only", "initialize the weights, write them to --save, and exit")
+      ("checkpoint-dir", text("DIR"), ("write DIR/" + std::string(kCheckpointFileName) +
+                                       " every --checkpoint-every steps and after every "
+                                       "epoch" + modelDefault(info.checkpointDir))
+                                          .c_str())
+      ("checkpoint-every", text("N"), ("optimizer steps between checkpoints (default " +
+                                       std::to_string(info.checkpointEvery > 0
+                                                          ? info.checkpointEvery
+                                                          : kDefaultCheckpointEvery) +
+                                       ")").c_str())
+      ("no-checkpoints", "write no checkpoints, whatever the model's train section says")
+      ("resume", text("DIR"), "continue the run whose checkpoint is in DIR (and keep "
+                              "checkpointing there)");
+  po::options_description modes("Evaluation, prediction and checks");
   modes.add_options()
       ("eval", "evaluate the --load weights on the test data, and exit")
       ("predict", text("X"), "run the model on every sample of X (.npy, .csv or IDX) ...")
-      ("out", text("Y.npy"), "... and write its outputs here, then exit");
+      ("out", text("Y.npy"), "... and write its outputs here, then exit")
+      ("gradcheck", "compare the compiled gradients with central finite differences on a "
+                    "batch of the training data, and exit")
+      ("gradcheck-entries", text("K"), "entries of each parameter --gradcheck perturbs "
+                                       "(default 8)");
   po::options_description output("Output");
   output.add_options()
-      ("log", text("FILE"), "write one record per epoch to FILE.csv or FILE.jsonl")
+      ("log", text("FILE"), "write one record per epoch (and per --eval-every evaluation) "
+                            "to FILE.csv or FILE.jsonl")
+      ("tensorboard", text("DIR"), "write TensorBoard event files to DIR")
+      ("plot", text("FILE.svg"), "draw the loss and metrics per epoch at the end of training")
+      ("from", text("LOG"), "with --plot: draw them from an existing --log file, and exit")
+      ("progress", "draw a progress bar on stderr even when it is not a terminal")
+      ("no-progress", "never draw the progress bar")
       ("quiet", "print only errors and the final line")
       ("help", "print this help and exit");
   po::options_description visible;
-  visible.add(training).add(data).add(weights).add(modes).add(output);
+  visible.add(training).add(validation).add(data).add(weights).add(modes).add(output);
 
   po::options_description hidden;
   hidden.add_options()("positional", po::value<std::vector<std::string>>());
@@ -327,6 +452,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     modesGiven.push_back(Mode::Eval);
   if (vm.count("predict"))
     modesGiven.push_back(Mode::Predict);
+  if (vm.count("gradcheck"))
+    modesGiven.push_back(Mode::Gradcheck);
+  if (vm.count("from"))
+    modesGiven.push_back(Mode::Plot);
   if (modesGiven.size() > 1)
     throw UsageError(std::string(modeFlag(modesGiven[0])) + " and " + modeFlag(modesGiven[1]) +
                      " cannot be combined");
@@ -334,6 +463,8 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     options.mode = modesGiven.front();
   if (vm.count("out") && options.mode != Mode::Predict)
     throw UsageError("--out needs --predict");
+  if (vm.count("gradcheck-entries") && options.mode != Mode::Gradcheck)
+    throw UsageError("--gradcheck-entries needs --gradcheck");
   for (const auto &[name, value] : vm) {
     static const std::set<std::string> everyMode = {"threads", "quiet", "init-only", "eval",
                                                     "positional"};
@@ -359,6 +490,17 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
           : static_cast<int>(std::min(hardwareThreads, 4096u));
   options.shuffle = vm.count("no-shuffle") == 0;
   options.quiet = vm.count("quiet") > 0;
+  options.checkNumerics = vm.count("check-numerics") > 0;
+  if (vm.count("progress") && vm.count("no-progress"))
+    throw UsageError("--progress and --no-progress cannot be combined");
+  options.progress = vm.count("progress")      ? Progress::Always
+                     : vm.count("no-progress") ? Progress::Never
+                                               : Progress::Auto;
+  if (vm.count("eval-every"))
+    options.evalEvery = parseCount("--eval-every", vm["eval-every"].as<std::string>(), 1);
+  if (vm.count("gradcheck-entries"))
+    options.gradcheckEntries =
+        parseCount("--gradcheck-entries", vm["gradcheck-entries"].as<std::string>(), 1);
 
   auto pathOf = [&](const char *name) {
     return vm.count(name) ? vm[name].as<std::string>() : std::string();
@@ -368,6 +510,11 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   options.predict = pathOf("predict");
   options.out = pathOf("out");
   options.log = pathOf("log");
+  options.saveBest = pathOf("save-best");
+  options.resume = pathOf("resume");
+  options.tensorboard = pathOf("tensorboard");
+  options.plot = pathOf("plot");
+  options.plotFrom = pathOf("from");
 
   if (options.mode == Mode::InitOnly && !vm.count("save"))
     throw UsageError("--init-only needs --save W.safetensors");
@@ -377,6 +524,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     throw UsageError("--predict needs --load W.safetensors (the weights to run)");
   if (options.mode == Mode::Predict && !vm.count("out"))
     throw UsageError("--predict needs --out Y.npy");
+  if (options.mode == Mode::Plot && !vm.count("plot"))
+    throw UsageError("--from needs --plot FILE.svg");
+  if (vm.count("load") && vm.count("resume"))
+    throw UsageError("--load and --resume cannot be combined (a checkpoint holds the weights)");
 
   if (vm.count("load"))
     requireReadableFlag("--load", options.load);
@@ -387,24 +538,28 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     source.inputs = options.predict;
     options.data = withModelSettings(source, info.data, info.test);
   }
-  if (vm.count("log")) {
-    std::optional<std::string> format;
-    const std::string &log = options.log;
-    for (const char *suffix : {".csv", ".jsonl"})
-      if (log.size() > std::strlen(suffix) &&
-          log.compare(log.size() - std::strlen(suffix), std::strlen(suffix), suffix) == 0)
-        format = suffix;
-    if (!format)
-      throw UsageError("--log: cannot tell the format of " + inQuotes(log) +
-                       " (expected a name ending in .csv or .jsonl)");
+  if (vm.count("log"))
+    requireLogName("--log", options.log);
+  if (vm.count("from")) {
+    requireReadableFlag("--from", options.plotFrom);
+    requireLogName("--from", options.plotFrom);
   }
-  for (const char *flag : {"save", "out", "log"})
+  if (vm.count("plot") && !endsWith(options.plot, ".svg"))
+    throw UsageError("--plot: " + inQuotes(options.plot) + " must be a name ending in .svg");
+  for (const char *flag : {"save", "out", "log", "save-best", "plot"})
     if (vm.count(flag))
       requireWritableFlag(std::string("--") + flag, vm[flag].as<std::string>());
+  if (vm.count("resume")) {
+    std::string reason =
+        unreadableReason((std::filesystem::path(options.resume) / kCheckpointFileName).string());
+    if (!reason.empty())
+      throw UsageError("--resume: no readable checkpoint in " + inQuotes(options.resume) +
+                       " (expected " + kCheckpointFileName + " there: " + reason + ")");
+  }
 
   const SourceFlags trainingFlags{"data", "labels", "training data"};
   const SourceFlags testFlags{"test", "test-labels", "test data"};
-  if (options.mode == Mode::Train) {
+  if (options.mode == Mode::Train || options.mode == Mode::Gradcheck) {
     options.data = resolveSource(vm, trainingFlags, info.data, info.test, options.dataOrigin);
     if (options.data.kind.empty())
       throw UsageError("no training data: the model's train section names none; pass "
@@ -416,6 +571,70 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
       throw UsageError("no test data to evaluate: the model's train section names none; "
                        "pass --test FILE");
   }
+  if (options.mode != Mode::Train)
+    return options;
+
+  // Evaluation, early stopping and the best weights.
+  const bool hasValidation = options.validation > 0, hasTest = !options.test.kind.empty();
+  if (options.evalEvery > 0 && !hasValidation && !hasTest)
+    throw UsageError("--eval-every needs validation or test data to evaluate: pass "
+                     "--validation F or --test FILE");
+  std::string stopping, stoppingOrigin = "--early-stopping";
+  if (vm.count("early-stopping")) {
+    stopping = vm["early-stopping"].as<std::string>();
+  } else if (!info.earlyStoppingMetric.empty()) {
+    stopping = info.earlyStoppingMetric + ":" + std::to_string(info.earlyStoppingPatience);
+    stoppingOrigin = "the model's early_stopping (override it with --early-stopping "
+                     "METRIC:P or 'off')";
+  }
+  if (!stopping.empty() && stopping != "off") {
+    size_t colon = stopping.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      throw UsageError("--early-stopping must be METRIC:PATIENCE (val_loss:3) or 'off', got " +
+                       inQuotes(stopping));
+    options.earlyStoppingMetric = stopping.substr(0, colon);
+    options.patience = parseCount("--early-stopping patience", stopping.substr(colon + 1), 1);
+    requireMonitorable(stoppingOrigin, options.earlyStoppingMetric, info, hasValidation,
+                       hasTest);
+  }
+  if (vm.count("save-best")) {
+    if (!options.earlyStoppingMetric.empty())
+      options.bestMetric = options.earlyStoppingMetric;
+    else if (hasValidation)
+      options.bestMetric = "val_loss";
+    else
+      throw UsageError("--save-best needs a metric to compare: --early-stopping METRIC:P, "
+                       "or --validation F (for val_loss)");
+  }
+
+  // Checkpoints: the flags, else the model's setting; a resumed run keeps
+  // checkpointing into the directory it resumed from.
+  if (vm.count("no-checkpoints") && (vm.count("checkpoint-dir") || vm.count("checkpoint-every")))
+    throw UsageError("--no-checkpoints cannot be combined with --checkpoint-dir or "
+                     "--checkpoint-every");
+  std::string checkpointOrigin = "--checkpoint-dir";
+  if (vm.count("checkpoint-dir")) {
+    options.checkpointDir = vm["checkpoint-dir"].as<std::string>();
+  } else if (vm.count("resume")) {
+    options.checkpointDir = options.resume;
+    checkpointOrigin = "--resume";
+  } else if (!info.checkpointDir.empty() && !vm.count("no-checkpoints")) {
+    options.checkpointDir = info.checkpointDir;
+    checkpointOrigin = "the model's checkpoint dir";
+  }
+  if (vm.count("checkpoint-every")) {
+    if (options.checkpointDir.empty())
+      throw UsageError("--checkpoint-every needs --checkpoint-dir DIR");
+    options.checkpointEvery =
+        parseCount("--checkpoint-every", vm["checkpoint-every"].as<std::string>(), 1);
+  } else if (!options.checkpointDir.empty()) {
+    options.checkpointEvery =
+        info.checkpointEvery > 0 ? info.checkpointEvery : kDefaultCheckpointEvery;
+  }
+  if (!options.checkpointDir.empty())
+    requireWritableDirectory(checkpointOrigin, options.checkpointDir);
+  if (vm.count("tensorboard"))
+    requireWritableDirectory("--tensorboard", options.tensorboard);
   return options;
 }
 

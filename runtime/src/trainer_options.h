@@ -19,7 +19,10 @@ public:
   explicit UsageError(const std::string &message) : std::runtime_error(message) {}
 };
 
-enum class Mode { Train, InitOnly, Eval, Predict };
+enum class Mode { Train, InitOnly, Eval, Predict, Gradcheck, Plot };
+
+/// When to draw the progress bar on stderr.
+enum class Progress { Auto, Always, Never };
 
 struct TrainerOptions {
   Mode mode = Mode::Train;
@@ -40,7 +43,34 @@ struct TrainerOptions {
   std::string dataOrigin;
   std::string testOrigin;
   std::string load, save, predict, out, log;
+
+  /// Evaluate validation and test data every N optimizer steps (0: only at
+  /// the end of each epoch).
+  int64_t evalEvery = 0;
+  /// Stop when this metric ("val_loss", "accuracy", ...) has not improved for
+  /// `patience` evaluations; "" for no early stopping.
+  std::string earlyStoppingMetric;
+  int64_t patience = 0;
+  /// Where the weights with the best monitored metric go, and that metric
+  /// (the early-stopping metric, else val_loss).
+  std::string saveBest, bestMetric;
+  /// Checkpoints: directory ("" for none) and interval in optimizer steps.
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0;
+  /// The checkpoint directory to resume from ("" to start afresh).
+  std::string resume;
+  bool checkNumerics = false;
+  std::string tensorboard;
+  /// The SVG to write (at the end of training, or from `plotFrom`).
+  std::string plot, plotFrom;
+  Progress progress = Progress::Auto;
+  /// --gradcheck: entries checked per parameter.
+  int64_t gradcheckEntries = 8;
 };
+
+/// Whether a metric is better when smaller: losses, mae and rmse (with or
+/// without a val_/test_ prefix); every other metric is better when larger.
+bool metricIsMinimized(const std::string &name);
 
 /// Parses and validates the command line: values, combinations, readable
 /// inputs and writable outputs. Returns nullopt after printing --help to

@@ -2,6 +2,7 @@
 #include "gradc/runtime/weights.h"
 
 #include "gradc/runtime/checked_math.h"
+#include "gradc/runtime/checkpoint.h"
 #include "gradc/runtime/error.h"
 #include "gradc/runtime/rng.h"
 #include "gradc/runtime/safetensors.h"
@@ -150,7 +151,8 @@ void saveWeights(Model &model, const std::filesystem::path &path) {
     if (!views.emplace(buffer.name, TensorView{buffer.dtype, buffer.shape, buffer.data}).second)
       throw Error("the model has two buffers named '" + buffer.name + "'");
   }
-  saveSafetensors(path, views, {{"format", "pt"}, {"model", model.info().name}});
+  writeFileAtomically(path,
+                      serializeSafetensors(views, {{"format", "pt"}, {"model", model.info().name}}));
 }
 
 void loadWeights(Model &model, const std::filesystem::path &path) {

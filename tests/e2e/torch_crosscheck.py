@@ -517,10 +517,11 @@ def run(command, **kw):
 
 
 def read_log(path):
-    """The records of a --log FILE.csv, without their epoch and seconds."""
+    """The epoch records of a --log FILE.csv: their losses and metrics."""
+    not_compared = ("record", "epoch", "step", "lr", "grad_norm", "seconds")
     with open(path) as f:
-        return [{key: float(value) for key, value in row.items()
-                 if key not in ("epoch", "seconds")} for row in csv.DictReader(f)]
+        return [{key: float(value) for key, value in row.items() if key not in not_compared}
+                for row in csv.DictReader(f) if row.get("record", "epoch") == "epoch"]
 
 
 def max_relative(a, b):

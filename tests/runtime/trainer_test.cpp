@@ -15,7 +15,6 @@
 #include <fstream>
 #include <numeric>
 #include <set>
-#include <set>
 
 namespace gradc::rt {
 namespace {
@@ -34,6 +33,15 @@ std::vector<nlohmann::json> readJsonLines(const std::filesystem::path &path) {
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);)
     records.push_back(nlohmann::json::parse(line));
+  return records;
+}
+
+/// The records of a JSON-lines log that end an epoch.
+std::vector<nlohmann::json> epochRecords(const std::filesystem::path &path) {
+  std::vector<nlohmann::json> records;
+  for (nlohmann::json &record : readJsonLines(path))
+    if (record["record"] == "epoch")
+      records.push_back(std::move(record));
   return records;
 }
 
@@ -65,7 +73,7 @@ TEST_F(TrainerTest, LossFallsOverEpochs) {
   auto run = runTrainer(model, with({"--epochs", "5", "--log", path("log.jsonl")}));
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_EQ(run.err, "");
-  auto records = readJsonLines(dir_.file("log.jsonl"));
+  auto records = epochRecords(dir_.file("log.jsonl"));
   ASSERT_EQ(records.size(), 5u);
   EXPECT_TRUE(records[0]["epoch"].is_number_integer());
   EXPECT_EQ(records[4]["epoch"].get<int>(), 5);
@@ -129,10 +137,10 @@ TEST_F(TrainerTest, CsvLogHasAHeaderAndOneRowPerEpoch) {
   std::istringstream lines(readBytes(dir_.file("log.csv")));
   std::string header;
   std::getline(lines, header);
-  EXPECT_EQ(header, "epoch,loss,accuracy,test_loss,test_accuracy,seconds");
+  EXPECT_EQ(header, "record,epoch,step,lr,loss,accuracy,test_loss,test_accuracy,grad_norm,seconds");
   int rows = 0;
   for (std::string row; std::getline(lines, row); ++rows)
-    EXPECT_EQ(row.rfind(std::to_string(rows + 1) + ",", 0), 0u) << row;
+    EXPECT_EQ(row.rfind("epoch," + std::to_string(rows + 1) + "," + std::to_string(11 * (rows + 1)) + ",0.5,", 0), 0u) << row;
   EXPECT_EQ(rows, 3);
 }
 
@@ -172,7 +180,7 @@ TEST_F(TrainerTest, CsvDataCarriesItsLabelsInTheModelsColumn) {
   auto run = runTrainer(model, {"--data", path("train.csv"), "--epochs", "4", "--log",
                                 path("csv.jsonl"), "--quiet"});
   ASSERT_EQ(run.code, 0) << run.err;
-  auto records = readJsonLines(dir_.file("csv.jsonl"));
+  auto records = epochRecords(dir_.file("csv.jsonl"));
   ASSERT_EQ(records.size(), 4u);
   EXPECT_GT(records[3]["accuracy"].get<double>(), 0.9);
 }
@@ -196,7 +204,7 @@ TEST_F(TrainerTest, StepsStopTrainingAndExtendEpochsWhenEpochsAreNotGiven) {
   run = runTrainer(extended, with({"--steps", "40", "--log", path("steps.jsonl")}));
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_EQ(extended.step(), 40);
-  EXPECT_EQ(readJsonLines(dir_.file("steps.jsonl")).size(), 4u); // ⌈40 / 11⌉
+  EXPECT_EQ(epochRecords(dir_.file("steps.jsonl")).size(), 4u); // ⌈40 / 11⌉
   EXPECT_NE(run.out.find("epoch 4/4"), std::string::npos) << run.out;
 }
 
@@ -408,7 +416,7 @@ TEST_F(SampleOrderTest, ValidationSamplesAreHeldOutAndEvaluated) {
   for (int64_t id : evaluated)
     EXPECT_EQ(trained.count(id), 0u) << id;
   EXPECT_EQ(trained.size() + evaluated.size(), 17u); // 12 of 15 trained (drop_last), 5 held
-  auto records = readJsonLines(dir_.file("log.jsonl"));
+  auto records = epochRecords(dir_.file("log.jsonl"));
   ASSERT_EQ(records.size(), 2u);
   EXPECT_TRUE(records[0].contains("val_loss"));
   EXPECT_TRUE(records[0].contains("val_accuracy"));
@@ -450,7 +458,7 @@ TEST_F(SampleOrderTest, EvaluationCountsEveryTestSampleOnce) {
   std::iota(all.begin(), all.end(), 0);
   EXPECT_EQ(seen, all);
 
-  auto records = readJsonLines(dir_.file("log.jsonl"));
+  auto records = epochRecords(dir_.file("log.jsonl"));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_DOUBLE_EQ(records[0]["test_loss"].get<double>(), 10.0); // mean of 0..20
   // Predicted id mod 2, label (id mod 3 == 0): right for ids 3, 9, 15 (odd, label 1)

@@ -3,6 +3,7 @@
 #ifndef GRADC_TESTS_RUNTIME_TRAINER_TEST_MODELS_H
 #define GRADC_TESTS_RUNTIME_TRAINER_TEST_MODELS_H
 
+#include "gradc/runtime/error.h"
 #include "gradc/runtime/kernels.h"
 #include "gradc/runtime/model.h"
 #include "gradc/runtime/npy.h"
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -26,13 +28,16 @@ inline std::vector<double> confusionStats(int64_t n, int64_t classes, const int3
   return std::vector<double>(counts.begin(), counts.end());
 }
 
-/// Multinomial logistic regression trained by plain SGD, written with the
-/// runtime's kernels the way generated code calls them.
+/// Multinomial logistic regression trained by SGD with momentum, written with
+/// the runtime's kernels the way generated code calls them. It reports its
+/// gradients and has lossGrad(); knobs inject the faults the trainer must
+/// catch.
 class SoftmaxRegression : public Model {
 public:
   SoftmaxRegression(int64_t features, int64_t classes, int64_t batch)
       : features_(features), classes_(classes), weight_(classes * features),
-        bias_(classes), momentum_(classes * features) {
+        bias_(classes), momentum_(classes * features), gradWeight_(classes * features),
+        gradBias_(classes) {
     info_.name = "SoftmaxRegression";
     info_.batch = batch;
     info_.inputShape = {features};
@@ -70,33 +75,61 @@ public:
     return {weight, bias, momentum};
   }
 
+  std::vector<BufferRef> gradients() override {
+    std::vector<BufferRef> gradients;
+    for (BufferRef buffer : buffers()) {
+      if (buffer.kind != BufferKind::Param)
+        continue;
+      buffer.kind = BufferKind::Grad;
+      buffer.data = buffer.name == "dense_0.weight" ? gradWeight_.data() : gradBias_.data();
+      gradients.push_back(buffer);
+    }
+    return gradients;
+  }
+
   void resetOptimizer() override {
     step_ = 0;
     std::fill(momentum_.begin(), momentum_.end(), 0.0f);
   }
 
+  void setCheckNumerics(bool on) override { checkNumerics_ = on; }
+
   StepResult trainStep(const void *inputs, const void *labels, double lr,
                        uint64_t rngKey) override {
     learningRates.push_back(lr);
     rngKeys.push_back(rngKey);
+    StepResult result = lossGrad(inputs, labels, rngKey);
+    if (step_ + 1 == poisonGradientAtStep)
+      gradBias_[1] = std::numeric_limits<float>::infinity();
+    // buf = 0.5·buf + g; w −= lr·buf (bias: plain SGD)
+    for (size_t i = 0; i < weight_.size(); ++i) {
+      momentum_[i] = 0.5f * momentum_[i] + gradWeight_[i];
+      weight_[i] -= static_cast<float>(lr) * momentum_[i];
+    }
+    for (int64_t c = 0; c < classes_; ++c)
+      bias_[c] -= static_cast<float>(lr) * gradBias_[c];
+    ++step_;
+    return result;
+  }
+
+  StepResult lossGrad(const void *inputs, const void *labels, uint64_t) override {
     const int64_t n = info_.batch;
     const float *x = static_cast<const float *>(inputs);
     const int32_t *y = static_cast<const int32_t *>(labels);
-    std::vector<float> logits(n * classes_), dlogits(n * classes_), dweight(weight_.size());
+    std::vector<float> logits(n * classes_), dlogits(n * classes_);
     StepResult result = forward(x, y, n, logits.data());
+    if (checkNumerics_)
+      checkFinite(logits.data(), n * classes_, "linear (model.gc:7)");
     // dlogits [n, classes]; dweight = dlogitsᵀ · x; dbias = Σ_n dlogits
     softmaxCrossEntropyBackward<float>(n, classes_, logits.data(), y, 1.0f, dlogits.data());
     gemm<float>(true, false, classes_, features_, n, 1.0f, dlogits.data(), x, 0.0f,
-                dweight.data());
-    for (size_t i = 0; i < weight_.size(); ++i)
-      weight_[i] -= static_cast<float>(lr) * dweight[i];
+                gradWeight_.data());
     for (int64_t c = 0; c < classes_; ++c) {
       float sum = 0;
       for (int64_t i = 0; i < n; ++i)
         sum += dlogits[i * classes_ + c];
-      bias_[c] -= static_cast<float>(lr) * sum;
+      gradBias_[c] = sum * biasGradientScale;
     }
-    ++step_;
     return result;
   }
 
@@ -130,6 +163,10 @@ public:
 
   std::vector<double> learningRates;
   std::vector<uint64_t> rngKeys;
+  /// Faults: the bias gradient of this (1-based) step becomes infinite after
+  /// the loss is computed; the bias gradient is reported scaled by this.
+  int64_t poisonGradientAtStep = 0;
+  float biasGradientScale = 1.0f;
 
 private:
   StepResult forward(const float *x, const int32_t *y, int64_t n, float *logits) {
@@ -149,8 +186,9 @@ private:
 
   ModelInfo info_;
   int64_t features_, classes_;
-  std::vector<float> weight_, bias_, momentum_;
+  std::vector<float> weight_, bias_, momentum_, gradWeight_, gradBias_;
   int64_t step_ = 0;
+  bool checkNumerics_ = false;
 };
 
 /// A model that learns nothing and records which samples it is shown. Its

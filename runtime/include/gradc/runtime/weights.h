@@ -35,7 +35,8 @@ namespace gradc::rt {
 void initializeParameters(Model &model, uint64_t seed);
 
 /// Writes every Param and Buffer, by BufferRef::name, as a safetensors file
-/// (metadata: format "pt", the model's name). Optimizer state is not written.
+/// (metadata: format "pt", the model's name), replacing `path` atomically
+/// (writeFileAtomically). Optimizer state is not written.
 void saveWeights(Model &model, const std::filesystem::path &path);
 
 /// Reads a weights file back into the model's Params and Buffers. The file

@@ -1,0 +1,58 @@
+// checkpoint.h — checkpoints (weights, optimizer state, step and the trainer's
+// position) as safetensors files, written atomically.
+#ifndef GRADC_RUNTIME_CHECKPOINT_H
+#define GRADC_RUNTIME_CHECKPOINT_H
+
+#include "gradc/runtime/model.h"
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace gradc::rt {
+
+/// The file a checkpoint directory holds.
+inline constexpr const char *kCheckpointFileName = "checkpoint.safetensors";
+
+/// Optimizer steps between checkpoints when neither the program's flags nor
+/// the model's `checkpoint(every:)` say.
+inline constexpr int64_t kDefaultCheckpointEvery = 1000;
+
+/// Replaces `path` with `bytes` so that a crash at any moment leaves either
+/// the old file or the new one, never a mix: the bytes go to a temporary file
+/// in the same directory, which is flushed to disk (fsync), renamed over
+/// `path`, and the directory is flushed so that the rename itself is durable.
+/// Throws Error naming the file on any failure (and removes the temporary).
+void writeFileAtomically(const std::filesystem::path &path, std::string_view bytes);
+
+/// Writes every buffer of the model — parameters, running statistics and
+/// optimizer state — by BufferRef::name, and in `__metadata__`:
+///   format       "gradc-checkpoint"
+///   version      "1"
+///   model        ModelInfo::name
+///   fingerprint  ModelInfo::fingerprint (recorded even when empty)
+///   step         Model::step()
+///   crc32c       a JSON object: each tensor's name → the CRC-32C of its bytes
+/// plus `extra` (the trainer's position, schedule, RNG and early-stopping
+/// state), whose keys must not be any of the above. Written with
+/// writeFileAtomically.
+void saveCheckpoint(Model &model, const std::filesystem::path &path,
+                    const std::map<std::string, std::string> &extra);
+
+/// Reads a checkpoint back into the model (every buffer, and the step through
+/// Model::setStep) and returns its metadata. A file that is not a gradc
+/// checkpoint, is damaged or truncated (its byte offset is named), was written
+/// by another model (fingerprint or name), or whose tensors differ from the
+/// model's buffers in name, dtype or shape is refused with an Error that names
+/// the file, and the model is left unchanged.
+std::map<std::string, std::string> loadCheckpoint(Model &model,
+                                                  const std::filesystem::path &path);
+
+/// The CRC-32C (Castagnoli) of `size` bytes, continuing from `crc` (0 to
+/// start): the checksum of checkpoints and of TensorBoard's records.
+uint32_t crc32c(const void *data, size_t size, uint32_t crc = 0);
+
+} // namespace gradc::rt
+
+#endif // GRADC_RUNTIME_CHECKPOINT_H

@@ -1,0 +1,270 @@
+// checkpoint.cpp — atomic file replacement, CRC-32C, and checkpoints of a Model's buffers.
+#include "gradc/runtime/checkpoint.h"
+
+#include "byte_order.h"
+#include "file_io.h"
+#include "gradc/runtime/error.h"
+#include "gradc/runtime/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <vector>
+
+namespace gradc::rt {
+
+namespace {
+
+constexpr const char *kFormat = "gradc-checkpoint";
+constexpr const char *kVersion = "1";
+
+std::string systemReason() { return std::strerror(errno); }
+
+// Closes a file descriptor when it goes out of scope.
+class FileDescriptor {
+public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor &) = delete;
+  FileDescriptor &operator=(const FileDescriptor &) = delete;
+  int get() const { return fd_; }
+  /// Closes now, reporting the result (a delayed write error shows here).
+  int close() {
+    int result = ::close(fd_);
+    fd_ = -1;
+    return result;
+  }
+
+private:
+  int fd_;
+};
+
+void writeAll(int fd, std::string_view bytes, const std::string &name) {
+  const char *data = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t written = ::write(fd, data, left);
+    if (written < 0) {
+      if (errno == EINTR)
+        continue;
+      throw Error::inFile(name, "write failed: " + systemReason());
+    }
+    data += written;
+    left -= static_cast<size_t>(written);
+  }
+}
+
+std::array<uint32_t, 256> crcTable() {
+  std::array<uint32_t, 256> table{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t crc = i;
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u))); // reflected Castagnoli
+    table[i] = crc;
+  }
+  return table;
+}
+
+// The CRC-32C of a buffer's bytes as a safetensors file stores them
+// (little-endian).
+uint32_t tensorCrc(DType dtype, const void *data, uint64_t bytes) {
+  if (detail::kHostIsLittleEndian || dtypeSize(dtype) == 1)
+    return crc32c(data, bytes);
+  std::vector<std::byte> swapped(static_cast<const std::byte *>(data),
+                                 static_cast<const std::byte *>(data) + bytes);
+  detail::swapElementBytes(swapped.data(), bytes / dtypeSize(dtype), dtypeSize(dtype));
+  return crc32c(swapped.data(), bytes);
+}
+
+bool isCheckpointed(const BufferRef &buffer) { return buffer.kind != BufferKind::Grad; }
+
+// Where a tensor's bytes start in a safetensors file, from its header; 0 when
+// the header cannot tell.
+uint64_t tensorOffset(const std::filesystem::path &path, const std::string &name) {
+  try {
+    detail::InputFile file(path);
+    unsigned char length[8];
+    file.read(length, 8, "header length");
+    uint64_t headerBytes = detail::loadLittleEndian(length, 8);
+    std::string header(static_cast<size_t>(headerBytes), '\0');
+    file.read(header.data(), headerBytes, "header");
+    nlohmann::json json = nlohmann::json::parse(header);
+    return 8 + headerBytes + json.at(name).at("data_offsets").at(0).get<uint64_t>();
+  } catch (const std::exception &) {
+    return 0;
+  }
+}
+
+std::string list(const std::vector<std::string> &names) {
+  std::string text;
+  for (const std::string &name : names)
+    text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+} // namespace
+
+uint32_t crc32c(const void *data, size_t size, uint32_t crc) {
+  static const std::array<uint32_t, 256> table = crcTable();
+  const auto *bytes = static_cast<const unsigned char *>(data);
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i)
+    crc = table[(crc ^ bytes[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+void writeFileAtomically(const std::filesystem::path &path, std::string_view bytes) {
+  const std::string name = path.string();
+  std::filesystem::path directory = path.parent_path();
+  if (directory.empty())
+    directory = ".";
+  const std::filesystem::path temporary =
+      directory / ("." + path.filename().string() + ".tmp");
+  try {
+    FileDescriptor file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (file.get() < 0)
+      throw Error::inFile(name, "cannot write " + temporary.string() + ": " + systemReason());
+    writeAll(file.get(), bytes, name);
+    if (::fsync(file.get()) != 0)
+      throw Error::inFile(name, "cannot flush " + temporary.string() + ": " + systemReason());
+    if (file.close() != 0)
+      throw Error::inFile(name, "write failed: " + systemReason());
+    if (std::rename(temporary.c_str(), path.c_str()) != 0)
+      throw Error::inFile(name, "cannot rename " + temporary.string() + " to it: " +
+                                    systemReason());
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
+  FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0 || ::fsync(dir.get()) != 0)
+    throw Error::inFile(name, "cannot flush its directory: " + systemReason());
+}
+
+void saveCheckpoint(Model &model, const std::filesystem::path &path,
+                    const std::map<std::string, std::string> &extra) {
+  const ModelInfo &info = model.info();
+  std::map<std::string, TensorView> views;
+  nlohmann::ordered_json crcs = nlohmann::ordered_json::object();
+  for (const BufferRef &buffer : model.buffers()) {
+    if (!isCheckpointed(buffer))
+      continue;
+    TensorView view{buffer.dtype, buffer.shape, buffer.data};
+    if (!views.emplace(buffer.name, view).second)
+      throw Error("the model has two buffers named '" + buffer.name + "'");
+    crcs[buffer.name] = tensorCrc(buffer.dtype, buffer.data, view.numBytes());
+  }
+  std::map<std::string, std::string> metadata = {
+      {"format", kFormat},
+      {"version", kVersion},
+      {"model", info.name},
+      {"fingerprint", info.fingerprint},
+      {"step", std::to_string(model.step())},
+      {"crc32c", crcs.dump()},
+  };
+  for (const auto &[key, value] : extra)
+    if (!metadata.emplace(key, value).second)
+      throw Error("checkpoint metadata key '" + key + "' is reserved");
+  writeFileAtomically(path, serializeSafetensors(views, metadata));
+}
+
+std::map<std::string, std::string> loadCheckpoint(Model &model,
+                                                  const std::filesystem::path &path) {
+  const std::string file = path.string();
+  const ModelInfo &info = model.info();
+  SafetensorsContents contents = loadSafetensors(path);
+  std::map<std::string, std::string> &metadata = contents.metadata;
+  auto field = [&](const char *key) {
+    auto found = metadata.find(key);
+    if (found == metadata.end())
+      throw Error::inFile(file, std::string("is not a gradc checkpoint (its metadata has no '") +
+                                    key + "')");
+    return found->second;
+  };
+  if (field("format") != kFormat)
+    throw Error::inFile(file, "is not a gradc checkpoint (format '" + field("format") + "')");
+  if (field("version") != kVersion)
+    throw Error::inFile(file, "is a version " + field("version") +
+                                  " checkpoint; this program reads version " + kVersion);
+  if (field("model") != info.name || field("fingerprint") != info.fingerprint)
+    throw Error::inFile(file, "is a checkpoint of model '" + field("model") + "' (fingerprint '" +
+                                  field("fingerprint") + "'), not of this program's '" +
+                                  info.name + "' (fingerprint '" + info.fingerprint + "')");
+
+  nlohmann::json crcs;
+  try {
+    crcs = nlohmann::json::parse(field("crc32c"));
+  } catch (const nlohmann::json::exception &) {
+    throw Error::inFile(file, "damaged metadata: crc32c is not JSON");
+  }
+  for (const auto &[name, tensor] : contents.tensors) {
+    if (!crcs.contains(name) || !crcs[name].is_number_unsigned())
+      throw Error::inFile(file, "damaged metadata: no CRC-32C for tensor '" + name + "'");
+    if (tensorCrc(tensor.dtype(), tensor.bytes(), tensor.numBytes()) !=
+        crcs[name].get<uint32_t>())
+      throw Error::atByteOffset(file, tensorOffset(path, name),
+                                "tensor '" + name +
+                                    "' does not match its CRC-32C: the file is damaged");
+  }
+
+  std::vector<BufferRef> buffers = model.buffers();
+  std::set<std::string> expected;
+  std::vector<std::string> missing;
+  for (const BufferRef &buffer : buffers) {
+    if (!isCheckpointed(buffer))
+      continue;
+    expected.insert(buffer.name);
+    auto found = contents.tensors.find(buffer.name);
+    if (found == contents.tensors.end()) {
+      missing.push_back(buffer.name);
+      continue;
+    }
+    const Tensor &tensor = found->second;
+    if (tensor.dtype() != buffer.dtype || tensor.shape() != buffer.shape)
+      throw Error::inFile(file, "holds " + buffer.name + " as " +
+                                    std::string(dtypeName(tensor.dtype())) + " " +
+                                    formatShape(tensor.shape()) + ", but this model's is " +
+                                    std::string(dtypeName(buffer.dtype)) + " " +
+                                    formatShape(buffer.shape));
+  }
+  if (!missing.empty())
+    throw Error::inFile(file, "is not a checkpoint of this model: it lacks " + list(missing));
+  std::vector<std::string> extra;
+  for (const auto &[name, tensor] : contents.tensors)
+    if (expected.count(name) == 0)
+      extra.push_back(name);
+  if (!extra.empty())
+    throw Error::inFile(file, "is not a checkpoint of this model: it holds " + list(extra) +
+                                  ", which the model does not have");
+  int64_t step = 0;
+  try {
+    size_t used = 0;
+    step = std::stoll(field("step"), &used);
+    if (used != field("step").size() || step < 0)
+      throw std::invalid_argument("step");
+  } catch (const std::logic_error &) {
+    throw Error::inFile(file, "damaged metadata: step '" + field("step") + "'");
+  }
+
+  for (const BufferRef &buffer : buffers) {
+    if (!isCheckpointed(buffer))
+      continue;
+    const Tensor &tensor = contents.tensors.at(buffer.name);
+    if (tensor.numBytes() > 0)
+      std::memcpy(buffer.data, tensor.bytes(), tensor.numBytes());
+  }
+  model.setStep(step);
+  return std::move(metadata);
+}
+
+} // namespace gradc::rt
