@@ -162,7 +162,8 @@ int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out)
     }
     failures += bad;
     out << "  " << gradient.name << " " << formatShape(parameter.shape) << " "
-        << dtypeName(parameter.dtype) << ": " << entries.size() << " entries, max abs error "
+        << dtypeName(parameter.dtype) << ": " << entries.size()
+        << (entries.size() == 1 ? " entry" : " entries") << ", max abs error "
         << scientific(maxAbs) << ", max rel error " << scientific(maxRel)
         << (bad ? "  FAILED (" + std::to_string(bad) + " entries; " + worst + ")" : "  ok")
         << '\n';

@@ -245,6 +245,12 @@ void Trainer::resume() {
   if (batch_ < 0 || batch_ >= batchesPerEpoch_ || epoch_ < 0)
     throw Error::inFile(file, "damaged metadata: position epoch " + std::to_string(epoch_) +
                                   ", batch " + std::to_string(batch_));
+  // A run that has nothing left to do keeps its whole log.
+  const bool ended = monitor_.stopped() || epoch_ >= epochs_ ||
+                     (options_.steps && model_.step() >= *options_.steps);
+  std::error_code error;
+  if (ended && resumeLogBytes_ && std::filesystem::exists(options_.log, error))
+    resumeLogBytes_ = std::filesystem::file_size(options_.log, error);
   if (!options_.quiet)
     out_ << "resuming from " << file << " at step " << model_.step() << " (epoch "
          << epoch_ + 1 << ", batch " << batch_ << " of " << batchesPerEpoch_ << ")\n";

@@ -114,6 +114,16 @@ TEST_F(TrainerRunTest, AResumedRunEndsBitwiseLikeAnUninterruptedOne) {
   // is the uninterrupted run's.
   EXPECT_EQ(withoutSeconds(readJsonLines(dir_.file("parts.jsonl"))),
             withoutSeconds(readJsonLines(dir_.file("whole.jsonl"))));
+
+  // Resuming a run that has ended trains nothing and keeps its log.
+  std::string log = readBytes(dir_.file("parts.jsonl"));
+  SoftmaxRegression ended(4, 3, 8);
+  run = runTrainer(ended, flags({"--steps", "47", "--resume", path("ckpt"), "--log",
+                                 path("parts.jsonl")}));
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_TRUE(ended.learningRates.empty());
+  EXPECT_EQ(readBytes(dir_.file("parts.jsonl")), log);
+  EXPECT_EQ(ended.weight(), whole.weight());
 }
 
 TEST_F(TrainerRunTest, ResumeRefusesOtherSettingsModelsAndMissingCheckpoints) {

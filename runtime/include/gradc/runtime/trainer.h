@@ -36,9 +36,14 @@ namespace gradc::rt {
 ///   --init-only         initialize, write --save, exit
 ///   --eval              evaluate the --load weights on the test data, exit
 ///   --predict X --out Y.npy  write the output for every sample of X, exit
-///   --log FILE          one record per epoch: FILE.csv or FILE.jsonl
+///   --log FILE          one record per epoch (and evaluation): FILE.csv or FILE.jsonl
 ///   --quiet             print only errors and the final line
 ///   --help
+/// and those of a run you can trust (docs/training.md):
+///   --validation F, --eval-every N, --early-stopping METRIC:P, --save-best W
+///   --checkpoint-dir DIR, --checkpoint-every N, --no-checkpoints, --resume DIR
+///   --check-numerics, --gradcheck [--gradcheck-entries K]
+///   --tensorboard DIR, --plot FILE.svg [--from LOG], --progress, --no-progress
 ///
 /// Input files must be readable and output files writable before anything
 /// runs. Usage errors print "error: ..." naming the flag and return 2; runtime
@@ -46,11 +51,13 @@ namespace gradc::rt {
 /// no exception escapes. Normal output goes to `out`, errors to `err`.
 ///
 /// Training: parameters are initialized by initializeParameters(model, seed)
-/// (or loaded), then resetOptimizer(). Each epoch visits the training samples
+/// (or loaded, or restored with the optimizer state and step from a
+/// checkpoint), then resetOptimizer(). Each epoch visits the training samples
 /// in epochOrder() and trains on full batches only — the last size mod batch
 /// samples of the epoch's order are skipped, as PyTorch's drop_last=True. Step
 /// t (Model::step()) uses learningRate(schedule, lr, t) and
-/// stepRngKey(seed, t). The epoch's loss is the mean of its batch losses and
+/// stepRngKey(seed, t); a step whose loss or gradient norm is not finite
+/// stops training with an error. The epoch's loss is the mean of its batch losses and
 /// its metrics come from the summed statistics; then the test data, if any, is
 /// evaluated with evaluate(). One line per epoch:
 ///   epoch 1/5  loss 0.5123  accuracy 0.8211  test_loss 0.4410  test_accuracy 0.8432  (3.2 s)
