@@ -15,7 +15,9 @@ atol=1e-12 for f64 (accuracy and the other counting metrics: equal in f64,
 within one sample in f32). The f32 weights must also be as accurate as
 PyTorch's f32 ones, both measured against PyTorch in float64: a systematic
 rounding error shows there long before it breaks allclose. The f32 program,
-trained 300 steps, must halve its loss.
+trained 300 steps, must halve its loss. The same 10 steps in a program
+compiled with -fno-fuse -fno-plan must end with bitwise the same weights:
+fusion and memory planning change no value.
 
 Each line reports, per precision, `rel`: the largest per-element relative
 difference |gradc - torch| / max(|torch|, 1e-6) over all weights, `tol`: the
@@ -602,6 +604,21 @@ def check_precision(name, spec, args, folder, x, y, precision):
     run([program, *data, "--test", xs, "--test-labels", ys, "--steps", str(args.steps),
          "--load", w0, "--save", w10, "--log", log])
 
+    # Fusion and memory planning change no value: the same steps without
+    # them end with bitwise the same weights.
+    unfused = program + "_unfused"
+    run([args.gradc, os.path.join(args.models, name + ".gc"), *flags, "-fno-fuse", "-fno-plan",
+         "-o", unfused])
+    w10_unfused = os.path.join(folder, "w%d_%s_unfused.safetensors" % (args.steps, precision))
+    run([unfused, *data, "--steps", str(args.steps), "--load", w0, "--save", w10_unfused])
+    problems_unfused = []
+    fused_w, unfused_w = read_safetensors(w10), read_safetensors(w10_unfused)
+    if sorted(fused_w) != sorted(unfused_w) or any(
+            fused_w[k].tobytes() != unfused_w[k].tobytes() for k in fused_w):
+        worst = max(max_relative(fused_w[k], unfused_w[k]) for k in fused_w)
+        problems_unfused.append("weights with and without fusion and planning differ "
+                                "(max relative difference %.3g)" % worst)
+
     initial = read_safetensors(w0)
     dtype = torch.float64 if precision == "f64" else torch.float32
     theirs, records = torch_train(spec, initial, x, y, args.steps, dtype, SEED)
@@ -609,6 +626,7 @@ def check_precision(name, spec, args, folder, x, y, precision):
     problems, worst_rel, worst_used = compare(trained, theirs, initial, spec.get("frozen", ()),
                                               rtol, atol)
     problems += compare_logs(read_log(log), records, len(x), rtol, atol)
+    problems += problems_unfused
 
     # Prediction from the trained weights: full batches through predict, the
     # rest one by one through predict_one.

@@ -535,6 +535,20 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   }
 }
 
+/// 64-bit FNV-1a of the module as printed without locations: the same
+/// model, settings and compiler give the same fingerprint.
+std::string ModelEmitter::fingerprint() {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, OpPrintingFlags().useLocalScope());
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return llvm::utohexstr(hash, /*LowerCase=*/true, /*Width=*/16);
+}
+
 /// Named sizes of the entry points' data arguments, so that a program that
 /// embeds the model can allocate them: kInputShape/kInputSize (one batch),
 /// the same for the label and the output, kClasses, and one k<Metric>Size per

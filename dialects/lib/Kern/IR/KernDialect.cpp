@@ -146,7 +146,7 @@ LogicalResult FusedOp::verify() {
     unsigned writes = 0;
     for (OpOperand &use : alloc->getUses()) {
       auto kernel = dyn_cast<KernelOp>(use.getOwner());
-      if (kernel && llvm::is_contained(kernel.getOuts(), use.get()))
+      if (kernel && use.getOperandNumber() >= kernel.getIns().size())
         ++writes;
     }
     if (writes != 1)

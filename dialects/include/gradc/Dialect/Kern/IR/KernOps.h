@@ -10,6 +10,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "gradc/Dialect/NN/IR/NNDialect.h"
+
 #include "gradc/Dialect/Kern/IR/KernDialect.h.inc"
 
 #define GET_OP_CLASSES

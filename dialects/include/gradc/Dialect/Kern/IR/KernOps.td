@@ -22,6 +22,8 @@ def Kern_Dialect : Dialect {
     runtime or one loop nest, with a comment naming its model-file line.
   }];
   let hasRegionArgAttrVerify = 1;
+  // Kernels name the nn ops they compute.
+  let dependentDialects = ["::gradc::nn::NNDialect"];
 }
 
 class Kern_Op<string mnemonic, list<Trait> traits = []>

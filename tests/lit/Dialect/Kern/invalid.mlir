@@ -1,0 +1,78 @@
+// RUN: gradc-opt %s --split-input-file --verify-diagnostics
+
+func.func @kind(%x: memref<4xf32>, %y: memref<4xf32>) {
+  // expected-error @+1 {{expected kind 'elementwise' or 'epilogue', found 'loop'}}
+  kern.fused attributes {kind = "loop", shape = array<i64: 4>} {
+    kern.kernel "nn.exp" ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {}
+  }
+  return
+}
+
+// -----
+
+func.func @not_elementwise(%x: memref<4xf32>, %y: memref<f32>) {
+  kern.fused attributes {kind = "elementwise", shape = array<i64: 4>} {
+    // expected-error @+1 {{'nn.reduce_sum' is not elementwise and cannot be fused}}
+    kern.kernel "nn.reduce_sum" ins(%x : memref<4xf32>) outs(%y : memref<f32>) {axes = array<i64: 0>, keep_dims = false}
+  }
+  return
+}
+
+// -----
+
+func.func @shape(%x: memref<4xf32>, %y: memref<8xf32>) {
+  kern.fused attributes {kind = "elementwise", shape = array<i64: 4>} {
+    // expected-error @+1 {{expected outputs of the fused shape [4], found 'memref<8xf32>'}}
+    kern.kernel "nn.exp" ins(%x : memref<4xf32>) outs(%y : memref<8xf32>) {}
+  }
+  return
+}
+
+// -----
+
+func.func @broadcast(%x: memref<3xf32>, %y: memref<4xf32>) {
+  kern.fused attributes {kind = "elementwise", shape = array<i64: 4>} {
+    // expected-error @+1 {{input 'memref<3xf32>' does not broadcast to the fused shape [4]}}
+    kern.kernel "nn.exp" ins(%x : memref<3xf32>) outs(%y : memref<4xf32>) {}
+  }
+  return
+}
+
+// -----
+
+func.func @producer(%x: memref<4xf32>, %y: memref<4xf32>) {
+  kern.fused attributes {kind = "epilogue", shape = array<i64: 4>} {
+    // expected-error @+1 {{'nn.exp' cannot lead an epilogue (expected a matrix product, convolution or normalization)}}
+    kern.kernel "nn.exp" ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {}
+  }
+  return
+}
+
+// -----
+
+func.func @local_twice(%x: memref<4xf32>, %y: memref<4xf32>) {
+  kern.fused attributes {kind = "elementwise", shape = array<i64: 4>} {
+    // expected-error @+1 {{expected a fused local to be written by exactly one kernel, found 2}}
+    %t = kern.alloc : memref<4xf32>
+    kern.kernel "nn.exp" ins(%x : memref<4xf32>) outs(%t : memref<4xf32>) {}
+    kern.kernel "nn.neg" ins(%t : memref<4xf32>) outs(%t : memref<4xf32>) {}
+    kern.kernel "nn.neg" ins(%t : memref<4xf32>) outs(%y : memref<4xf32>) {}
+  }
+  return
+}
+
+// -----
+
+func.func @xent(%l: memref<4x3xf32>, %y: memref<4xi64>, %one: memref<f32>, %loss: memref<f32>, %d: memref<4x3xf32>) {
+  // expected-error @+1 {{expected logits [N, C] and i32 labels [N], found 'memref<4x3xf32>' and 'memref<4xi64>'}}
+  kern.softmax_cross_entropy %l, %y, %one -> %loss, %d : memref<4x3xf32>, memref<4xi64>, memref<f32> -> memref<f32>, memref<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @xent_grad(%l: memref<4x3xf32>, %y: memref<4xi32>, %one: memref<f32>, %loss: memref<f32>, %d: memref<3x4xf32>) {
+  // expected-error @+1 {{expected the gradient to have the logits' type 'memref<4x3xf32>', found 'memref<3x4xf32>'}}
+  kern.softmax_cross_entropy %l, %y, %one -> %loss, %d : memref<4x3xf32>, memref<4xi32>, memref<f32> -> memref<f32>, memref<3x4xf32>
+  return
+}
