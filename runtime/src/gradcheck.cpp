@@ -108,11 +108,24 @@ int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out)
                   std::string(dtypeName(parameter.dtype)) + ", not f32 or f64");
     const Tolerance tolerance = parameter.dtype == DType::F32 ? kF32 : kF64;
     const int64_t count = parameter.numElements();
+    // Half the entries are those with the largest compiled gradients (where a
+    // wrong gradient shows most), half are drawn at random.
+    const std::vector<double> &expectedValues = analytic[gradient.name];
     std::vector<int64_t> entries;
     if (count <= options.gradcheckEntries) {
       for (int64_t i = 0; i < count; ++i)
         entries.push_back(i);
     } else {
+      std::vector<int64_t> byMagnitude(static_cast<size_t>(count));
+      for (int64_t i = 0; i < count; ++i)
+        byMagnitude[static_cast<size_t>(i)] = i;
+      const int64_t largest = (options.gradcheckEntries + 1) / 2;
+      std::partial_sort(byMagnitude.begin(), byMagnitude.begin() + largest, byMagnitude.end(),
+                        [&](int64_t a, int64_t b) {
+                          return std::abs(expectedValues[static_cast<size_t>(a)]) >
+                                 std::abs(expectedValues[static_cast<size_t>(b)]);
+                        });
+      entries.assign(byMagnitude.begin(), byMagnitude.begin() + largest);
       while (static_cast<int64_t>(entries.size()) < options.gradcheckEntries) {
         auto i = static_cast<int64_t>(rng.below(static_cast<uint64_t>(count)));
         if (std::find(entries.begin(), entries.end(), i) == entries.end())
@@ -143,7 +156,7 @@ int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out)
     int bad = 0;
     std::string worst;
     for (int64_t i : entries) {
-      const double expected = analytic[gradient.name][static_cast<size_t>(i)];
+      const double expected = expectedValues[static_cast<size_t>(i)];
       EntryResult result = difference(i, tolerance.eps, tolerance.atol, expected);
       if (!result.ok) {
         EntryResult smaller = difference(i, tolerance.eps / 10, tolerance.atol * 10, expected);

@@ -108,7 +108,11 @@ if has "lossGrad"; then
   [ $code -eq 0 ]
   grep -q "gradcheck passed" gradcheck.out
   grep -q "dense_0.weight \[32, 2\] f32: 8 entries, max abs error" gradcheck.out
-  echo "PASS gradcheck"
+  "$gradc" "$here/moons_dropout.gc" --f64 -o prog64
+  ./prog64 --gradcheck --gradcheck-entries 4 > gradcheck64.out
+  grep -q "dense_0.weight \[32, 2\] f64: 4 entries, max abs error" gradcheck64.out
+  grep -q "gradcheck passed" gradcheck64.out
+  echo "PASS gradcheck (f32 and f64)"
 else
   [ $code -eq 1 ]
   grep -q "without a loss_grad entry point" gradcheck.out
