@@ -26,38 +26,85 @@ ChannelLayout validateBatchNorm(const char *kernel, int64_t n, int64_t c, int64_
   return {n, c, spatial};
 }
 
-// Mean and biased variance of one channel, two-pass, in double.
+// Mean and biased variance of every channel in one pass over x in memory
+// order, in double: each sample's values of a channel (one row of `spatial`,
+// in cache) are reduced two-pass, then merged into the channel's running
+// count, mean and sum of squared deviations (Chan et al.'s pairwise update;
+// Welford's when spatial is 1). As accurate as a two-pass algorithm, without
+// reading x twice.
 template <typename T>
-void channelMoments(const ChannelLayout &layout, const T *x, int64_t ch, double &mean,
-                    double &var) {
-  double count = static_cast<double>(layout.n * layout.spatial);
-  double sum = 0;
-  for (int64_t i = 0; i < layout.n; ++i)
-    for (int64_t s = 0; s < layout.spatial; ++s)
-      sum += x[layout.at(i, ch, s)];
-  mean = sum / count;
-  double squares = 0;
-  for (int64_t i = 0; i < layout.n; ++i)
-    for (int64_t s = 0; s < layout.spatial; ++s) {
-      double centered = x[layout.at(i, ch, s)] - mean;
-      squares += centered * centered;
+void channelMoments(const ChannelLayout &layout, const T *x, std::vector<double> &mean,
+                    std::vector<double> &var) {
+  const int64_t c = layout.c, spatial = layout.spatial;
+  mean.assign(c, 0.0);
+  std::vector<double> m2(c, 0.0);
+  const double nb = static_cast<double>(spatial);
+  for (int64_t i = 0; i < layout.n; ++i) {
+    const double na = static_cast<double>(i) * nb, total = na + nb;
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const T *row = x + layout.at(i, ch, 0);
+      double rowMean, rowM2 = 0;
+      if (spatial == 1) {
+        rowMean = row[0];
+      } else {
+        double sum = 0;
+        for (int64_t s = 0; s < spatial; ++s)
+          sum += row[s];
+        rowMean = sum / nb;
+        for (int64_t s = 0; s < spatial; ++s) {
+          double d = row[s] - rowMean;
+          rowM2 += d * d;
+        }
+      }
+      double delta = rowMean - mean[ch];
+      mean[ch] += delta * (nb / total);
+      m2[ch] += rowM2 + delta * delta * (na * nb / total);
     }
-  var = squares / count;
+  }
+  double count = static_cast<double>(layout.n * spatial);
+  var.assign(c, 0.0);
+  if (count > 0)
+    for (int64_t ch = 0; ch < c; ++ch)
+      var[ch] = m2[ch] / count;
 }
 
+// Mean and biased variance of one row of d values, two-pass in double (the
+// row is in cache for the second pass).
+template <typename T> void rowMoments(const T *row, int64_t d, double &mean, double &var) {
+  double sum = 0;
+  for (int64_t j = 0; j < d; ++j)
+    sum += row[j];
+  mean = d > 0 ? sum / static_cast<double>(d) : 0.0;
+  double squares = 0;
+  for (int64_t j = 0; j < d; ++j) {
+    double centered = row[j] - mean;
+    squares += centered * centered;
+  }
+  var = d > 0 ? squares / static_cast<double>(d) : 0.0;
+}
+
+// y = (x − mean) · γ/√(var + eps) + β for every channel, in memory order.
 template <typename T>
-void normalizeChannel(const ChannelLayout &layout, const T *x, int64_t ch, double mean,
-                      double var, double eps, double gamma, double beta, T *y) {
-  double scale = gamma / std::sqrt(var + eps);
+void normalizeChannels(const ChannelLayout &layout, const T *x, const double *mean,
+                       const double *var, double eps, const T *gamma, const T *beta, T *y) {
+  std::vector<double> scale(layout.c), offset(layout.c);
+  for (int64_t ch = 0; ch < layout.c; ++ch) {
+    scale[ch] = gamma[ch] / std::sqrt(var[ch] + eps);
+    offset[ch] = beta[ch];
+  }
   for (int64_t i = 0; i < layout.n; ++i)
-    for (int64_t s = 0; s < layout.spatial; ++s) {
-      int64_t at = layout.at(i, ch, s);
-      y[at] = static_cast<T>((x[at] - mean) * scale + beta);
+    for (int64_t ch = 0; ch < layout.c; ++ch) {
+      int64_t at = layout.at(i, ch, 0);
+      double m = mean[ch], k = scale[ch], b = offset[ch];
+      for (int64_t s = 0; s < layout.spatial; ++s)
+        y[at + s] = static_cast<T>((x[at + s] - m) * k + b);
     }
 }
 
 } // namespace
 
+// Training-mode batch normalization reads x twice: once for every channel's
+// statistics, once to normalize.
 template <typename T>
 void batchNormTrain(int64_t n, int64_t c, int64_t spatial, const T *x, const T *gamma,
                     const T *beta, const T *runningMean, const T *runningVar, T eps,
@@ -68,17 +115,17 @@ void batchNormTrain(int64_t n, int64_t c, int64_t spatial, const T *x, const T *
     throw Error("batchNormTrain: expected more than 1 value per channel when training, "
                 "got " + std::to_string(count));
   double unbiasing = static_cast<double>(count) / static_cast<double>(count - 1);
+  std::vector<double> batchMean, batchVar;
+  channelMoments(layout, x, batchMean, batchVar);
+  normalizeChannels(layout, x, batchMean.data(), batchVar.data(), eps, gamma, beta, y);
+  double keep = 1.0 - static_cast<double>(momentum);
   for (int64_t ch = 0; ch < c; ++ch) {
-    double batchMean, batchVar;
-    channelMoments(layout, x, ch, batchMean, batchVar);
-    normalizeChannel(layout, x, ch, batchMean, batchVar, eps, gamma[ch], beta[ch], y);
-    mean[ch] = static_cast<T>(batchMean);
-    var[ch] = static_cast<T>(batchVar);
-    double keep = 1.0 - static_cast<double>(momentum);
+    mean[ch] = static_cast<T>(batchMean[ch]);
+    var[ch] = static_cast<T>(batchVar[ch]);
     newRunningMean[ch] =
-        static_cast<T>(keep * runningMean[ch] + static_cast<double>(momentum) * batchMean);
+        static_cast<T>(keep * runningMean[ch] + static_cast<double>(momentum) * batchMean[ch]);
     newRunningVar[ch] = static_cast<T>(keep * runningVar[ch] + static_cast<double>(momentum) *
-                                                                   batchVar * unbiasing);
+                                                                   batchVar[ch] * unbiasing);
   }
 }
 
@@ -86,42 +133,51 @@ template <typename T>
 void batchNormEval(int64_t n, int64_t c, int64_t spatial, const T *x, const T *gamma,
                    const T *beta, const T *runningMean, const T *runningVar, T eps, T *y) {
   ChannelLayout layout = validateBatchNorm("batchNormEval", n, c, spatial, sizeof(T));
-  for (int64_t ch = 0; ch < c; ++ch)
-    normalizeChannel(layout, x, ch, runningMean[ch], runningVar[ch], eps, gamma[ch],
-                     beta[ch], y);
+  std::vector<double> mean(runningMean, runningMean + c), var(runningVar, runningVar + c);
+  normalizeChannels(layout, x, mean.data(), var.data(), eps, gamma, beta, y);
 }
 
+// The backward pass reads x and dy twice: once for every channel's two sums,
+// once for dx.
 template <typename T>
 void batchNormBackward(int64_t n, int64_t c, int64_t spatial, const T *x, const T *dy,
                        const T *gamma, const T *mean, const T *var, T eps, T *dx, T *dgamma,
                        T *dbeta) {
   ChannelLayout layout = validateBatchNorm("batchNormBackward", n, c, spatial, sizeof(T));
   double count = static_cast<double>(n * spatial);
+  std::vector<double> invStd(c), sumDy(c, 0.0), sumDyXhat(c, 0.0);
+  for (int64_t ch = 0; ch < c; ++ch)
+    invStd[ch] = 1.0 / std::sqrt(static_cast<double>(var[ch]) + eps);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      int64_t at = layout.at(i, ch, 0);
+      double m = mean[ch], k = invStd[ch], s1 = 0, s2 = 0;
+      for (int64_t s = 0; s < spatial; ++s) {
+        s1 += dy[at + s];
+        s2 += dy[at + s] * (x[at + s] - m) * k;
+      }
+      sumDy[ch] += s1;
+      sumDyXhat[ch] += s2;
+    }
   for (int64_t ch = 0; ch < c; ++ch) {
-    double invStd = 1.0 / std::sqrt(static_cast<double>(var[ch]) + eps);
-    double channelMean = mean[ch];
-    double sumDy = 0, sumDyXhat = 0;
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t s = 0; s < spatial; ++s) {
-        int64_t at = layout.at(i, ch, s);
-        sumDy += dy[at];
-        sumDyXhat += dy[at] * (x[at] - channelMean) * invStd;
-      }
     if (dgamma != nullptr)
-      dgamma[ch] = static_cast<T>(sumDyXhat);
+      dgamma[ch] = static_cast<T>(sumDyXhat[ch]);
     if (dbeta != nullptr)
-      dbeta[ch] = static_cast<T>(sumDy);
-    if (count == 0)
-      continue;
-    // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
-    double scale = gamma[ch] * invStd;
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t s = 0; s < spatial; ++s) {
-        int64_t at = layout.at(i, ch, s);
-        double xhat = (x[at] - channelMean) * invStd;
-        dx[at] = static_cast<T>(scale * (dy[at] - sumDy / count - xhat * sumDyXhat / count));
-      }
+      dbeta[ch] = static_cast<T>(sumDy[ch]);
   }
+  if (count == 0)
+    return;
+  // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      int64_t at = layout.at(i, ch, 0);
+      double m = mean[ch], k = invStd[ch], scale = gamma[ch] * k;
+      double meanDy = sumDy[ch] / count, meanDyXhat = sumDyXhat[ch] / count;
+      for (int64_t s = 0; s < spatial; ++s) {
+        double xhat = (x[at + s] - m) * k;
+        dx[at + s] = static_cast<T>(scale * (dy[at + s] - meanDy - xhat * meanDyXhat));
+      }
+    }
 }
 
 template <typename T>
@@ -129,11 +185,10 @@ void layerNorm(int64_t rows, int64_t d, const T *x, const T *gamma, const T *bet
                T *y) {
   requireNonNegative("layerNorm", {{"rows", rows}, {"d", d}});
   elementCount("layerNorm", {rows, d}, sizeof(T));
-  ChannelLayout layout{1, 1, d};
   for (int64_t r = 0; r < rows; ++r) {
     const T *row = x + r * d;
     double mean, var;
-    channelMoments(layout, row, 0, mean, var);
+    rowMoments(row, d, mean, var);
     double invStd = 1.0 / std::sqrt(var + eps);
     for (int64_t j = 0; j < d; ++j)
       y[r * d + j] = static_cast<T>((row[j] - mean) * invStd * gamma[j] + beta[j]);
@@ -145,14 +200,13 @@ void layerNormBackward(int64_t rows, int64_t d, const T *x, const T *dy, const T
                        T eps, T *dx, T *dgamma, T *dbeta) {
   requireNonNegative("layerNormBackward", {{"rows", rows}, {"d", d}});
   elementCount("layerNormBackward", {rows, d}, sizeof(T));
-  ChannelLayout layout{1, 1, d};
   std::vector<double> gammaSum(static_cast<size_t>(d), 0.0);
   std::vector<double> betaSum(static_cast<size_t>(d), 0.0);
   for (int64_t r = 0; r < rows; ++r) {
     const T *row = x + r * d;
     const T *grad = dy + r * d;
     double mean, var;
-    channelMoments(layout, row, 0, mean, var);
+    rowMoments(row, d, mean, var);
     double invStd = 1.0 / std::sqrt(var + eps);
     // With g = dy ⊙ γ: dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / σ.
     double sumG = 0, sumGXhat = 0;
