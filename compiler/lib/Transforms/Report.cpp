@@ -164,8 +164,11 @@ ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline) 
       entry.kernelsBefore = it->second.kernels;
       entry.naiveBytes = it->second.naiveBytes;
     }
-    for (const KernGraph::Step &step : graph.steps)
+    for (const KernGraph::Step &step : graph.steps) {
       entry.flops += stepFlops(step.op);
+      for (Value buffer : llvm::concat<const Value>(step.reads, step.writes))
+        entry.bytesMoved += bufferBytes(cast<MemRefType>(buffer.getType()));
+    }
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       auto role = func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kRoleAttrName);
       auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
@@ -234,6 +237,8 @@ void gradc::printReport(const ModelReport &report, llvm::raw_ostream &os) {
        << " after\n";
     os << "  FLOPs per call   " << e.flops << llvm::format(" (%.3f GFLOP)", e.flops / 1e9)
        << "\n";
+    os << "  bytes moved      " << e.bytesMoved << " per call ("
+       << humanBytes(e.bytesMoved) << ")\n";
     os << "  parameters       " << e.paramBytes << " bytes (" << humanBytes(e.paramBytes)
        << ")\n";
     if (e.bufferBytes)
@@ -274,6 +279,7 @@ void gradc::printReportJson(const ModelReport &report, llvm::raw_ostream &os) {
         {"kernels_before_fusion", e.kernelsBefore},
         {"kernels_after_fusion", e.kernelsAfter},
         {"flops", e.flops},
+        {"bytes_moved", e.bytesMoved},
         {"param_bytes", e.paramBytes},
         {"buffer_bytes", e.bufferBytes},
         {"grad_bytes", e.gradBytes},

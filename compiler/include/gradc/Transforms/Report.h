@@ -36,6 +36,10 @@ struct EntryReport {
   std::string name;
   unsigned kernelsBefore = 0, kernelsAfter = 0;
   int64_t flops = 0;
+  /// Bytes each step reads and writes outside itself, each buffer once per
+  /// step: the memory traffic of a call if every step streamed its operands
+  /// from memory once (the roofline's byte count).
+  int64_t bytesMoved = 0;
   int64_t paramBytes = 0, bufferBytes = 0, gradBytes = 0, optStateBytes = 0;
   int64_t arenaBytes = 0;  ///< the planned arena (or every temporary's own buffer)
   int64_t lowerBound = 0;  ///< the most bytes of temporaries live at one step
