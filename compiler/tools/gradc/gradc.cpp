@@ -27,6 +27,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
@@ -71,6 +72,11 @@ cl::opt<int64_t> batchOverride(
     "batch", cl::desc("Batch size B (overrides the model's train { batch }; "
                       "gradcheck defaults to 4)"),
     cl::init(0), cl::sub(cl::SubCommand::getTopLevel()), cl::sub(gradcheckCommand));
+cl::opt<int64_t> ranksOption(
+    "ranks",
+    cl::desc("Compile for data-parallel training on N processes (mpirun -np N): the batch "
+             "is the global batch, and each rank computes batch / N samples of it"),
+    cl::value_desc("N"), cl::init(1));
 cl::opt<bool> compileF64("f64", cl::desc("Compile f32 tensors as f64"), cl::init(false));
 cl::opt<bool> noFuse("fno-fuse",
                      cl::desc("Do not fuse kernels (for comparison: same results, more "
@@ -100,8 +106,8 @@ static bool isModelFile(llvm::StringRef filename) { return !filename.ends_with("
 /// Reads the input into the nn dialect: a .gc model through the front end,
 /// anything else as MLIR. Prints the syntax tree instead for --emit=ast.
 static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                                  bool f64, int64_t batch, llvm::raw_ostream &os,
-                                  bool &printedAst) {
+                                  bool f64, int64_t batch, int64_t ranks,
+                                  llvm::raw_ostream &os, bool &printedAst) {
   if (!isModelFile(inputFilename)) {
     if (emitStage == Stage::AST) {
       llvm::errs() << "gradc: error: --emit=ast needs a .gc model file\n";
@@ -124,6 +130,7 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceM
   if (batch > 0)
     options.batch = batch;
   options.f64 = f64;
+  options.ranks = ranks;
   return gradc::mlirGen(context, *ast, sourceMgr, diag, options);
 }
 
@@ -174,8 +181,8 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   bool printedAst = false;
   emitStage = Stage::Grad;
   OwningOpRef<ModuleOp> module = load(context, sourceMgr, /*f64=*/true,
-                                      batchOverride > 0 ? batchOverride : 4, llvm::outs(),
-                                      printedAst);
+                                      batchOverride > 0 ? batchOverride : 4, /*ranks=*/1,
+                                      llvm::outs(), printedAst);
   if (!module)
     return 1;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -198,6 +205,10 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 struct RuntimePaths {
   std::string include;
   std::string library;
+  /// What a program that links the library needs besides it: the lines of
+  /// libgradc_runtime.link next to it (MPI's libraries, when the runtime was
+  /// built with MPI).
+  std::vector<std::string> linkArgs;
 };
 
 static std::optional<RuntimePaths> findRuntime(const char *argv0) {
@@ -213,7 +224,17 @@ static std::optional<RuntimePaths> findRuntime(const char *argv0) {
   llvm::sys::path::append(header, "gradc", "runtime", "model.h");
   if (!llvm::sys::fs::exists(header))
     include = GRADC_RUNTIME_SOURCE_INCLUDE;
-  return RuntimePaths{include.str().str(), library.str().str()};
+  RuntimePaths paths{include.str().str(), library.str().str(), {}};
+  llvm::SmallString<256> linkFile(prefix);
+  llvm::sys::path::append(linkFile, "lib", "libgradc_runtime.link");
+  if (auto buffer = llvm::MemoryBuffer::getFile(linkFile)) {
+    SmallVector<llvm::StringRef> lines;
+    (*buffer)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef line : lines)
+      if (!line.trim().empty())
+        paths.linkArgs.push_back(line.trim().str());
+  }
+  return paths;
 }
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
@@ -312,8 +333,9 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
     return 0;
   }
   std::vector<std::string> link = flags;
-  link.insert(link.end(), {mainSource, source, runtime->library, "-lboost_program_options",
-                           "-lz", "-fopenmp", "-o", exe.str()});
+  link.insert(link.end(), {mainSource, source, runtime->library});
+  link.insert(link.end(), runtime->linkArgs.begin(), runtime->linkArgs.end());
+  link.insert(link.end(), {"-lboost_program_options", "-lz", "-fopenmp", "-o", exe.str()});
   return run(link) ? 0 : 1;
 }
 
@@ -387,8 +409,13 @@ int main(int argc, char **argv) {
   }
   bool printedAst = false;
   emitStage = stage;
-  OwningOpRef<ModuleOp> module = load(context, sourceMgr, compileF64, batchOverride,
-                                      output ? output->os() : llvm::nulls(), printedAst);
+  if (ranksOption < 1) {
+    llvm::errs() << "gradc: error: --ranks " << ranksOption << ": expected 1 or more\n";
+    return 1;
+  }
+  OwningOpRef<ModuleOp> module =
+      load(context, sourceMgr, compileF64, batchOverride, ranksOption,
+           output ? output->os() : llvm::nulls(), printedAst);
   if (printedAst) {
     output->keep();
     return 0;
