@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "InternalErrors.h"
+
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Frontend/Parser.h"
@@ -24,9 +26,9 @@
 #include "gradc/Transforms/Report.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -37,6 +39,16 @@
 
 using namespace mlir;
 namespace cl = llvm::cl;
+
+// A sanitizer build of gradc (GRADC_SANITIZE) compiles programs with the
+// compiler and the sanitizers its runtime library was built with, without
+// which they would not link.
+#ifndef GRADC_DEFAULT_CXX
+#define GRADC_DEFAULT_CXX "c++"
+#endif
+#ifndef GRADC_GENERATED_CODE_FLAGS
+#define GRADC_GENERATED_CODE_FLAGS ""
+#endif
 
 namespace {
 enum class Stage { AST, NN, Grad, Train, Kern, Cpp, Lib, Exe };
@@ -142,6 +154,7 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   pm.enableVerifier(true);
+  gradc::instrumentForInternalErrors(pm);
   if (stage >= Stage::Grad) {
     pm.addPass(gradc::createAutodiff());
     pm.addPass(createCanonicalizerPass());
@@ -205,10 +218,11 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 struct RuntimePaths {
   std::string include;
   std::string library;
-  /// What a program that links the library needs besides it: the lines of
-  /// libgradc_runtime.link next to it (MPI's libraries, when the runtime was
-  /// built with MPI).
-  std::vector<std::string> linkArgs;
+  /// The runtime's MPI job (libgradc_runtime_mpi.a, when the runtime was
+  /// built with MPI; "" otherwise) and what linking it needs besides: the
+  /// lines of libgradc_runtime_mpi.link next to it (MPI's libraries).
+  std::string mpiLibrary;
+  std::vector<std::string> mpiLinkArgs;
 };
 
 static std::optional<RuntimePaths> findRuntime(const char *argv0) {
@@ -224,15 +238,18 @@ static std::optional<RuntimePaths> findRuntime(const char *argv0) {
   llvm::sys::path::append(header, "gradc", "runtime", "model.h");
   if (!llvm::sys::fs::exists(header))
     include = GRADC_RUNTIME_SOURCE_INCLUDE;
-  RuntimePaths paths{include.str().str(), library.str().str(), {}};
-  llvm::SmallString<256> linkFile(prefix);
-  llvm::sys::path::append(linkFile, "lib", "libgradc_runtime.link");
-  if (auto buffer = llvm::MemoryBuffer::getFile(linkFile)) {
+  RuntimePaths paths{include.str().str(), library.str().str(), "", {}};
+  llvm::SmallString<256> mpiLibrary(prefix), linkFile(prefix);
+  llvm::sys::path::append(mpiLibrary, "lib", "libgradc_runtime_mpi.a");
+  llvm::sys::path::append(linkFile, "lib", "libgradc_runtime_mpi.link");
+  auto buffer = llvm::MemoryBuffer::getFile(linkFile);
+  if (llvm::sys::fs::exists(mpiLibrary) && buffer) {
+    paths.mpiLibrary = mpiLibrary.str().str();
     SmallVector<llvm::StringRef> lines;
     (*buffer)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
     for (llvm::StringRef line : lines)
       if (!line.trim().empty())
-        paths.linkArgs.push_back(line.trim().str());
+        paths.mpiLinkArgs.push_back(line.trim().str());
   }
   return paths;
 }
@@ -263,7 +280,7 @@ static bool run(llvm::ArrayRef<std::string> command) {
 static std::optional<std::string> compilerPath() {
   std::string name = cxx;
   if (name.empty())
-    name = llvm::sys::Process::GetEnv("CXX").value_or("c++");
+    name = llvm::sys::Process::GetEnv("CXX").value_or(GRADC_DEFAULT_CXX);
   auto path = llvm::sys::findProgramByName(name);
   if (!path) {
     llvm::errs() << "gradc: error: cannot find the C++ compiler '" << name
@@ -311,6 +328,9 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
   std::vector<std::string> flags{*compiler, "-std=c++17", "-O" + std::to_string(optLevel),
                                  "-ffp-contract=off", "-I" + dir.str(),
                                  "-I" + runtime->include};
+  for (llvm::StringRef flag : llvm::split(GRADC_GENERATED_CODE_FLAGS, ' '))
+    if (!flag.empty())
+      flags.push_back(flag.str());
   if (!march.empty())
     flags.push_back("-march=" + march);
   if (stage == Stage::Lib) {
@@ -333,19 +353,33 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
     return 0;
   }
   std::vector<std::string> link = flags;
-  link.insert(link.end(), {mainSource, source, runtime->library});
-  link.insert(link.end(), runtime->linkArgs.begin(), runtime->linkArgs.end());
-  link.insert(link.end(), {"-lboost_program_options", "-lz", "-fopenmp", "-o", exe.str()});
+  link.insert(link.end(), {mainSource, source});
+  // A program for several ranks joins them through MPI; others never load it.
+  if (ranksOption > 1) {
+    if (runtime->mpiLibrary.empty()) {
+      llvm::errs() << "gradc: error: --ranks " << ranksOption
+                   << " needs a runtime built with MPI, and libgradc_runtime_mpi.a is not "
+                      "next to libgradc_runtime.a: install libopenmpi-dev and rebuild gradc "
+                      "(docs/distributed.md)\n";
+      return 1;
+    }
+    link.insert(link.end(),
+                {"-Wl,--whole-archive", runtime->mpiLibrary, "-Wl,--no-whole-archive"});
+    link.insert(link.end(), runtime->mpiLinkArgs.begin(), runtime->mpiLinkArgs.end());
+  }
+  link.insert(link.end(), {runtime->library, "-lboost_program_options", "-lz", "-fopenmp",
+                           "-o", exe.str()});
   return run(link) ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
-  llvm::InitLLVM initLLVM(argc, argv);
+  gradc::InternalErrorHandlers internalErrors(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   cl::ParseCommandLineOptions(argc, argv, "gradc: compile a model for training\n");
+  internalErrors.applyOptions();
 
   DialectRegistry registry;
   registry.insert<gradc::nn::NNDialect, gradc::kern::KernDialect, func::FuncDialect>();
