@@ -218,10 +218,11 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 struct RuntimePaths {
   std::string include;
   std::string library;
-  /// What a program that links the library needs besides it: the lines of
-  /// libgradc_runtime.link next to it (MPI's libraries, when the runtime was
-  /// built with MPI).
-  std::vector<std::string> linkArgs;
+  /// The runtime's MPI job (libgradc_runtime_mpi.a, when the runtime was
+  /// built with MPI; "" otherwise) and what linking it needs besides: the
+  /// lines of libgradc_runtime_mpi.link next to it (MPI's libraries).
+  std::string mpiLibrary;
+  std::vector<std::string> mpiLinkArgs;
 };
 
 static std::optional<RuntimePaths> findRuntime(const char *argv0) {
@@ -237,15 +238,18 @@ static std::optional<RuntimePaths> findRuntime(const char *argv0) {
   llvm::sys::path::append(header, "gradc", "runtime", "model.h");
   if (!llvm::sys::fs::exists(header))
     include = GRADC_RUNTIME_SOURCE_INCLUDE;
-  RuntimePaths paths{include.str().str(), library.str().str(), {}};
-  llvm::SmallString<256> linkFile(prefix);
-  llvm::sys::path::append(linkFile, "lib", "libgradc_runtime.link");
-  if (auto buffer = llvm::MemoryBuffer::getFile(linkFile)) {
+  RuntimePaths paths{include.str().str(), library.str().str(), "", {}};
+  llvm::SmallString<256> mpiLibrary(prefix), linkFile(prefix);
+  llvm::sys::path::append(mpiLibrary, "lib", "libgradc_runtime_mpi.a");
+  llvm::sys::path::append(linkFile, "lib", "libgradc_runtime_mpi.link");
+  auto buffer = llvm::MemoryBuffer::getFile(linkFile);
+  if (llvm::sys::fs::exists(mpiLibrary) && buffer) {
+    paths.mpiLibrary = mpiLibrary.str().str();
     SmallVector<llvm::StringRef> lines;
     (*buffer)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
     for (llvm::StringRef line : lines)
       if (!line.trim().empty())
-        paths.linkArgs.push_back(line.trim().str());
+        paths.mpiLinkArgs.push_back(line.trim().str());
   }
   return paths;
 }
@@ -349,9 +353,22 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
     return 0;
   }
   std::vector<std::string> link = flags;
-  link.insert(link.end(), {mainSource, source, runtime->library});
-  link.insert(link.end(), runtime->linkArgs.begin(), runtime->linkArgs.end());
-  link.insert(link.end(), {"-lboost_program_options", "-lz", "-fopenmp", "-o", exe.str()});
+  link.insert(link.end(), {mainSource, source});
+  // A program for several ranks joins them through MPI; others never load it.
+  if (ranksOption > 1) {
+    if (runtime->mpiLibrary.empty()) {
+      llvm::errs() << "gradc: error: --ranks " << ranksOption
+                   << " needs a runtime built with MPI, and libgradc_runtime_mpi.a is not "
+                      "next to libgradc_runtime.a: install libopenmpi-dev and rebuild gradc "
+                      "(docs/distributed.md)\n";
+      return 1;
+    }
+    link.insert(link.end(),
+                {"-Wl,--whole-archive", runtime->mpiLibrary, "-Wl,--no-whole-archive"});
+    link.insert(link.end(), runtime->mpiLinkArgs.begin(), runtime->mpiLinkArgs.end());
+  }
+  link.insert(link.end(), {runtime->library, "-lboost_program_options", "-lz", "-fopenmp",
+                           "-o", exe.str()});
   return run(link) ? 0 : 1;
 }
 
