@@ -318,7 +318,7 @@ void buildTrainGrad(func::FuncOp lossGrad) {
   trainGrad.setAllResultAttrs(attrs);
 }
 
-LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
+LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataParallel) {
   MLIRContext *context = module.getContext();
   auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
   OptimizerConfig config = OptimizerConfig::from(train);
@@ -429,7 +429,8 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
   trainStep.setAllArgAttrs(argAttrs);
   trainStep.setAllResultAttrs(resultAttrs);
 
-  buildApplyUpdate(trainStep, lossGrad, config, params, stateNames, element);
+  if (dataParallel)
+    buildApplyUpdate(trainStep, lossGrad, config, params, stateNames, element);
   return success();
 }
 
@@ -503,13 +504,19 @@ struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
                             "@forward_eval and @forward_eval_one";
       return signalPassFailure();
     }
-    if (failed(buildTrainStep(module, lossGrad)))
+    // Programs for several processes (gradc --ranks N) also get the two
+    // halves of a step; the others stay as small as before.
+    auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
+    auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr();
+    const bool dataParallel = ranks && ranks.getInt() > 1;
+    if (failed(buildTrainStep(module, lossGrad, dataParallel)))
       return signalPassFailure();
     eval.setSymName("eval_step");
     evalOne.setSymName("eval_one");
     buildPredict(eval, "predict");
     buildPredict(evalOne, "predict_one");
-    buildTrainGrad(lossGrad);
+    if (dataParallel)
+      buildTrainGrad(lossGrad);
     trimLossGrad(lossGrad);
     if (forward)
       forward.erase();

@@ -61,7 +61,8 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
     program can compute the gradients of a batch without changing any state.
     `@forward` and the eval variants are removed.
 
-    For data-parallel training, `@train_step` also comes in two halves:
+    For data-parallel training (`ranks` > 1 in `nn.train`, from
+    `gradc --ranks N`), `@train_step` also comes in two halves:
     `@train_grad` (`@loss_grad` that returns the updated buffers too; built
     only for models with buffers, `@loss_grad` serves the others) and
     `@apply_update`, which takes the trainable parameters, their gradients
