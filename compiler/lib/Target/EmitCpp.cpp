@@ -699,7 +699,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
        << callExpression(lossGrad, "inputs", "labels", "nullptr", true) << ";\n"
        << result(lossGrad) << "}\n";
   }
-  if (trainGrad || lossGrad) {
+  if (applyUpdate && (trainGrad || lossGrad)) {
     func::FuncOp grad = trainGrad ? trainGrad : lossGrad;
     os << "\ngradc::rt::StepResult " << className
        << "::trainGrad(const void *inputs, const void *labels, uint64_t rngKey) {\n"
@@ -772,7 +772,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << (lossGrad ? "  gradc::rt::StepResult lossGrad(const void *inputs, const void *labels,\n"
                    "                                 uint64_t rngKey) override;\n"
                  : "")
-    << (trainGrad || lossGrad
+    << (applyUpdate && (trainGrad || lossGrad)
             ? "  gradc::rt::StepResult trainGrad(const void *inputs, const void *labels,\n"
               "                                  uint64_t rngKey) override;\n"
             : "")
