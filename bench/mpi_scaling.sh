@@ -8,7 +8,8 @@
 #   bench/mpi_scaling.sh [GRADC] [ROUNDS]        (from the repository root)
 #
 # Prints one line per configuration: processes × threads, ms per step, and
-# samples per second. Configurations: 1 process with 1 and with 2 threads,
+# samples per second; then the time of one allreduce of the model's gradient
+# buffer between 2 ranks alone (bench/mpi_allreduce.c, with mpicc). Configurations: 1 process with 1 and with 2 threads,
 # 2 ranks with 1 thread each, bound to a core each (mpirun's default for 2
 # ranks) and unbound (--bind-to none: the kernel may move a rank to whichever
 # core is free, which matters when other work shares the machine).
@@ -58,3 +59,10 @@ for config in "${configs[@]}"; do
   printf '%-22s %10.3f %12.0f\n' "${label/-unbound/, unbound}" "$ms" \
     "$(python3 -c "print($batch * 1000 / $ms)")"
 done
+if command -v mpicc > /dev/null; then
+  mpicc -O2 "$(dirname "$0")/mpi_allreduce.c" -o "$work/allreduce"
+  floats=$("$gradc" "$model" --report=json | python3 -c "import json, sys
+print(json.load(sys.stdin)['entry_points'][0]['grad_bytes'] // 4)")
+  printf 'allreduce of the %s gradients (2 ranks): %s ms\n' "$floats" \
+    "$(mpirun --oversubscribe -np 2 "$work/allreduce" "$floats")"
+fi
