@@ -154,10 +154,18 @@ private:
     };
     try {
       return json::parse(text_, rejectDuplicates);
-    } catch (const json::parse_error &error) {
+    } catch (const json::exception &error) {
+      // A syntax error knows its byte; a number too large for 64 bits
+      // (out_of_range) only its text, quoted in the message.
       std::string reason = error.what();
       reason.erase(0, reason.find("] ") + 2); // drop "[json.exception...] "
-      fail(error.byte > 0 ? error.byte - 1 : 0, "invalid JSON header: " + reason);
+      size_t at = 0;
+      if (const auto *syntax = dynamic_cast<const json::parse_error *>(&error))
+        at = syntax->byte > 0 ? syntax->byte - 1 : 0;
+      else if (size_t open = reason.find('\''); open != std::string::npos)
+        at = std::min(text_.find(reason.substr(open + 1, reason.rfind('\'') - open - 1)),
+                      text_.size());
+      fail(at, "invalid JSON header: " + reason);
     }
   }
 

@@ -113,6 +113,11 @@ TEST(SafetensorsTest, RefusesShortFileAndBadHeaderLength) {
 TEST(SafetensorsTest, RefusesInvalidJson) {
   EXPECT_RT_ERROR(parse(R"({"a": )", ""), "byte offset 14: invalid JSON header: parse error");
   EXPECT_RT_ERROR(parse("[1, 2]", ""), "header is not a JSON object");
+  // A number beyond a double's range (found by fuzzing: it escaped as a
+  // nlohmann exception, without the file or the offset).
+  EXPECT_RT_ERROR(parse(R"({"a": 184e467})", ""),
+                  "w.safetensors: byte offset 14: invalid JSON header: number overflow "
+                  "parsing '184e467'");
 }
 
 TEST(SafetensorsTest, RefusesNamesThatAreNotUtf8) {
