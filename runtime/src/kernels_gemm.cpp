@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -87,14 +88,14 @@ struct OpenBlas {
   }
 
   void call(bool transA, bool transB, int m, int n, int k, float alpha, const float *a,
-            const float *b, float beta, float *c) {
+            int lda, const float *b, int ldb, float beta, float *c, int ldc) {
     sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, m, n, k, alpha,
-          a, transA ? m : k, b, transB ? k : n, beta, c, n);
+          a, lda, b, ldb, beta, c, ldc);
   }
   void call(bool transA, bool transB, int m, int n, int k, double alpha, const double *a,
-            const double *b, double beta, double *c) {
+            int lda, const double *b, int ldb, double beta, double *c, int ldc) {
     dgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, m, n, k, alpha,
-          a, transA ? m : k, b, transB ? k : n, beta, c, n);
+          a, lda, b, ldb, beta, c, ldc);
   }
 
   static constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
@@ -108,9 +109,41 @@ void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T 
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
   if (blas.available() && m > 0 && n > 0 && k > 0 && m <= kIntMax && n <= kIntMax &&
       k <= kIntMax) {
-    blas.useThreads(m * n * k < kParallelGemmWork ? 1 : Eigen::nbThreads());
-    blas.call(transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-              alpha, a, b, beta, c);
+    // OpenBLAS runs on the calling threads only: its own thread pool would
+    // spin (sched_yield) between calls, taking the cores the rest of the
+    // step runs on. Large products are split here, by columns of C (or rows,
+    // when C is taller than wide), over the kernels' OpenMP threads; each
+    // element is computed by the same OpenBLAS kernel as unsplit, so the
+    // result does not depend on the thread count.
+    blas.useThreads(1);
+    const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
+    const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
+    const int ldc = static_cast<int>(n);
+    const int workers = m * n * k < kParallelGemmWork ? 1 : Eigen::nbThreads();
+    if (workers <= 1) {
+      blas.call(transA, transB, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    const bool byRows = m > n;
+    const int64_t extent = byRows ? m : n;
+    const int64_t align = byRows ? 8 : 16;
+#pragma omp parallel for num_threads(workers) schedule(static, 1)
+    for (int part = 0; part < workers; ++part) {
+      int64_t chunk = (extent + workers - 1) / workers;
+      chunk = (chunk + align - 1) / align * align;
+      const int64_t begin = std::min<int64_t>(extent, part * chunk);
+      const int64_t end = std::min<int64_t>(extent, begin + chunk);
+      if (begin >= end)
+        continue;
+      const int size = static_cast<int>(end - begin);
+      if (byRows)
+        blas.call(transA, transB, size, static_cast<int>(n), static_cast<int>(k), alpha,
+                  transA ? a + begin : a + begin * k, lda, b, ldb, beta, c + begin * n, ldc);
+      else
+        blas.call(transA, transB, static_cast<int>(m), size, static_cast<int>(k), alpha, a,
+                  lda, transB ? b + begin * k : b + begin, ldb, beta, c + begin, ldc);
+    }
     return;
   }
   SmallProductScope scope(m * n * k);
