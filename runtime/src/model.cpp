@@ -9,4 +9,12 @@ StepResult Model::lossGrad(const void *, const void *, uint64_t) {
   throw Error("model '" + info().name + "' was compiled without a loss_grad entry point");
 }
 
+StepResult Model::trainGrad(const void *, const void *, uint64_t) {
+  throw Error("model '" + info().name + "' was compiled without a train_grad entry point");
+}
+
+void Model::applyUpdate(double) {
+  throw Error("model '" + info().name + "' was compiled without an apply_update entry point");
+}
+
 } // namespace gradc::rt

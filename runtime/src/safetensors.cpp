@@ -216,7 +216,8 @@ private:
       failEntry("data_offsets " + offsets.dump() + " end before they begin");
     if (end > bufferBytes_)
       failEntry("data_offsets " + offsets.dump() + " run past the end of the " +
-                std::to_string(bufferBytes_) + "-byte buffer");
+                std::to_string(bufferBytes_) +
+                "-byte buffer: the file is truncated, or its offsets are wrong");
 
     std::optional<uint64_t> bytes = tryElementCount(shape);
     if (bytes)
@@ -288,7 +289,7 @@ SafetensorsContents load(Source &source, std::string_view name, const LoadLimits
     throw Error::atByteOffset(name, 0,
                               "header length " + std::to_string(headerBytes) +
                                   " runs past the end of the " + std::to_string(total) +
-                                  "-byte file");
+                                  "-byte file: the file is truncated, or is not safetensors");
   std::string headerText(static_cast<size_t>(headerBytes), '\0');
   source.readAt(kLengthFieldBytes, headerText.data(), headerBytes);
   const uint64_t bufferStart = kLengthFieldBytes + headerBytes;

@@ -3,6 +3,7 @@
 #include "gradc/runtime/trainer.h"
 
 #include "gradc/runtime/dataset.h"
+#include "gradc/runtime/distributed.h"
 #include "gradc/runtime/error.h"
 #include "gradc/runtime/kernels.h"
 #include "gradc/runtime/metrics.h"
@@ -32,6 +33,7 @@ namespace {
 constexpr uint64_t kShuffleDomain = 0x53485546464C45; // "SHUFFLE"
 constexpr uint64_t kDropoutDomain = 0x44524F504F5554; // "DROPOUT"
 constexpr uint64_t kValidationDomain = 0x76616c6964617465; // "validate"
+constexpr uint64_t kRankDomain = 0x52414E4B; // "RANK"
 
 int runInitOnly(Model &model, const TrainerOptions &options, std::ostream &out) {
   saveWeights(model, options.save);
@@ -100,9 +102,15 @@ Dataset subset(const Dataset &data, const std::vector<int64_t> &indices) {
   return result;
 }
 
-int run(Model &model, const TrainerOptions &options, std::ostream &out, std::ostream &err) {
+} // namespace
+
+namespace detail {
+
+int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &options,
+                  std::ostream &out, std::ostream &err) {
   if (options.mode == Mode::Plot)
     return runPlot(model, options, out);
+  checkRanks(model.info(), comm.size(), options.mode);
   setThreads(options.threads);
   if (!options.load.empty())
     loadWeights(model, options.load);
@@ -123,10 +131,30 @@ int run(Model &model, const TrainerOptions &options, std::ostream &out, std::ost
   case Mode::Train:
     break;
   }
-  return detail::runTraining(model, options, out, err);
+  return detail::runTraining(model, comm, options, out, err);
 }
 
-} // namespace
+void checkRanks(const ModelInfo &info, int ranks, Mode mode) {
+  if (mode != Mode::Train || info.ranks == ranks)
+    return;
+  const std::string perRank =
+      "batch " + std::to_string(info.batch) + (info.ranks > 1 ? " per rank" : "");
+  if (ranks == 1)
+    throw UsageError("this program was compiled with gradc --ranks " +
+                     std::to_string(info.ranks) + " (" + perRank + ", global batch " +
+                     std::to_string(info.batch * info.ranks) + "): train it with mpirun -np " +
+                     std::to_string(info.ranks) + " (docs/distributed.md), or compile the " +
+                     "model without --ranks to train on one process");
+  throw UsageError("this job has " + std::to_string(ranks) + " ranks, but the program was " +
+                   "compiled for " + std::to_string(info.ranks) +
+                   (info.ranks == 1 ? " process" : " ranks") + " (" + perRank +
+                   "): compile the model with gradc --ranks " + std::to_string(ranks) +
+                   " for this job (each rank then trains on 1/" + std::to_string(ranks) +
+                   " of the model's batch), or launch it with mpirun -np " +
+                   std::to_string(info.ranks));
+}
+
+} // namespace detail
 
 uint64_t shuffleSeed(uint64_t seed, int64_t epoch) {
   return Rng::outputAt(seed ^ kShuffleDomain, static_cast<uint64_t>(epoch));
@@ -134,6 +162,12 @@ uint64_t shuffleSeed(uint64_t seed, int64_t epoch) {
 
 uint64_t stepRngKey(uint64_t seed, int64_t step) {
   return Rng::outputAt(seed ^ kDropoutDomain, static_cast<uint64_t>(step));
+}
+
+uint64_t stepRngKey(uint64_t seed, int64_t step, int rank) {
+  if (rank == 0)
+    return stepRngKey(seed, step);
+  return Rng::outputAt(stepRngKey(seed, step) ^ kRankDomain, static_cast<uint64_t>(rank));
 }
 
 std::vector<int64_t> epochOrder(uint64_t seed, int64_t epoch, int64_t count, bool shuffle) {
@@ -178,12 +212,22 @@ Evaluation evaluate(Model &model, const Dataset &data) {
 
 int trainerMain(Model &model, int argc, const char *const *argv, std::ostream &out,
                 std::ostream &err) {
+  std::unique_ptr<Communicator> comm;
+  try {
+    comm = joinJob();
+  } catch (const std::exception &error) {
+    if (launchedRank() == 0) // every rank fails alike: one reports
+      err << "error: " << error.what() << '\n';
+    return 1;
+  }
+  if (comm->size() > 1)
+    return detail::distributedMain(model, *comm, argc, argv, out, err);
   try {
     std::optional<TrainerOptions> options =
         detail::parseTrainerOptions(model.info(), argc, argv, out);
     if (!options)
       return 0;
-    return run(model, *options, out, err);
+    return detail::runOneProcess(model, *comm, *options, out, err);
   } catch (const UsageError &error) {
     err << "error: " << error.what() << '\n';
     return 2;

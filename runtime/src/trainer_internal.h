@@ -4,12 +4,16 @@
 #define GRADC_RUNTIME_SRC_TRAINER_INTERNAL_H
 
 #include "gradc/runtime/dataset.h"
+#include "gradc/runtime/distributed.h"
+#include "gradc/runtime/error.h"
 #include "gradc/runtime/model.h"
+#include "gradc/runtime/trainer.h"
 #include "gradc/runtime/run_log.h"
 
 #include "trainer_options.h"
 
 #include <chrono>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <utility>
@@ -51,9 +55,55 @@ std::pair<Dataset, Dataset> holdOut(const Dataset &data, double fraction, uint64
 std::string numericsAdvice(bool checkNumerics);
 
 /// The modes of trainerMain after the weights are initialized or loaded.
-int runTraining(Model &model, const TrainerOptions &options, std::ostream &out,
-                std::ostream &err);
+/// `comm` is the job: one process, or the ranks of a data-parallel run.
+int runTraining(Model &model, Communicator &comm, const TrainerOptions &options,
+                std::ostream &out, std::ostream &err);
 int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out);
+
+/// Every mode of trainerMain on one process (or rank 0 alone): weights
+/// initialized or loaded, then the mode.
+int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &options,
+                  std::ostream &out, std::ostream &err);
+
+/// Throws UsageError when `mode` trains and the model was compiled for
+/// another number of ranks than the job's (ModelInfo::ranks).
+void checkRanks(const ModelInfo &info, int ranks, Mode mode);
+
+// Data-parallel runs (trainer_distributed.cpp).
+
+/// trainerMain for a job of several ranks.
+int distributedMain(Model &model, Communicator &comm, int argc, const char *const *argv,
+                    std::ostream &out, std::ostream &err);
+
+/// An error every rank of a job raises at the same point from the same values
+/// (the reduced loss and gradients, the gathered weights digests): rank 0
+/// reports it, and every rank exits with `code` instead of ending the job.
+class AgreedError : public Error {
+public:
+  AgreedError(const std::string &message, int code = 1) : Error(message), code(code) {}
+  int code;
+};
+
+/// Thrown on every rank once an error found by collectively() has been
+/// reported: the process exits with `code` and reports nothing more.
+struct JobFailed {
+  int code;
+};
+
+/// Runs `body` on every rank. On one process, its exceptions propagate. With
+/// several ranks, when it throws on any rank, the error is reported once —
+/// by rank 0 when it failed there, else by each failing rank, with its rank —
+/// and every rank throws JobFailed with the largest exit code (2 for a
+/// UsageError, 1 otherwise).
+void collectively(Communicator &comm, std::ostream &err, const std::function<void()> &body);
+
+/// evaluate() with the samples split into one contiguous shard per rank and
+/// the sums reduced: every rank returns the same evaluation.
+Evaluation evaluateShared(Model &model, const Dataset &data, Communicator &comm);
+
+/// Copies every buffer of the model (parameters, running statistics,
+/// optimizer state) and the step from rank 0 to the other ranks.
+void broadcastState(Model &model, Communicator &comm);
 
 } // namespace gradc::rt::detail
 

@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -124,7 +125,8 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
        {"epochs", "steps", "lr", "seed", "data", "labels", "test", "test-labels",
         "validation", "no-shuffle", "load", "save", "log", "eval-every", "early-stopping",
         "save-best", "checkpoint-dir", "checkpoint-every", "no-checkpoints", "resume",
-        "check-numerics", "tensorboard", "plot", "progress", "no-progress"}},
+        "check-numerics", "tensorboard", "plot", "progress", "no-progress",
+        "check-replicas"}},
       {Mode::InitOnly, {"seed", "save"}},
       {Mode::Eval, {"test", "test-labels", "load", "check-numerics"}},
       {Mode::Predict, {"predict", "out", "load", "check-numerics"}},
@@ -234,10 +236,13 @@ std::string describeSource(const DataSource &source) {
 
 void printHelp(std::ostream &out, const std::string &program, const ModelInfo &info,
                const po::options_description &visible) {
-  const std::string batch = std::to_string(info.batch);
+  const std::string batch = std::to_string(info.batch * info.ranks);
   out << "Usage: " << program << " [options]\n"
-      << "Trains, evaluates or runs the model " << info.name << " (batch " << batch
-      << ", optimizer " << info.optimizer << ", schedule " << info.schedule.kind << ").\n"
+      << "Trains, evaluates or runs the model " << info.name << " (batch " << batch;
+  if (info.ranks > 1)
+    out << " split over " << info.ranks << " ranks of " << info.batch << ": train it with mpirun -np "
+        << info.ranks;
+  out << ", optimizer " << info.optimizer << ", schedule " << info.schedule.kind << ").\n"
       << visible << "\n"
       << "Data files: .npy (inputs, and labels through --labels), .csv (features and a\n"
       << "label column: the model's label_column, else the last column), or IDX (names\n"
@@ -324,8 +329,11 @@ bool metricIsMinimized(const std::string &name) {
 }
 
 std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int argc,
-                                                  const char *const *argv, std::ostream &out) {
-  const unsigned hardwareThreads = std::max(1u, std::thread::hardware_concurrency());
+                                                  const char *const *argv, std::ostream &out,
+                                                  const ParseContext &context) {
+  const unsigned hardwareThreads =
+      context.defaultThreads > 0 ? static_cast<unsigned>(context.defaultThreads)
+                                 : std::max(1u, std::thread::hardware_concurrency());
   auto text = [](const char *valueName) {
     return po::value<std::string>()->value_name(valueName);
   };
@@ -344,7 +352,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
       ("seed", text("N"), ("seed of initialization, shuffling and dropout (default " +
                            std::to_string(info.seed) + ")").c_str())
       ("threads", text("N"), ("threads for the kernels (default " +
-                              std::to_string(hardwareThreads) + ", the hardware's)").c_str())
+                              std::to_string(hardwareThreads) +
+                              (context.defaultThreads > 0 ? ", this rank's share of the cores)"
+                                                          : ", the hardware's)"))
+                                 .c_str())
       ("no-shuffle", "train on the samples in file order")
       ("check-numerics", "check every kernel's output for NaN and infinity, and name the "
                          "model-file line of the first that produces one");
@@ -411,8 +422,15 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
       ("no-progress", "never draw the progress bar")
       ("quiet", "print only errors and the final line")
       ("help", "print this help and exit");
+  po::options_description distributed("Data-parallel training (under mpirun; docs/distributed.md)");
+  distributed.add_options()
+      ("check-replicas", "after every step, check that every rank holds bitwise the same "
+                         "weights and optimizer state")
+      ("collective-timeout", text("S"), "end the job when a rank waits more than S seconds "
+                                        "for the others (default 300; 0: no limit)");
   po::options_description visible;
-  visible.add(training).add(validation).add(data).add(weights).add(modes).add(output);
+  visible.add(training).add(validation).add(data).add(weights).add(modes).add(output).add(
+      distributed);
 
   po::options_description hidden;
   hidden.add_options()("positional", po::value<std::vector<std::string>>());
@@ -467,7 +485,7 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     throw UsageError("--gradcheck-entries needs --gradcheck");
   for (const auto &[name, value] : vm) {
     static const std::set<std::string> everyMode = {"threads", "quiet", "init-only", "eval",
-                                                    "positional"};
+                                                    "positional", "collective-timeout"};
     if (everyMode.count(name) == 0 && flagsUsedBy(options.mode).count(name) == 0)
       throw UsageError("--" + name + " has no effect with " + modeFlag(options.mode));
   }
@@ -491,6 +509,16 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   options.shuffle = vm.count("no-shuffle") == 0;
   options.quiet = vm.count("quiet") > 0;
   options.checkNumerics = vm.count("check-numerics") > 0;
+  options.checkReplicas = vm.count("check-replicas") > 0;
+  if (vm.count("collective-timeout")) {
+    const std::string timeout = vm["collective-timeout"].as<std::string>();
+    char *end = nullptr;
+    options.collectiveTimeout = std::strtod(timeout.c_str(), &end);
+    if (timeout.empty() || end != timeout.c_str() + timeout.size() ||
+        !std::isfinite(options.collectiveTimeout) || options.collectiveTimeout < 0)
+      throw UsageError("--collective-timeout must be a number of seconds >= 0 (0: no limit), "
+                       "got " + inQuotes(timeout));
+  }
   if (vm.count("progress") && vm.count("no-progress"))
     throw UsageError("--progress and --no-progress cannot be combined");
   options.progress = vm.count("progress")      ? Progress::Always
@@ -529,7 +557,7 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   if (vm.count("load") && vm.count("resume"))
     throw UsageError("--load and --resume cannot be combined (a checkpoint holds the weights)");
 
-  if (vm.count("load"))
+  if (vm.count("load") && context.ownsFiles)
     requireReadableFlag("--load", options.load);
   if (vm.count("predict")) {
     requireReadableFlag("--predict", options.predict);
@@ -547,9 +575,9 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   if (vm.count("plot") && !endsWith(options.plot, ".svg"))
     throw UsageError("--plot: " + inQuotes(options.plot) + " must be a name ending in .svg");
   for (const char *flag : {"save", "out", "log", "save-best", "plot"})
-    if (vm.count(flag))
+    if (vm.count(flag) && context.ownsFiles)
       requireWritableFlag(std::string("--") + flag, vm[flag].as<std::string>());
-  if (vm.count("resume")) {
+  if (vm.count("resume") && context.ownsFiles) {
     std::string reason =
         unreadableReason((std::filesystem::path(options.resume) / kCheckpointFileName).string());
     if (!reason.empty())
@@ -631,9 +659,9 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     options.checkpointEvery =
         info.checkpointEvery > 0 ? info.checkpointEvery : kDefaultCheckpointEvery;
   }
-  if (!options.checkpointDir.empty())
+  if (!options.checkpointDir.empty() && context.ownsFiles)
     requireWritableDirectory(checkpointOrigin, options.checkpointDir);
-  if (vm.count("tensorboard"))
+  if (vm.count("tensorboard") && context.ownsFiles)
     requireWritableDirectory("--tensorboard", options.tensorboard);
   return options;
 }

@@ -66,6 +66,21 @@ struct TrainerOptions {
   Progress progress = Progress::Auto;
   /// --gradcheck: entries checked per parameter.
   int64_t gradcheckEntries = 8;
+  /// Data-parallel runs: compare every rank's weights and optimizer state
+  /// after every step, and how long a collective operation may wait for the
+  /// other ranks (seconds, 0: no limit).
+  bool checkReplicas = false;
+  double collectiveTimeout = 300;
+};
+
+/// What the process that parses the command line is.
+struct ParseContext {
+  /// Whether this process reads --load and --resume and writes the outputs
+  /// (the only process, or rank 0 of a data-parallel run): only then are they
+  /// checked.
+  bool ownsFiles = true;
+  /// The default of --threads (0: the hardware's threads).
+  int defaultThreads = 0;
 };
 
 /// Whether a metric is better when smaller: losses, mae and rmse (with or
@@ -77,7 +92,8 @@ bool metricIsMinimized(const std::string &name);
 /// `out`. Throws UsageError for anything wrong with the flags, and Error for a
 /// default data file of the model that cannot be read.
 std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int argc,
-                                                  const char *const *argv, std::ostream &out);
+                                                  const char *const *argv, std::ostream &out,
+                                                  const ParseContext &context = {});
 
 } // namespace gradc::rt::detail
 

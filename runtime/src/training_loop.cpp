@@ -2,6 +2,7 @@
 // early stopping, the best weights, checkpoints and resuming, logs, TensorBoard
 // and the progress bar.
 #include "gradc/runtime/checkpoint.h"
+#include "gradc/runtime/distributed.h"
 #include "gradc/runtime/error.h"
 #include "gradc/runtime/kernels.h"
 #include "gradc/runtime/metrics.h"
@@ -18,7 +19,9 @@
 
 #include <unistd.h>
 
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -123,17 +126,24 @@ struct Monitor {
 
 class Trainer {
 public:
-  Trainer(Model &model, const TrainerOptions &options, std::ostream &out, std::ostream &err)
-      : model_(model), info_(model.info()), options_(options), out_(out), err_(err),
-        totals_(info_.metrics) {}
+  Trainer(Model &model, Communicator &comm, const TrainerOptions &options, std::ostream &out,
+          std::ostream &err)
+      : model_(model), info_(model.info()), comm_(comm), options_(options), out_(out),
+        err_(err), shared_(comm.size() > 1), rank0_(comm.rank() == 0),
+        globalBatch_(info_.batch * comm.size()), totals_(info_.metrics) {}
 
   int run();
 
 private:
   void loadData();
-  void resume();
+  void checkSameData();
+  std::map<std::string, std::string> readCheckpoint(const std::string &file);
+  void resume(const std::string &file, const std::map<std::string, std::string> &metadata);
   void openOutputs();
+  void findSharedBuffers();
   void trainStep(int64_t batch, const std::vector<int64_t> &order);
+  void reduceStep(StepResult &result, int64_t step);
+  void checkReplicas(int64_t step);
   double guardNumerics(const StepResult &result, int64_t step, int64_t batch,
                        const std::vector<int64_t> &order);
   Evaluation evaluateOn(const Dataset &data, const char *which);
@@ -149,8 +159,20 @@ private:
 
   Model &model_;
   const ModelInfo &info_;
+  Communicator &comm_;
   const TrainerOptions &options_;
   std::ostream &out_, &err_;
+  // A data-parallel run: each step's batch of globalBatch_ samples is split
+  // into one share of info_.batch per rank; only rank 0 writes files.
+  const bool shared_, rank0_;
+  const int64_t globalBatch_;
+  // What the ranks average after each step: the gradients (one contiguous
+  // range of gradCount_ values when the model lays them out so), and the
+  // running statistics.
+  void *gradData_ = nullptr;
+  int64_t gradCount_ = 0;
+  DType gradDType_ = DType::F32;
+  std::vector<BufferRef> runningStats_;
 
   Dataset train_;
   std::vector<int64_t> fileIndex_; // training sample → its index in the data file
@@ -189,26 +211,60 @@ void Trainer::loadData() {
   }
   if (!options_.test.kind.empty())
     test_ = loadDataset(info_, options_.test);
-  batchesPerEpoch_ = train_.size / info_.batch;
+  batchesPerEpoch_ = train_.size / globalBatch_;
   if (batchesPerEpoch_ == 0)
     throw Error(options_.dataOrigin + " has " + std::to_string(train_.size) +
-                " samples, fewer than one batch of " + std::to_string(info_.batch));
+                " samples, fewer than one batch of " + std::to_string(globalBatch_));
   epochs_ = options_.epochs;
   if (options_.steps && !options_.epochsGiven)
     epochs_ = (*options_.steps + batchesPerEpoch_ - 1) / batchesPerEpoch_;
 }
 
-// The settings a resumed run must share with the interrupted one, as the
-// checkpoint records them.
-json runSettings(const TrainerOptions &options, int64_t samples, int64_t batch) {
-  return {{"seed", options.seed},           {"lr", options.lr},
-          {"validation", options.validation}, {"shuffle", options.shuffle},
-          {"samples", samples},             {"batch_size", batch}};
+// Every rank must have loaded the same data: the same files, or copies of them.
+void Trainer::checkSameData() {
+  const std::string sizes = std::to_string(train_.size) + " training, " +
+                            std::to_string(validation_ ? validation_->size : 0) +
+                            " validation and " + std::to_string(test_ ? test_->size : 0) +
+                            " test samples";
+  std::vector<std::string> all = comm_.gather(sizes, "comparing the data");
+  for (size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw Error("the ranks loaded different data: rank " + std::to_string(r) + " has " +
+                  all[r] + ", rank 0 " + all[0] +
+                  ": every rank must read the same files (or copies of them)");
 }
 
-void Trainer::resume() {
-  const std::string file = (std::filesystem::path(options_.resume) / kCheckpointFileName).string();
-  std::map<std::string, std::string> metadata = loadCheckpoint(model_, file);
+// The settings a resumed run must share with the interrupted one, as the
+// checkpoint records them; the number of ranks only for data-parallel runs.
+json runSettings(const TrainerOptions &options, int64_t samples, int64_t batch, int ranks) {
+  json settings = {{"seed", options.seed},           {"lr", options.lr},
+                   {"validation", options.validation}, {"shuffle", options.shuffle},
+                   {"samples", samples},             {"batch_size", batch}};
+  if (ranks > 1)
+    settings["ranks"] = ranks;
+  return settings;
+}
+
+// The checkpoint's metadata, its weights, optimizer state and step loaded
+// into the model: by rank 0, which sends them to the other ranks.
+std::map<std::string, std::string> Trainer::readCheckpoint(const std::string &file) {
+  std::map<std::string, std::string> metadata;
+  std::string packed;
+  collectively(comm_, err_, [&] {
+    if (!rank0_)
+      return;
+    metadata = loadCheckpoint(model_, file);
+    packed = json(metadata).dump();
+  });
+  if (!shared_)
+    return metadata;
+  comm_.broadcast(packed, "the checkpoint's metadata");
+  broadcastState(model_, comm_);
+  return json::parse(packed).get<std::map<std::string, std::string>>();
+}
+
+void Trainer::resume(const std::string &file,
+                     const std::map<std::string, std::string> &metadata) {
   json order, trainer;
   try {
     order = json::parse(metadata.at("data_order"));
@@ -216,11 +272,12 @@ void Trainer::resume() {
   } catch (const std::exception &) {
     throw Error::inFile(file, "damaged metadata: no data_order or trainer state");
   }
-  const json expected = runSettings(options_, train_.size, info_.batch);
+  const json expected = runSettings(options_, train_.size, globalBatch_, comm_.size());
   static const std::map<std::string, std::string> flagOf = {
       {"seed", "--seed"},         {"lr", "--lr"},
       {"validation", "--validation"}, {"shuffle", "--no-shuffle"},
-      {"samples", "--data"},      {"batch_size", "the batch size"}};
+      {"samples", "--data"},      {"batch_size", "the batch size"},
+      {"ranks", "mpirun -np"}};
   for (const auto &[key, value] : expected.items()) {
     if (!order.contains(key) || order[key] != value)
       throw UsageError("--resume: " + file + " was written by a run with " + key + " " +
@@ -283,19 +340,21 @@ void Trainer::openOutputs() {
   run.add("model", info_.name);
   run.add("fingerprint", info_.fingerprint);
   run.add("optimizer", info_.optimizer);
-  run.add("batch", info_.batch);
+  run.add("batch", globalBatch_);
+  if (shared_)
+    run.add("ranks", static_cast<int64_t>(comm_.size()));
   run.add("seed", options_.seed <= static_cast<uint64_t>(INT64_MAX)
                       ? LogValue(static_cast<int64_t>(options_.seed))
                       : LogValue(std::to_string(options_.seed)));
   run.add("lr", options_.lr);
   run.add("schedule", info_.schedule.kind);
   run.add("threads", static_cast<int64_t>(options_.threads));
-  if (!options_.log.empty()) {
+  if (!options_.log.empty() && rank0_) {
     log_ = std::make_unique<RunLog>(options_.log, columns, resumeLogBytes_);
     if (!resumeLogBytes_)
       log_->write(run);
   }
-  if (!options_.tensorboard.empty()) {
+  if (!options_.tensorboard.empty() && rank0_) {
     events_ = std::make_unique<EventWriter>(options_.tensorboard);
     std::string text = "| setting | value |\n|---|---|\n";
     for (const auto &[name, value] : run.fields)
@@ -311,13 +370,13 @@ void Trainer::openOutputs() {
                     value) +
                 " |\n";
     events_->text("run", model_.step(), text);
-    events_->scalar("run/batch_size", model_.step(), static_cast<double>(info_.batch));
+    events_->scalar("run/batch_size", model_.step(), static_cast<double>(globalBatch_));
     events_->scalar("run/seed", model_.step(), static_cast<double>(options_.seed));
     events_->flush();
   }
-  bool bar = options_.progress == Progress::Always ||
-             (options_.progress == Progress::Auto && !options_.quiet && &err_ == &std::cerr &&
-              ::isatty(STDERR_FILENO));
+  bool bar = rank0_ && (options_.progress == Progress::Always ||
+                        (options_.progress == Progress::Auto && !options_.quiet &&
+                         &err_ == &std::cerr && ::isatty(STDERR_FILENO)));
   int64_t endStep = epochs_ * batchesPerEpoch_;
   if (options_.steps)
     endStep = std::min(endStep, *options_.steps);
@@ -330,21 +389,136 @@ std::string Trainer::stepContext(int64_t step, int64_t batch) const {
          ", batch " + std::to_string(batch + 1) + " of " + std::to_string(batchesPerEpoch_) + ")";
 }
 
+// The gradients the ranks average in one operation, when the model lays them
+// out as one contiguous buffer of one dtype (as gradc's models do), and the
+// running statistics, which the ranks average too.
+void Trainer::findSharedBuffers() {
+  for (const BufferRef &buffer : model_.buffers())
+    if (buffer.kind == BufferKind::Buffer &&
+        (buffer.dtype == DType::F32 || buffer.dtype == DType::F64))
+      runningStats_.push_back(buffer);
+  if (gradients_.empty())
+    return;
+  const DType dtype = gradients_.front().dtype;
+  auto *next = static_cast<char *>(gradients_.front().data);
+  for (const BufferRef &gradient : gradients_) {
+    auto *data = static_cast<char *>(gradient.data);
+    if (gradient.dtype != dtype || (dtype != DType::F32 && dtype != DType::F64) || data < next ||
+        (data - next) % static_cast<ptrdiff_t>(dtypeSize(dtype)) != 0 ||
+        data - next >= 64)
+      return; // reduced one gradient at a time
+    next = data + gradient.numElements() * static_cast<int64_t>(dtypeSize(dtype));
+  }
+  gradData_ = gradients_.front().data;
+  gradDType_ = dtype;
+  gradCount_ = (next - static_cast<char *>(gradData_)) / static_cast<int64_t>(dtypeSize(dtype));
+}
+
+template <typename T> void scaleBy(void *data, int64_t count, double factor) {
+  T *values = static_cast<T *>(data);
+  const T f = static_cast<T>(factor);
+  for (int64_t i = 0; i < count; ++i)
+    values[i] *= f;
+}
+
+// The ranks' gradients, loss, metric statistics and running statistics,
+// averaged (statistics summed): afterwards every rank holds those of the
+// whole global batch.
+void Trainer::reduceStep(StepResult &result, int64_t step) {
+  const double share = 1.0 / comm_.size();
+  auto average = [&](void *data, int64_t count, DType dtype, const std::string &what) {
+    comm_.sum(data, count, dtype, what);
+    if (dtype == DType::F32)
+      scaleBy<float>(data, count, share);
+    else
+      scaleBy<double>(data, count, share);
+  };
+  const std::string what = "the gradients of step " + std::to_string(step + 1);
+  if (gradData_)
+    average(gradData_, gradCount_, gradDType_, what);
+  else
+    for (const BufferRef &gradient : gradients_)
+      average(gradient.data, gradient.numElements(), gradient.dtype, what);
+
+  std::vector<double> values = {result.loss};
+  values.insert(values.end(), result.metricStats.begin(), result.metricStats.end());
+  for (const BufferRef &buffer : runningStats_)
+    for (int64_t i = 0; i < buffer.numElements(); ++i)
+      values.push_back(elementAt(buffer, i));
+  comm_.sumAgreed(values.data(), static_cast<int64_t>(values.size()),
+                  "the loss and statistics of step " + std::to_string(step + 1));
+  result.loss = values[0] * share;
+  std::copy(values.begin() + 1, values.begin() + 1 + result.metricStats.size(),
+            result.metricStats.begin());
+  size_t next = 1 + result.metricStats.size();
+  for (const BufferRef &buffer : runningStats_)
+    for (int64_t i = 0; i < buffer.numElements(); ++i, ++next) {
+      if (buffer.dtype == DType::F32)
+        static_cast<float *>(buffer.data)[i] = static_cast<float>(values[next] * share);
+      else
+        static_cast<double *>(buffer.data)[i] = values[next] * share;
+    }
+}
+
+// --check-replicas: every rank's weights, running statistics and optimizer
+// state, compared by their CRC-32C after the step.
+void Trainer::checkReplicas(int64_t step) {
+  std::vector<BufferRef> buffers = model_.buffers();
+  std::string digests;
+  for (const BufferRef &buffer : buffers) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x",
+                  crc32c(buffer.data, static_cast<size_t>(buffer.numElements()) *
+                                          dtypeSize(buffer.dtype)));
+    digests += hex;
+  }
+  std::vector<std::string> all = comm_.gather(digests, "--check-replicas");
+  for (size_t r = 1; r < all.size(); ++r)
+    for (size_t b = 0; b < buffers.size(); ++b)
+      if (all[r].compare(8 * b, 8, all[0], 8 * b, 8) != 0)
+        throw AgreedError("--check-replicas: after step " + std::to_string(step + 1) +
+                          ", rank " + std::to_string(r) + "'s " + buffers[b].name +
+                          " differs from rank 0's (CRC-32C " + all[r].substr(8 * b, 8) +
+                          " and " + all[0].substr(8 * b, 8) + "): the ranks have drifted apart");
+}
+
 void Trainer::trainStep(int64_t batch, const std::vector<int64_t> &order) {
-  const int64_t first = batch * info_.batch;
+  // This rank's share of the step's batch.
+  const int64_t first = batch * globalBatch_ + comm_.rank() * info_.batch;
   gatherSamples(train_.inputs, order.data() + first, info_.batch, batchInputs_);
   gatherSamples(train_.labels, order.data() + first, info_.batch, batchLabels_);
   const int64_t step = model_.step();
   lastLr_ = learningRate(info_.schedule, options_.lr, step);
+  // A kernel's NaN or infinity (--check-numerics), named with the step.
+  auto inStep = [&](const auto &body) {
+    try {
+      body();
+    } catch (const NumericsError &error) {
+      throw NumericsError(stepContext(step, batch) + ": " + error.what() + ".\n" +
+                          numericsAdvice(true));
+    }
+  };
   StepResult result;
-  try {
-    result = model_.trainStep(batchInputs_.bytes(), batchLabels_.bytes(), lastLr_,
-                              stepRngKey(options_.seed, step));
-  } catch (const NumericsError &error) {
-    throw NumericsError(stepContext(step, batch) + ": " + error.what() + ".\n" +
-                        numericsAdvice(true));
+  double gradNorm = 0;
+  if (!shared_) {
+    inStep([&] {
+      result = model_.trainStep(batchInputs_.bytes(), batchLabels_.bytes(), lastLr_,
+                                stepRngKey(options_.seed, step));
+    });
+    gradNorm = guardNumerics(result, step, batch, order);
+  } else {
+    // Forward and backward on this rank's share, the average over the ranks,
+    // then the same update on every rank.
+    inStep([&] {
+      result = model_.trainGrad(batchInputs_.bytes(), batchLabels_.bytes(),
+                                stepRngKey(options_.seed, step, comm_.rank()));
+    });
+    reduceStep(result, step);
+    gradNorm = guardNumerics(result, step, batch, order);
+    inStep([&] { model_.applyUpdate(lastLr_); });
+    if (options_.checkReplicas)
+      checkReplicas(step);
   }
-  const double gradNorm = guardNumerics(result, step, batch, order);
   gradNormSum_ += gradNorm;
   if (events_) {
     events_->scalar("train/batch_loss", step + 1, result.loss);
@@ -389,26 +563,43 @@ double Trainer::guardNumerics(const StepResult &result, int64_t step, int64_t ba
   else if (bad.empty())
     bad = "every gradient is finite, but their norm overflows";
   message += "; " + bad + ".";
+  // The first non-finite input of the step's batch, over every rank's share.
+  int64_t found[2] = {INT64_MAX, 0}; // its file index, and whether it is -inf/inf/NaN
   if (info_.inputDType == DType::F32 || info_.inputDType == DType::F64) {
     const int64_t perSample = static_cast<int64_t>(bytesPerSample(batchInputs_) /
                                                    dtypeSize(info_.inputDType));
+    const int64_t first = batch * globalBatch_ + comm_.rank() * info_.batch;
     for (int64_t i = 0; i < info_.batch * perSample; ++i) {
       double value = info_.inputDType == DType::F32 ? batchInputs_.data<float>()[i]
                                                     : batchInputs_.data<double>()[i];
       if (!std::isfinite(value)) {
-        int64_t sample = fileIndex_[static_cast<size_t>(order[batch * info_.batch + i / perSample])];
-        message += " The batch's inputs hold " + describeValue(value) + ": sample " +
-                   std::to_string(sample) + " of " + options_.dataOrigin + ".";
+        found[0] = fileIndex_[static_cast<size_t>(order[first + i / perSample])];
+        found[1] = std::isnan(value) ? 0 : value > 0 ? 1 : -1;
         break;
       }
     }
   }
-  throw NumericsError(message + "\n" + numericsAdvice(options_.checkNumerics));
+  if (shared_) {
+    int64_t first = found[0];
+    comm_.min(&first, 1, "the inputs of step " + std::to_string(step + 1));
+    int64_t kind = first == found[0] ? found[1] : INT64_MIN; // the rank that holds it tells
+    comm_.max(&kind, 1, "the inputs of step " + std::to_string(step + 1));
+    found[0] = first;
+    found[1] = kind;
+  }
+  if (found[0] != INT64_MAX)
+    message += " The batch's inputs hold " +
+               describeValue(found[1] == 0 ? NAN : found[1] > 0 ? INFINITY : -INFINITY) +
+               ": sample " + std::to_string(found[0]) + " of " + options_.dataOrigin + ".";
+  message += "\n" + numericsAdvice(options_.checkNumerics);
+  if (shared_)
+    throw AgreedError(message);
+  throw NumericsError(message);
 }
 
 Evaluation Trainer::evaluateOn(const Dataset &data, const char *which) {
   try {
-    return evaluate(model_, data);
+    return evaluateShared(model_, data, comm_);
   } catch (const NumericsError &error) {
     throw NumericsError("evaluating the " + std::string(which) + " data after step " +
                         std::to_string(model_.step()) + ": " + error.what() + ".\n" +
@@ -477,7 +668,7 @@ void Trainer::observe(const LogRecord &record) {
     monitor_.best = *value;
     monitor_.bestStep = model_.step();
     monitor_.sinceBest = 0;
-    if (!options_.saveBest.empty())
+    if (!options_.saveBest.empty() && rank0_)
       saveWeights(model_, options_.saveBest);
     return;
   }
@@ -526,9 +717,9 @@ void Trainer::finishEpoch(double seconds, bool partial) {
 }
 
 void Trainer::checkpoint() {
-  if (options_.checkpointDir.empty())
+  if (options_.checkpointDir.empty() || !rank0_)
     return;
-  json order = runSettings(options_, train_.size, info_.batch);
+  json order = runSettings(options_, train_.size, globalBatch_, comm_.size());
   order["epochs_done"] = epoch_;
   order["batch_in_epoch"] = batch_;
   json schedule = {{"kind", info_.schedule.kind},   {"base_lr", options_.lr},
@@ -578,8 +769,12 @@ std::string Trainer::finish() {
 int Trainer::run() {
   checkBatch(info_);
   validateSchedule(info_.schedule);
-  loadData();
+  collectively(comm_, err_, [&] { loadData(); });
+  if (shared_)
+    collectively(comm_, err_, [&] { checkSameData(); });
   gradients_ = model_.gradients();
+  if (shared_)
+    findSharedBuffers();
   if (!options_.bestMetric.empty() || !options_.earlyStoppingMetric.empty()) {
     monitor_.metric = options_.earlyStoppingMetric.empty() ? options_.bestMetric
                                                            : options_.earlyStoppingMetric;
@@ -588,18 +783,25 @@ int Trainer::run() {
   }
   if (!options_.quiet) {
     out_ << "training " << info_.name << " on " << train_.size << " samples: "
-         << batchesPerEpoch_ << " batches of " << info_.batch << " per epoch";
-    if (train_.size % info_.batch != 0)
-      out_ << " (" << train_.size % info_.batch << " samples skipped each epoch)";
+         << batchesPerEpoch_ << " batches of " << globalBatch_;
+    if (shared_)
+      out_ << " (" << comm_.size() << " ranks of " << info_.batch << ")";
+    out_ << " per epoch";
+    if (train_.size % globalBatch_ != 0)
+      out_ << " (" << train_.size % globalBatch_ << " samples skipped each epoch)";
     if (validation_)
       out_ << ", " << validation_->size << " validation samples";
     if (test_)
       out_ << ", " << test_->size << " test samples";
     out_ << ", " << threads() << (threads() == 1 ? " thread" : " threads") << '\n';
   }
-  if (!options_.resume.empty())
-    resume();
-  openOutputs();
+  if (!options_.resume.empty()) {
+    const std::string file =
+        (std::filesystem::path(options_.resume) / kCheckpointFileName).string();
+    std::map<std::string, std::string> metadata = readCheckpoint(file);
+    collectively(comm_, err_, [&] { resume(file, metadata); });
+  }
+  collectively(comm_, err_, [&] { openOutputs(); });
   batchInputs_ = batchTensor(info_.inputDType, info_.batch, info_.inputShape);
   batchLabels_ = batchTensor(info_.labelDType, info_.batch, info_.labelShape);
 
@@ -644,7 +846,7 @@ int Trainer::run() {
     checkpoint();
   }
   progress_->clear();
-  if (!options_.save.empty()) {
+  if (!options_.save.empty() && rank0_) {
     saveWeights(model_, options_.save);
     if (!options_.quiet)
       out_ << "wrote " << options_.save << '\n';
@@ -652,7 +854,7 @@ int Trainer::run() {
   if (!options_.saveBest.empty() && monitor_.best && !options_.quiet)
     out_ << "wrote " << options_.saveBest << " (best " << monitor_.metric << " "
          << fixed(*monitor_.best, 4) << " after step " << monitor_.bestStep << ")\n";
-  if (!options_.plot.empty()) {
+  if (!options_.plot.empty() && rank0_) {
     writePlot(options_.plot, log_ ? readRunLog(options_.log) : records_, info_.name);
     if (!options_.quiet)
       out_ << "wrote " << options_.plot << '\n';
@@ -663,9 +865,9 @@ int Trainer::run() {
 
 } // namespace
 
-int runTraining(Model &model, const TrainerOptions &options, std::ostream &out,
-                std::ostream &err) {
-  return Trainer(model, options, out, err).run();
+int runTraining(Model &model, Communicator &comm, const TrainerOptions &options,
+                std::ostream &out, std::ostream &err) {
+  return Trainer(model, comm, options, out, err).run();
 }
 
 } // namespace gradc::rt::detail

@@ -24,5 +24,14 @@ cd "$work"
   --save "$work/weights.safetensors"
 test -s "$work/weights.safetensors"
 
+# With MPI, a program for 2 ranks links the installed runtime's MPI part.
+if [ -f "$prefix/lib/libgradc_runtime_mpi.a" ] && command -v mpirun > /dev/null; then
+  "$prefix/bin/gradc" "$source/examples/fashion_mlp.gc" --ranks 2 -o "$work/fashion_mlp_2"
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 \
+    mpirun --oversubscribe -np 2 "$work/fashion_mlp_2" --steps 3 --no-checkpoints \
+    --data "$fashion/t10k-images-idx3-ubyte.gz" --labels "$fashion/t10k-labels-idx1-ubyte.gz" \
+    --test "$fashion/t10k-images-idx3-ubyte.gz" --test-labels "$fashion/t10k-labels-idx1-ubyte.gz"
+fi
+
 make -B -C "$source/examples/embed" GRADC="$prefix/bin/gradc" OUT="$work/embed" run
 echo "installed prefix: ok"

@@ -3,6 +3,8 @@
 #include "gradc/MLIRGen/MLIRGen.h"
 #include "ModelBuilder.h"
 
+#include "gradc/Support/InternalError.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MathExtras.h"
@@ -448,6 +450,8 @@ bool ModelBuilder::genStatements(ArrayRef<StmtPtr> body, Scope &scope) {
 }
 
 bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
+  const Location &loc = stmt.getLoc();
+  CompilerScope compiling("generating IR", "", loc.getFilename(), loc.line, loc.col);
   auto defineName = [&](llvm::StringRef name, const Location &at, Val value) {
     if (name == "B") {
       error(at, "'B' is the batch size and cannot be redefined; choose another name");
@@ -676,6 +680,28 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
   int64_t batch = kDefaultBatch;
   std::optional<DictionaryAttr> train =
       genTrainSettings(context, file.getTrain(), diag, options.batch, batch);
+  if (train && options.ranks > 1) {
+    // Data-parallel training: `batch` stays the global batch in nn.train, and
+    // every entry point is built at one rank's share of it.
+    if (batch % options.ranks != 0) {
+      const TrainSettingAST *setting =
+          file.getTrain() ? file.getTrain()->findSetting("batch") : nullptr;
+      std::string what = options.batch ? "--batch " + std::to_string(batch)
+                         : setting     ? "batch " + std::to_string(batch)
+                                       : "the default batch " + std::to_string(batch);
+      diag.error(setting && !options.batch ? setting->loc : model.getLoc(),
+                 what + " does not split into " + std::to_string(options.ranks) +
+                     " equal per-rank batches for --ranks " +
+                     std::to_string(options.ranks) +
+                     "; choose a batch that is a multiple of the number of ranks");
+      return nullptr;
+    }
+    Builder b(&context);
+    NamedAttrList attrs(*train);
+    attrs.set("ranks", b.getI64IntegerAttr(options.ranks));
+    train = attrs.getDictionary(&context);
+    batch /= options.ranks;
+  }
 
   struct Variant {
     const char *name;

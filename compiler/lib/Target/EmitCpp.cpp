@@ -95,7 +95,7 @@ StringRef argString(func::FuncOp func, unsigned i, StringRef name) {
 /// the typed entry point: parameters, buffers, optimizer state, gradients.
 bool isMemberArg(func::FuncOp func, unsigned i) {
   StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-  return role == "param" || role == "buffer" || role == "opt_state" ||
+  return role == "param" || role == "buffer" || role == "opt_state" || role == "grad" ||
          argString(func, i, "kern.out") == "grad";
 }
 
@@ -182,6 +182,9 @@ private:
   std::vector<Member> grads;
   SourceLines source;
   func::FuncOp trainStep, evalStep, evalOne, predict, predictOne, lossGrad;
+  /// Data-parallel training's halves of train_step (train_grad only for
+  /// models with buffers; loss_grad serves the others).
+  func::FuncOp trainGrad, applyUpdate;
   SmallVector<func::FuncOp> entryFuncs;
 };
 
@@ -200,6 +203,11 @@ LogicalResult ModelEmitter::collect() {
   entryFuncs = {trainStep, evalStep, evalOne, predict, predictOne};
   if (lossGrad)
     entryFuncs.push_back(lossGrad);
+  trainGrad = module.lookupSymbol<func::FuncOp>("train_grad");
+  applyUpdate = module.lookupSymbol<func::FuncOp>("apply_update");
+  for (func::FuncOp func : {trainGrad, applyUpdate})
+    if (func)
+      entryFuncs.push_back(func);
   for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
     if (argString(trainStep, i, "kern.out") != "grad")
       continue;
@@ -282,8 +290,9 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
     if (role == "rng")
       name = "rng_key";
-    std::string id =
-        argString(func, i, "kern.out") == "grad" ? gradId(name) : identifier(name);
+    std::string id = argString(func, i, "kern.out") == "grad" || role == "grad"
+                         ? gradId(name)
+                         : identifier(name);
     names[func.getArgument(i)] = id;
     used.insert(id);
   }
@@ -452,6 +461,8 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   os << "  info_.name = " << quoted(className) << ";\n";
   os << "  info_.fingerprint = " << quoted(fingerprint()) << ";\n";
   os << "  info_.batch = kBatch;\n";
+  if (auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr())
+    os << "  info_.ranks = " << ranks.getInt() << ";\n";
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
     StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
@@ -616,7 +627,8 @@ std::string ModelEmitter::describe(func::FuncOp func) {
     std::string &list = func.getArgAttr(i, "kern.out") ? outs : ins;
     list += (list.empty() ? "" : ", ") + text;
   }
-  return "  ///   reads " + ins + "\n  ///   writes " + outs + "\n";
+  return "  ///   reads " + ins + "\n  ///   writes " + (outs.empty() ? "nothing else" : outs) +
+         "\n";
 }
 
 void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
@@ -687,6 +699,22 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
        << callExpression(lossGrad, "inputs", "labels", "nullptr", true) << ";\n"
        << result(lossGrad) << "}\n";
   }
+  if (trainGrad || lossGrad) {
+    func::FuncOp grad = trainGrad ? trainGrad : lossGrad;
+    os << "\ngradc::rt::StepResult " << className
+       << "::trainGrad(const void *inputs, const void *labels, uint64_t rngKey) {\n"
+       << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
+       << "  (void)key;\n"
+       << locals(grad) << "  " << callExpression(grad, "inputs", "labels", "nullptr", true)
+       << ";\n"
+       << result(grad) << "}\n";
+  }
+  if (applyUpdate) {
+    os << "\nvoid " << className << "::applyUpdate(double lr) {\n"
+       << "  ++step_;\n"
+       << hyper(applyUpdate) << "  "
+       << callExpression(applyUpdate, "nullptr", "nullptr", "nullptr", true) << ";\n}\n";
+  }
   os << "\nstd::vector<gradc::rt::BufferRef> " << className << "::gradients() {\n"
      << "  using gradc::rt::BufferKind;\n  return {\n";
   for (const Member &g : grads)
@@ -744,6 +772,11 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << (lossGrad ? "  gradc::rt::StepResult lossGrad(const void *inputs, const void *labels,\n"
                    "                                 uint64_t rngKey) override;\n"
                  : "")
+    << (trainGrad || lossGrad
+            ? "  gradc::rt::StepResult trainGrad(const void *inputs, const void *labels,\n"
+              "                                  uint64_t rngKey) override;\n"
+            : "")
+    << (applyUpdate ? "  void applyUpdate(double lr) override;\n" : "")
     << "  void setCheckNumerics(bool on) override { checkNumerics_ = on; }\n\n"
     << "  // Entry points over arrays of kBatch samples (*_one: of one sample), row-major.\n";
   const std::pair<func::FuncOp, StringRef> entryPoints[] = {
@@ -752,6 +785,10 @@ FailureOr<EmittedModel> ModelEmitter::run() {
       {evalStep, "The loss, metric statistics and output of a batch, in evaluation mode."},
       {lossGrad, "The loss, metric statistics and gradients (grad_* members) of a batch,\n"
                  "  /// in training mode, without updating anything."},
+      {trainGrad, "loss_grad that also updates the running statistics, as train_step\n"
+                  "  /// does: the first half of a data-parallel step."},
+      {applyUpdate, "The update of train_step from the grad_* members as they are (after\n"
+                    "  /// averaging them across processes): parameters and optimizer state."},
       {evalOne, "eval_step on one sample."},
       {predict, "The output of a batch, in evaluation mode."},
       {predictOne, "predict on one sample."}};

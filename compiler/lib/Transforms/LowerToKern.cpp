@@ -68,11 +68,15 @@ LogicalResult FunctionLowering::planDestinations() {
     StringRef name = stringAttr(attrs, nn::NNDialect::kNameAttrName);
     Value value = ret.getOperand(r);
     if (role == "param_update" || role == "opt_state_update" || role == "buffer_update") {
+      // The argument of that name and kind: a gradient argument (of
+      // @apply_update) shares its parameter's name but is never written.
+      StringRef targetRole = role.drop_back(StringRef("_update").size());
       std::optional<unsigned> target;
       for (unsigned i = 0; i < func.getNumArguments(); ++i)
         if (func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttrName) &&
             func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttrName)
-                    .getValue() == name)
+                    .getValue() == name &&
+            stringAttr(func.getArgAttrDict(i), nn::NNDialect::kRoleAttrName) == targetRole)
           target = i;
       if (!target)
         return func.emitError() << "the update of '" << name

@@ -211,6 +211,113 @@ StringRef resultRole(func::FuncOp func, unsigned index) {
   return role ? role.getValue() : StringRef();
 }
 
+/// `@apply_update`: the update half of `@train_step` alone. It takes the
+/// trainable parameters, their gradients (`nn.role = "grad"`, read, never
+/// written), the optimizer states, lr and step, and returns the updated
+/// parameters and states, by the same formulas as `@train_step`. A program
+/// that trains on several processes computes its gradients with `@loss_grad`
+/// or `@train_grad`, averages them across processes, and applies them here.
+void buildApplyUpdate(func::FuncOp trainStep, func::FuncOp lossGrad,
+                      const OptimizerConfig &config, ArrayRef<Trainable> trained,
+                      ArrayRef<StringRef> stateNames, Type element) {
+  MLIRContext *context = trainStep.getContext();
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (const Trainable &p : trained) {
+    argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
+    argAttrs.push_back(lossGrad.getArgAttrDict(p.argIndex));
+  }
+  for (const Trainable &p : trained) {
+    argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
+    argAttrs.push_back(roleAttrs(context, "grad", p.name));
+  }
+  for (const Trainable &p : trained)
+    for (StringRef state : stateNames) {
+      argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
+      argAttrs.push_back(roleAttrs(context, "opt_state", (p.name + "." + state).str()));
+    }
+  auto scalarType = RankedTensorType::get({}, element);
+  argTypes.append({scalarType, scalarType});
+  argAttrs.push_back(roleAttrs(context, "hyper", "lr"));
+  argAttrs.push_back(roleAttrs(context, "hyper", "step"));
+
+  OpBuilder builder(context);
+  builder.setInsertionPointAfter(trainStep);
+  auto apply = builder.create<func::FuncOp>(trainStep.getLoc(), "apply_update",
+                                            builder.getFunctionType(argTypes, {}));
+  Block *body = apply.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  SmallVector<Trainable> params;
+  const unsigned count = trained.size();
+  unsigned nextState = 2 * count;
+  for (auto [i, source] : llvm::enumerate(trained)) {
+    Trainable p;
+    p.argIndex = source.argIndex;
+    p.name = source.name;
+    p.param = body->getArgument(i);
+    p.grad = body->getArgument(count + i);
+    body->getArgument(i).setLoc(lossGrad.getArgument(p.argIndex).getLoc());
+    for (size_t s = 0; s < stateNames.size(); ++s)
+      p.state.push_back(body->getArgument(nextState++));
+    params.push_back(p);
+  }
+  Value lr = body->getArgument(nextState++);
+  Value step = body->getArgument(nextState++);
+
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  Math m(builder, trainStep.getLoc(), element);
+  preprocessGradients(m, config, params);
+  for (Trainable &p : params) {
+    Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
+    update(local, config, p, lr, step);
+    results.push_back(p.newParam);
+    resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
+    for (auto [state, value] : llvm::zip(stateNames, p.newState)) {
+      results.push_back(value);
+      resultAttrs.push_back(roleAttrs(context, "opt_state_update", (p.name + "." + state).str()));
+    }
+  }
+  builder.create<func::ReturnOp>(trainStep.getLoc(), results);
+  apply.setFunctionType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  apply.setAllArgAttrs(argAttrs);
+  apply.setAllResultAttrs(resultAttrs);
+}
+
+/// `@train_grad`: `@loss_grad` that also returns the updated buffers (batch
+/// normalization's running statistics), so that a program that averages
+/// gradients across processes updates them as `@train_step` does. Built only
+/// for models that have buffers; for the others `@loss_grad` serves.
+void buildTrainGrad(func::FuncOp lossGrad) {
+  bool updatesBuffers = false;
+  for (unsigned r = 0; r < lossGrad.getNumResults(); ++r)
+    updatesBuffers |= resultRole(lossGrad, r) == "buffer_update";
+  if (!updatesBuffers)
+    return;
+  func::FuncOp trainGrad = lossGrad.clone();
+  trainGrad.setSymName("train_grad");
+  lossGrad->getBlock()->push_back(trainGrad);
+  Block &body = trainGrad.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  SmallVector<Value> kept;
+  SmallVector<DictionaryAttr> attrs;
+  for (unsigned r = 0; r < trainGrad.getNumResults(); ++r) {
+    if (resultRole(trainGrad, r) == "output")
+      continue;
+    kept.push_back(ret.getOperand(r));
+    attrs.push_back(trainGrad.getResultAttrDict(r));
+  }
+  OpBuilder builder(ret);
+  builder.create<func::ReturnOp>(ret.getLoc(), kept);
+  ret.erase();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
+      op.erase();
+  trainGrad.setFunctionType(FunctionType::get(trainGrad.getContext(), body.getArgumentTypes(),
+                                              ValueRange(kept).getTypes()));
+  trainGrad.setAllResultAttrs(attrs);
+}
+
 LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
   MLIRContext *context = module.getContext();
   auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
@@ -321,6 +428,8 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad) {
   trainStep.setFunctionType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   trainStep.setAllArgAttrs(argAttrs);
   trainStep.setAllResultAttrs(resultAttrs);
+
+  buildApplyUpdate(trainStep, lossGrad, config, params, stateNames, element);
   return success();
 }
 
@@ -400,6 +509,7 @@ struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
     evalOne.setSymName("eval_one");
     buildPredict(eval, "predict");
     buildPredict(evalOne, "predict_one");
+    buildTrainGrad(lossGrad);
     trimLossGrad(lossGrad);
     if (forward)
       forward.erase();

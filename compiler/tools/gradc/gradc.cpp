@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "InternalErrors.h"
+
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Frontend/Parser.h"
@@ -24,9 +26,10 @@
 #include "gradc/Transforms/Report.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
@@ -36,6 +39,16 @@
 
 using namespace mlir;
 namespace cl = llvm::cl;
+
+// A sanitizer build of gradc (GRADC_SANITIZE) compiles programs with the
+// compiler and the sanitizers its runtime library was built with, without
+// which they would not link.
+#ifndef GRADC_DEFAULT_CXX
+#define GRADC_DEFAULT_CXX "c++"
+#endif
+#ifndef GRADC_GENERATED_CODE_FLAGS
+#define GRADC_GENERATED_CODE_FLAGS ""
+#endif
 
 namespace {
 enum class Stage { AST, NN, Grad, Train, Kern, Cpp, Lib, Exe };
@@ -71,6 +84,11 @@ cl::opt<int64_t> batchOverride(
     "batch", cl::desc("Batch size B (overrides the model's train { batch }; "
                       "gradcheck defaults to 4)"),
     cl::init(0), cl::sub(cl::SubCommand::getTopLevel()), cl::sub(gradcheckCommand));
+cl::opt<int64_t> ranksOption(
+    "ranks",
+    cl::desc("Compile for data-parallel training on N processes (mpirun -np N): the batch "
+             "is the global batch, and each rank computes batch / N samples of it"),
+    cl::value_desc("N"), cl::init(1));
 cl::opt<bool> compileF64("f64", cl::desc("Compile f32 tensors as f64"), cl::init(false));
 cl::opt<bool> noFuse("fno-fuse",
                      cl::desc("Do not fuse kernels (for comparison: same results, more "
@@ -100,8 +118,8 @@ static bool isModelFile(llvm::StringRef filename) { return !filename.ends_with("
 /// Reads the input into the nn dialect: a .gc model through the front end,
 /// anything else as MLIR. Prints the syntax tree instead for --emit=ast.
 static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceMgr,
-                                  bool f64, int64_t batch, llvm::raw_ostream &os,
-                                  bool &printedAst) {
+                                  bool f64, int64_t batch, int64_t ranks,
+                                  llvm::raw_ostream &os, bool &printedAst) {
   if (!isModelFile(inputFilename)) {
     if (emitStage == Stage::AST) {
       llvm::errs() << "gradc: error: --emit=ast needs a .gc model file\n";
@@ -124,6 +142,7 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceM
   if (batch > 0)
     options.batch = batch;
   options.f64 = f64;
+  options.ranks = ranks;
   return gradc::mlirGen(context, *ast, sourceMgr, diag, options);
 }
 
@@ -135,6 +154,7 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   pm.enableVerifier(true);
+  gradc::instrumentForInternalErrors(pm);
   if (stage >= Stage::Grad) {
     pm.addPass(gradc::createAutodiff());
     pm.addPass(createCanonicalizerPass());
@@ -174,8 +194,8 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   bool printedAst = false;
   emitStage = Stage::Grad;
   OwningOpRef<ModuleOp> module = load(context, sourceMgr, /*f64=*/true,
-                                      batchOverride > 0 ? batchOverride : 4, llvm::outs(),
-                                      printedAst);
+                                      batchOverride > 0 ? batchOverride : 4, /*ranks=*/1,
+                                      llvm::outs(), printedAst);
   if (!module)
     return 1;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -198,6 +218,11 @@ static int gradcheck(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
 struct RuntimePaths {
   std::string include;
   std::string library;
+  /// The runtime's MPI job (libgradc_runtime_mpi.a, when the runtime was
+  /// built with MPI; "" otherwise) and what linking it needs besides: the
+  /// lines of libgradc_runtime_mpi.link next to it (MPI's libraries).
+  std::string mpiLibrary;
+  std::vector<std::string> mpiLinkArgs;
 };
 
 static std::optional<RuntimePaths> findRuntime(const char *argv0) {
@@ -213,7 +238,20 @@ static std::optional<RuntimePaths> findRuntime(const char *argv0) {
   llvm::sys::path::append(header, "gradc", "runtime", "model.h");
   if (!llvm::sys::fs::exists(header))
     include = GRADC_RUNTIME_SOURCE_INCLUDE;
-  return RuntimePaths{include.str().str(), library.str().str()};
+  RuntimePaths paths{include.str().str(), library.str().str(), "", {}};
+  llvm::SmallString<256> mpiLibrary(prefix), linkFile(prefix);
+  llvm::sys::path::append(mpiLibrary, "lib", "libgradc_runtime_mpi.a");
+  llvm::sys::path::append(linkFile, "lib", "libgradc_runtime_mpi.link");
+  auto buffer = llvm::MemoryBuffer::getFile(linkFile);
+  if (llvm::sys::fs::exists(mpiLibrary) && buffer) {
+    paths.mpiLibrary = mpiLibrary.str().str();
+    SmallVector<llvm::StringRef> lines;
+    (*buffer)->getBuffer().split(lines, '\n', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef line : lines)
+      if (!line.trim().empty())
+        paths.mpiLinkArgs.push_back(line.trim().str());
+  }
+  return paths;
 }
 
 static bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
@@ -242,7 +280,7 @@ static bool run(llvm::ArrayRef<std::string> command) {
 static std::optional<std::string> compilerPath() {
   std::string name = cxx;
   if (name.empty())
-    name = llvm::sys::Process::GetEnv("CXX").value_or("c++");
+    name = llvm::sys::Process::GetEnv("CXX").value_or(GRADC_DEFAULT_CXX);
   auto path = llvm::sys::findProgramByName(name);
   if (!path) {
     llvm::errs() << "gradc: error: cannot find the C++ compiler '" << name
@@ -293,6 +331,9 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
                                  "-O" + std::to_string(optLevel), "-ffp-contract=off",
                                  "-fno-math-errno", "-fopenmp",
                                  "-I" + dir.str(),  "-I" + runtime->include};
+  for (llvm::StringRef flag : llvm::split(GRADC_GENERATED_CODE_FLAGS, ' '))
+    if (!flag.empty())
+      flags.push_back(flag.str());
   if (!march.empty())
     flags.push_back("-march=" + march);
   if (stage == Stage::Lib) {
@@ -315,18 +356,33 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
     return 0;
   }
   std::vector<std::string> link = flags;
-  link.insert(link.end(), {mainSource, source, runtime->library, "-lboost_program_options",
-                           "-lz", "-o", exe.str()});
+  link.insert(link.end(), {mainSource, source});
+  // A program for several ranks joins them through MPI; others never load it.
+  if (ranksOption > 1) {
+    if (runtime->mpiLibrary.empty()) {
+      llvm::errs() << "gradc: error: --ranks " << ranksOption
+                   << " needs a runtime built with MPI, and libgradc_runtime_mpi.a is not "
+                      "next to libgradc_runtime.a: install libopenmpi-dev and rebuild gradc "
+                      "(docs/distributed.md)\n";
+      return 1;
+    }
+    link.insert(link.end(),
+                {"-Wl,--whole-archive", runtime->mpiLibrary, "-Wl,--no-whole-archive"});
+    link.insert(link.end(), runtime->mpiLinkArgs.begin(), runtime->mpiLinkArgs.end());
+  }
+  link.insert(link.end(), {runtime->library, "-lboost_program_options", "-lz", "-o",
+                           exe.str()});
   return run(link) ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
-  llvm::InitLLVM initLLVM(argc, argv);
+  gradc::InternalErrorHandlers internalErrors(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   cl::ParseCommandLineOptions(argc, argv, "gradc: compile a model for training\n");
+  internalErrors.applyOptions();
 
   DialectRegistry registry;
   registry.insert<gradc::nn::NNDialect, gradc::kern::KernDialect, func::FuncDialect>();
@@ -390,8 +446,13 @@ int main(int argc, char **argv) {
   }
   bool printedAst = false;
   emitStage = stage;
-  OwningOpRef<ModuleOp> module = load(context, sourceMgr, compileF64, batchOverride,
-                                      output ? output->os() : llvm::nulls(), printedAst);
+  if (ranksOption < 1) {
+    llvm::errs() << "gradc: error: --ranks " << ranksOption << ": expected 1 or more\n";
+    return 1;
+  }
+  OwningOpRef<ModuleOp> module =
+      load(context, sourceMgr, compileF64, batchOverride, ranksOption,
+           output ? output->os() : llvm::nulls(), printedAst);
   if (printedAst) {
     output->keep();
     return 0;

@@ -22,6 +22,10 @@ struct MLIRGenOptions {
   std::optional<int64_t> batch;
   /// Compiles every f32 tensor as f64 (gradient checking).
   bool f64 = false;
+  /// Processes of data-parallel training: the batch (the train section's, or
+  /// `batch`) is the global batch, split into `ranks` equal per-rank batches,
+  /// and the entry points are built at the per-rank batch.
+  int64_t ranks = 1;
 };
 
 /// The batch size used when neither the model nor the options give one.

@@ -60,6 +60,14 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
     `@loss_grad` stays, without its outputs and buffer updates, so that a
     program can compute the gradients of a batch without changing any state.
     `@forward` and the eval variants are removed.
+
+    For data-parallel training, `@train_step` also comes in two halves:
+    `@train_grad` (`@loss_grad` that returns the updated buffers too; built
+    only for models with buffers, `@loss_grad` serves the others) and
+    `@apply_update`, which takes the trainable parameters, their gradients
+    (`nn.role = "grad"`), the optimizer states, lr and step, and returns the
+    updated parameters and states by the same formulas as `@train_step`. A
+    program averages the gradients across processes between the two.
   }];
   let dependentDialects = ["::gradc::nn::NNDialect"];
 }

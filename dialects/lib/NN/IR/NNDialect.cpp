@@ -30,7 +30,7 @@ Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
 
 llvm::ArrayRef<llvm::StringLiteral> gradc::nn::argumentRoles() {
   static constexpr llvm::StringLiteral roles[] = {
-      "input", "label", "param", "buffer", "rng", "hyper", "opt_state"};
+      "input", "label", "param", "buffer", "rng", "hyper", "opt_state", "grad"};
   return roles;
 }
 

@@ -125,6 +125,11 @@ struct ModelInfo {
   /// the model sets none.
   std::string checkpointDir;
   int64_t checkpointEvery = 0;
+  /// The processes the model was compiled to train on (`gradc --ranks N`):
+  /// with N > 1, `batch` is one rank's share of a global batch of
+  /// batch × N samples, and training runs under `mpirun -np N`
+  /// (docs/distributed.md).
+  int64_t ranks = 1;
   /// Identifies the compiled model: a hash (16 hex digits) of its kernels,
   /// buffers and settings. Checkpoints record it, and a checkpoint of another
   /// model is refused.
@@ -184,6 +189,20 @@ public:
   /// statistics and fills gradients(). Throws gradc::rt::Error where the
   /// model has no such entry point.
   virtual StepResult lossGrad(const void *inputs, const void *labels, uint64_t rngKey);
+
+  /// Forward and backward on a full batch in training mode, as trainStep
+  /// computes them (running statistics of batch normalization included), but
+  /// without the optimizer update: fills gradients() and returns the loss and
+  /// metric statistics. Data-parallel training calls it, averages gradients()
+  /// across processes, then calls applyUpdate(). Throws gradc::rt::Error
+  /// where the model has no such entry point.
+  virtual StepResult trainGrad(const void *inputs, const void *labels, uint64_t rngKey);
+
+  /// The optimizer update of trainStep applied to the gradients() as they
+  /// are (l1/l2 terms, clipping, then the optimizer), with learning rate `lr`;
+  /// counts one step. Throws gradc::rt::Error where the model has no such
+  /// entry point.
+  virtual void applyUpdate(double lr);
 
   /// With `on`, every kernel's floating-point output is checked for NaN and
   /// infinity, and the first one found throws gradc::rt::NumericsError naming

@@ -80,6 +80,12 @@ uint64_t shuffleSeed(uint64_t seed, int64_t epoch);
 /// stream of seed ^ 0x44524F504F5554 ("DROPOUT").
 uint64_t stepRngKey(uint64_t seed, int64_t step);
 
+/// The dropout key of optimizer step `step` on rank `rank` of a data-parallel
+/// run: stepRngKey(seed, step) on rank 0, elsewhere output `rank` of the
+/// splitmix64 stream of stepRngKey(seed, step) ^ 0x52414E4B ("RANK"), so that
+/// every rank draws its own masks for its share of the batch.
+uint64_t stepRngKey(uint64_t seed, int64_t step, int rank);
+
 /// What evaluating a data set gives.
 struct Evaluation {
   double loss = 0.0;           ///< the mean loss per sample

@@ -782,7 +782,7 @@ func.func @dropout_key(%x: tensor<8x4xf32>, %key: tensor<2xi64>) {
 
 // -----
 
-// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.role' expected one of input, label, param, buffer, rng, hyper, opt_state, found "weights"}}
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.role' expected one of input, label, param, buffer, rng, hyper, opt_state, grad, found "weights"}}
 func.func @bad_role(%x: tensor<4xf32> {nn.role = "weights"}) {
   return
 }
