@@ -5,6 +5,12 @@
 
 #include <Eigen/Core>
 
+#include <cstdlib>
+#include <dlfcn.h>
+#include <algorithm>
+#include <limits>
+#include <string>
+
 namespace gradc::rt {
 
 using detail::elementCount;
@@ -37,10 +43,109 @@ private:
   int saved;
 };
 
+// OpenBLAS, when the machine has it (libopenblas0 from Debian): its kernels
+// are chosen for the CPU at run time, where Eigen's are fixed when the runtime
+// is compiled (for any x86-64, without AVX), so OpenBLAS's products run
+// several times faster. Loaded with dlopen, so programs need no link flag
+// and fall back to Eigen without it. GRADC_BLAS=eigen forces Eigen.
+struct OpenBlas {
+  using Sgemm = void (*)(int, int, int, int, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
+  using Dgemm = void (*)(int, int, int, int, int, int, double, const double *, int,
+                         const double *, int, double, double *, int);
+  using SetThreads = void (*)(int);
+  Sgemm sgemm = nullptr;
+  Dgemm dgemm = nullptr;
+  SetThreads setThreads = nullptr;
+  int threads = -1; ///< what OpenBLAS was last told
+
+  static OpenBlas &get() {
+    static OpenBlas blas = [] {
+      OpenBlas loaded;
+      const char *choice = std::getenv("GRADC_BLAS");
+      if (choice && std::string(choice) == "eigen")
+        return loaded;
+      void *library = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+      if (!library)
+        return loaded;
+      loaded.sgemm = reinterpret_cast<Sgemm>(dlsym(library, "cblas_sgemm"));
+      loaded.dgemm = reinterpret_cast<Dgemm>(dlsym(library, "cblas_dgemm"));
+      loaded.setThreads = reinterpret_cast<SetThreads>(dlsym(library, "openblas_set_num_threads"));
+      if (!loaded.sgemm || !loaded.dgemm || !loaded.setThreads)
+        loaded.sgemm = nullptr, loaded.dgemm = nullptr;
+      return loaded;
+    }();
+    return blas;
+  }
+
+  bool available() const { return sgemm != nullptr; }
+
+  void useThreads(int count) {
+    if (count != threads) {
+      setThreads(count);
+      threads = count;
+    }
+  }
+
+  void call(bool transA, bool transB, int m, int n, int k, float alpha, const float *a,
+            int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    sgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, m, n, k, alpha,
+          a, lda, b, ldb, beta, c, ldc);
+  }
+  void call(bool transA, bool transB, int m, int n, int k, double alpha, const double *a,
+            int lda, const double *b, int ldb, double beta, double *c, int ldc) {
+    dgemm(kRowMajor, transA ? kTrans : kNoTrans, transB ? kTrans : kNoTrans, m, n, k, alpha,
+          a, lda, b, ldb, beta, c, ldc);
+  }
+
+  static constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+};
+
 // C = alpha·op(A)·op(B) + beta·C on validated sizes.
 template <typename T>
 void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
                    const T *a, const T *b, T beta, T *c) {
+  OpenBlas &blas = OpenBlas::get();
+  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+  if (blas.available() && m > 0 && n > 0 && k > 0 && m <= kIntMax && n <= kIntMax &&
+      k <= kIntMax) {
+    // OpenBLAS runs on the calling threads only: its own thread pool would
+    // spin (sched_yield) between calls, taking the cores the rest of the
+    // step runs on. Large products are split here, by columns of C (or rows,
+    // when C is taller than wide), over the kernels' OpenMP threads; each
+    // element is computed by the same OpenBLAS kernel as unsplit, so the
+    // result does not depend on the thread count.
+    blas.useThreads(1);
+    const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
+    const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
+    const int ldc = static_cast<int>(n);
+    const int workers = m * n * k < kParallelGemmWork ? 1 : Eigen::nbThreads();
+    if (workers <= 1) {
+      blas.call(transA, transB, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    const bool byRows = m > n;
+    const int64_t extent = byRows ? m : n;
+    const int64_t align = byRows ? 8 : 16;
+#pragma omp parallel for num_threads(workers) schedule(static, 1)
+    for (int part = 0; part < workers; ++part) {
+      int64_t chunk = (extent + workers - 1) / workers;
+      chunk = (chunk + align - 1) / align * align;
+      const int64_t begin = std::min<int64_t>(extent, part * chunk);
+      const int64_t end = std::min<int64_t>(extent, begin + chunk);
+      if (begin >= end)
+        continue;
+      const int size = static_cast<int>(end - begin);
+      if (byRows)
+        blas.call(transA, transB, size, static_cast<int>(n), static_cast<int>(k), alpha,
+                  transA ? a + begin : a + begin * k, lda, b, ldb, beta, c + begin * n, ldc);
+      else
+        blas.call(transA, transB, static_cast<int>(m), size, static_cast<int>(k), alpha, a,
+                  lda, transB ? b + begin * k : b + begin, ldb, beta, c + begin, ldc);
+    }
+    return;
+  }
   SmallProductScope scope(m * n * k);
   MatrixMap<T> cMatrix(c, m, n);
   ConstMatrixMap<T> aMatrix(a, transA ? k : m, transA ? m : k);
@@ -83,6 +188,8 @@ void setThreads(int count) {
 }
 
 int threads() { return Eigen::nbThreads(); }
+
+const char *gemmLibrary() { return OpenBlas::get().available() ? "OpenBLAS" : "Eigen"; }
 
 template <typename T>
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,

@@ -656,8 +656,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
       if (out.getValue() == "loss")
         text += "  result.loss = static_cast<double>(" + id + "[0]);\n";
       else
-        text += "  result.metricStats.insert(result.metricStats.end(), " + id +
-                ".begin(), " + id + ".end());\n";
+        text += "  for (auto value : " + id + ")\n    result.metricStats.push_back(value);\n";
     }
     return text + "  return result;\n";
   };

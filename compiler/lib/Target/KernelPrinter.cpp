@@ -4,6 +4,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "gradc/Transforms/KernGraph.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
@@ -38,6 +39,9 @@ std::string gradc::emit::identifier(StringRef name) {
 namespace {
 
 MemRefType typeOf(Value value) { return cast<MemRefType>(value.getType()); }
+
+/// Fused loops over at least this many elements run on the kernels' threads.
+constexpr int64_t kParallelElements = 1 << 16;
 
 SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
@@ -651,9 +655,29 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
       if (!locals.count(in) && !fused.isLocal(in) && typeOf(in).getShape() != shape &&
           product(typeOf(in).getShape()) != 1)
         flat = false;
-  // One scope per group: its constants, then the loop.
-  os << "  {\n" << constants;
-  std::string indent = "    ";
+  // One scope per group: its constants, the scalars it reads (hoisted), one
+  // __restrict pointer per buffer it touches (buffers the loop touches are
+  // distinct: arguments, or temporaries the plan keeps apart while live),
+  // then the loop.
+  llvm::DenseSet<Value> writtenRoots;
+  for (kern::KernelOp kernel : loop)
+    for (Value out : kernel.getOuts())
+      if (!fused.isLocal(out))
+        writtenRoots.insert(rootBuffer(out));
+  std::string prologue;
+  llvm::DenseMap<Value, std::string> pointers, scalars;
+  auto pointerTo = [&](Value buffer) -> const std::string & {
+    Value root = rootBuffer(buffer);
+    std::string &id = pointers[root];
+    if (id.empty()) {
+      id = localName(name(root) + "_p");
+      bool written = writtenRoots.contains(root);
+      prologue += "    " + std::string(written ? "" : "const ") +
+                  cType(typeOf(root).getElementType()) + " *__restrict " + id + " = " +
+                  name(root) + ";\n";
+    }
+    return id;
+  };
   auto index = [&](Value buffer) -> std::string {
     ArrayRef<int64_t> own = typeOf(buffer).getShape();
     if (product(own) == 1)
@@ -662,9 +686,52 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
       return "i";
     return broadcastIndex(own, shape);
   };
+  auto read = [&](Value in) -> std::string {
+    auto local = locals.find(in);
+    if (local != locals.end())
+      return local->second;
+    if (product(typeOf(in).getShape()) == 1 && !writtenRoots.contains(rootBuffer(in))) {
+      std::string &id = scalars[in];
+      if (id.empty()) {
+        id = localName(name(in) + "_s");
+        prologue += "    const " + cType(typeOf(in).getElementType()) + " " + id + " = " +
+                    name(in) + "[0];\n";
+      }
+      return id;
+    }
+    return pointerTo(in) + "[" + index(in) + "]";
+  };
+  std::string body;
+  llvm::raw_string_ostream bodyOs(body);
+  for (kern::KernelOp kernel : loop) {
+    Value out = kernel.getOuts().front();
+    Type element = typeOf(out).getElementType();
+    Type operandElement =
+        kernel.getIns().empty() ? element : typeOf(kernel.getIns().back()).getElementType();
+    SmallVector<std::string> operands;
+    for (Value in : kernel.getIns())
+      operands.push_back(read(in));
+    std::string expr =
+        elementExpr(kernel.getCallee(), kernel.getParams(), operands, element, operandElement);
+    if (expr.empty())
+      return kernel.emitError() << "no C++ form for '" << kernel.getCallee() << "'";
+    if (fused.isLocal(out)) {
+      std::string id = localName(kernel.getCallee().drop_front(3).str() + "_v");
+      locals[out] = id;
+      bodyOs << "const " << cType(element) << " " << id << " = " << expr << ";\n";
+    } else {
+      bodyOs << pointerTo(out) << "[" << index(out) << "] = " << expr << ";\n";
+    }
+  }
+  os << "  {\n" << constants << prologue;
+  std::string indent = "    ";
+  // Large loops run on the kernels' threads; each element is computed alone,
+  // so the result does not depend on how many.
+  bool parallel = count >= kParallelElements && !shape.empty() && shape.front() > 1;
+  if (parallel)
+    os << indent << "#pragma omp parallel for schedule(static) num_threads(gradc::rt::threads())\n";
   if (shape.empty() || count == 1) {
     os << indent << "{\n";
-    flat = true;
   } else if (flat) {
     os << indent << "for (int64_t i = 0; i < " << count << "; ++i) {\n";
   } else {
@@ -676,28 +743,10 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
     }
   }
   std::string inner = indent + "  ";
-  for (kern::KernelOp kernel : loop) {
-    Value out = kernel.getOuts().front();
-    Type element = typeOf(out).getElementType();
-    Type operandElement =
-        kernel.getIns().empty() ? element : typeOf(kernel.getIns().back()).getElementType();
-    SmallVector<std::string> operands;
-    for (Value in : kernel.getIns()) {
-      auto it = locals.find(in);
-      operands.push_back(it != locals.end() ? it->second : name(in) + "[" + index(in) + "]");
-    }
-    std::string expr =
-        elementExpr(kernel.getCallee(), kernel.getParams(), operands, element, operandElement);
-    if (expr.empty())
-      return kernel.emitError() << "no C++ form for '" << kernel.getCallee() << "'";
-    if (fused.isLocal(out)) {
-      std::string id = localName(kernel.getCallee().drop_front(3).str() + "_v");
-      locals[out] = id;
-      os << inner << "const " << cType(element) << " " << id << " = " << expr << ";\n";
-    } else {
-      os << inner << name(out) << "[" << index(out) << "] = " << expr << ";\n";
-    }
-  }
+  SmallVector<StringRef> lines;
+  StringRef(body).rtrim('\n').split(lines, '\n');
+  for (StringRef line : lines)
+    os << inner << line << "\n";
   os << indent << "}\n  }\n";
   return success();
 }

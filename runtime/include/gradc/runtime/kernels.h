@@ -32,6 +32,11 @@ void setThreads(int threads);
 /// default (the hardware concurrency unless OMP_NUM_THREADS says otherwise).
 int threads();
 
+/// The library that computes matrix products: "OpenBLAS" when
+/// libopenblas.so.0 can be loaded (and GRADC_BLAS is not "eigen"), else
+/// "Eigen".
+const char *gemmLibrary();
+
 // ---------------------------------------------------------------------------
 // Matrix products (Eigen)
 
