@@ -117,12 +117,7 @@ struct Member {
 class SourceLines {
 public:
   std::string at(Location loc) {
-    FileLineColLoc fileLoc;
-    loc->walk([&](Location inner) {
-      if (!fileLoc)
-        fileLoc = dyn_cast<FileLineColLoc>(inner);
-      return WalkResult::advance();
-    });
+    FileLineColLoc fileLoc = modelLocation(loc);
     if (!fileLoc)
       return "";
     StringRef file = fileLoc.getFilename();

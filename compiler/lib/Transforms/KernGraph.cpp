@@ -13,6 +13,16 @@ Value gradc::rootBuffer(Value value) {
   return value;
 }
 
+FileLineColLoc gradc::modelLocation(Location loc) {
+  FileLineColLoc fileLoc;
+  loc->walk([&](Location inner) {
+    if (!fileLoc)
+      fileLoc = dyn_cast<FileLineColLoc>(inner);
+    return WalkResult::advance();
+  });
+  return fileLoc;
+}
+
 int64_t gradc::bufferBytes(MemRefType type) {
   Type element = type.getElementType();
   int64_t width = element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;

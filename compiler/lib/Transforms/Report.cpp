@@ -81,12 +81,7 @@ int64_t kernelFlops(kern::KernelOp kernel) {
 }
 
 std::string sourceLine(Location loc) {
-  FileLineColLoc fileLoc;
-  loc->walk([&](Location inner) {
-    if (!fileLoc)
-      fileLoc = dyn_cast<FileLineColLoc>(inner);
-    return WalkResult::advance();
-  });
+  FileLineColLoc fileLoc = modelLocation(loc);
   if (!fileLoc)
     return "";
   std::string text = llvm::sys::path::filename(fileLoc.getFilename().getValue()).str() + ":" +

@@ -206,6 +206,30 @@ DictionaryAttr roleAttrs(MLIRContext *context, StringRef role, StringRef name) {
   return b.getDictionaryAttr(attrs);
 }
 
+/// Regularization and clipping of the gradients, then every parameter's
+/// update: appends the updated parameters (`param_update`) and optimizer
+/// states (`opt_state_update`) to `results`.
+void appendUpdates(OpBuilder &builder, Location loc, Type element,
+                   const OptimizerConfig &config, MutableArrayRef<Trainable> params,
+                   func::FuncOp lossGrad, Value lr, Value step,
+                   ArrayRef<StringRef> stateNames, SmallVectorImpl<Value> &results,
+                   SmallVectorImpl<DictionaryAttr> &resultAttrs) {
+  MLIRContext *context = builder.getContext();
+  Math m(builder, loc, element);
+  preprocessGradients(m, config, params);
+  for (Trainable &p : params) {
+    // Each parameter's update is attributed to the layer that owns it.
+    Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
+    update(local, config, p, lr, step);
+    results.push_back(p.newParam);
+    resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
+    for (auto [state, value] : llvm::zip(stateNames, p.newState)) {
+      results.push_back(value);
+      resultAttrs.push_back(roleAttrs(context, "opt_state_update", (p.name + "." + state).str()));
+    }
+  }
+}
+
 StringRef resultRole(func::FuncOp func, unsigned index) {
   auto role = func.getResultAttrOfType<StringAttr>(index, NNDialect::kRoleAttrName);
   return role ? role.getValue() : StringRef();
@@ -266,18 +290,8 @@ void buildApplyUpdate(func::FuncOp trainStep, func::FuncOp lossGrad,
 
   SmallVector<Value> results;
   SmallVector<DictionaryAttr> resultAttrs;
-  Math m(builder, trainStep.getLoc(), element);
-  preprocessGradients(m, config, params);
-  for (Trainable &p : params) {
-    Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
-    update(local, config, p, lr, step);
-    results.push_back(p.newParam);
-    resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
-    for (auto [state, value] : llvm::zip(stateNames, p.newState)) {
-      results.push_back(value);
-      resultAttrs.push_back(roleAttrs(context, "opt_state_update", (p.name + "." + state).str()));
-    }
-  }
+  appendUpdates(builder, trainStep.getLoc(), element, config, params, lossGrad, lr, step,
+                stateNames, results, resultAttrs);
   builder.create<func::ReturnOp>(trainStep.getLoc(), results);
   apply.setFunctionType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   apply.setAllArgAttrs(argAttrs);
@@ -411,19 +425,8 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataPa
     resultAttrs.push_back(roleAttrs(context, "grad", p.name));
   }
 
-  Math m(builder, lossGrad.getLoc(), element);
-  preprocessGradients(m, config, params);
-  for (Trainable &p : params) {
-    // Each parameter's update is attributed to the layer that owns it.
-    Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
-    update(local, config, p, lr, step);
-    results.push_back(p.newParam);
-    resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
-    for (auto [state, value] : llvm::zip(stateNames, p.newState)) {
-      results.push_back(value);
-      resultAttrs.push_back(roleAttrs(context, "opt_state_update", (p.name + "." + state).str()));
-    }
-  }
+  appendUpdates(builder, lossGrad.getLoc(), element, config, params, lossGrad, lr, step,
+                stateNames, results, resultAttrs);
   builder.create<func::ReturnOp>(lossGrad.getLoc(), results);
   trainStep.setFunctionType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   trainStep.setAllArgAttrs(argAttrs);

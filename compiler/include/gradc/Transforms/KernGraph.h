@@ -23,6 +23,10 @@ namespace gradc {
 /// behind any `kern.view`s.
 mlir::Value rootBuffer(mlir::Value value);
 
+/// The first file:line:column location inside `loc` (fused and named
+/// locations included): where in the model file an op came from.
+mlir::FileLineColLoc modelLocation(mlir::Location loc);
+
 /// Bytes of a buffer type (i1 elements take a byte).
 int64_t bufferBytes(mlir::MemRefType type);
 
