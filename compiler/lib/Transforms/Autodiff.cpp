@@ -176,6 +176,19 @@ LogicalResult Differentiator::run(StringRef gradName) {
     return forward.emitError() << "expected a function with one block to differentiate";
   if (failed(findLoss()))
     return failure();
+  // Gradients, optimizer state and checkpoints find parameters by name.
+  llvm::StringMap<unsigned> named;
+  for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i) {
+    StringAttr name = argString(forward, i, NNDialect::kNameAttrName);
+    StringAttr role = argString(forward, i, NNDialect::kRoleAttrName);
+    if (!name || !role || (role.getValue() != "param" && role.getValue() != "buffer"))
+      continue;
+    auto [it, inserted] = named.try_emplace(name.getValue(), i);
+    if (!inserted)
+      return forward.emitError() << "arguments #" << it->second << " and #" << i
+                                 << " are both named '" << name.getValue()
+                                 << "'; every parameter and buffer needs its own nn.name";
+  }
   auto module = forward->getParentOfType<ModuleOp>();
   if (module.lookupSymbol(gradName))
     return forward.emitError() << "cannot create @" << gradName

@@ -50,3 +50,16 @@ func.func @forward(%w: tensor<2xf32> {nn.role = "param", nn.name = "used"}, %u: 
   %l = nn.reduce_sum %w [0] : tensor<2xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// (Found by fuzzing .mlir input: the train step paired each gradient with the
+// wrong one of two parameters that share a name, and crashed.)
+// expected-error @+1 {{arguments #0 and #1 are both named 'w'; every parameter and buffer needs its own nn.name}}
+func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "w"}, %b: tensor<2xf32> {nn.role = "param", nn.name = "w"})
+    -> (tensor<f32> {nn.role = "loss"}) {
+  %la = nn.reduce_sum %a [0] : tensor<3xf32> -> tensor<f32>
+  %lb = nn.reduce_sum %b [0] : tensor<2xf32> -> tensor<f32>
+  %l = nn.add %la, %lb : tensor<f32>, tensor<f32> -> tensor<f32>
+  return %l : tensor<f32>
+}
