@@ -4,6 +4,7 @@
 #include "kernel_checks.h"
 
 #include <Eigen/Core>
+#include <omp.h>
 
 #include <cstdlib>
 #include <dlfcn.h>
@@ -31,16 +32,22 @@ constexpr int64_t kParallelGemmWork = int64_t(1) << 21;
 /// Runs the enclosing product on one thread when it is small.
 class SmallProductScope {
 public:
-  explicit SmallProductScope(int64_t work) : saved(Eigen::nbThreads()) {
-    if (work < kParallelGemmWork && saved > 1)
+  explicit SmallProductScope(int64_t work)
+      : saved(Eigen::nbThreads()), active(work < kParallelGemmWork && saved > 1 &&
+                                          !omp_in_parallel()) {
+    if (active)
       Eigen::setNbThreads(1);
   }
-  ~SmallProductScope() { Eigen::setNbThreads(saved); }
+  ~SmallProductScope() {
+    if (active)
+      Eigen::setNbThreads(saved);
+  }
   SmallProductScope(const SmallProductScope &) = delete;
   SmallProductScope &operator=(const SmallProductScope &) = delete;
 
 private:
   int saved;
+  bool active; ///< inside a parallel region Eigen runs on one thread anyway
 };
 
 // OpenBLAS, when the machine has it (libopenblas0 from Debian): its kernels
@@ -57,7 +64,7 @@ struct OpenBlas {
   Sgemm sgemm = nullptr;
   Dgemm dgemm = nullptr;
   SetThreads setThreads = nullptr;
-  int threads = -1; ///< what OpenBLAS was last told
+  int threads = -1; ///< what OpenBLAS was told: 1, once loaded
 
   static OpenBlas &get() {
     static OpenBlas blas = [] {
@@ -71,21 +78,20 @@ struct OpenBlas {
       loaded.sgemm = reinterpret_cast<Sgemm>(dlsym(library, "cblas_sgemm"));
       loaded.dgemm = reinterpret_cast<Dgemm>(dlsym(library, "cblas_dgemm"));
       loaded.setThreads = reinterpret_cast<SetThreads>(dlsym(library, "openblas_set_num_threads"));
-      if (!loaded.sgemm || !loaded.dgemm || !loaded.setThreads)
+      if (!loaded.sgemm || !loaded.dgemm || !loaded.setThreads) {
         loaded.sgemm = nullptr, loaded.dgemm = nullptr;
+        return loaded;
+      }
+      // Always on the calling thread (see gemmUnchecked), set once: calls
+      // may come from several threads at a time (a convolution's samples).
+      loaded.setThreads(1);
+      loaded.threads = 1;
       return loaded;
     }();
     return blas;
   }
 
   bool available() const { return sgemm != nullptr; }
-
-  void useThreads(int count) {
-    if (count != threads) {
-      setThreads(count);
-      threads = count;
-    }
-  }
 
   void call(bool transA, bool transB, int m, int n, int k, float alpha, const float *a,
             int lda, const float *b, int ldb, float beta, float *c, int ldc) {
@@ -115,7 +121,6 @@ void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T 
     // when C is taller than wide), over the kernels' OpenMP threads; each
     // element is computed by the same OpenBLAS kernel as unsplit, so the
     // result does not depend on the thread count.
-    blas.useThreads(1);
     const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
     const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
     const int ldc = static_cast<int>(n);
