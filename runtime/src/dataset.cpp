@@ -113,7 +113,7 @@ Tensor convertSamples(const Tensor &raw, DType dtype, const std::vector<int64_t>
 }
 
 // Checks that `raw` holds samples of `modelShape`'s size and converts them.
-Tensor toModelSamples(const Tensor &raw, DType dtype, const std::vector<int64_t> &modelShape,
+Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &modelShape,
                       double scale, int64_t classes, const std::string &file,
                       const char *what) {
   if (raw.rank() == 0)
@@ -128,6 +128,14 @@ Tensor toModelSamples(const Tensor &raw, DType dtype, const std::vector<int64_t>
                                   describeSample(modelShape));
   if (raw.dim(0) == 0)
     throw Error::inFile(file, "holds no samples");
+  // Floating-point samples already in the model's dtype and scale are used
+  // as they are: a data set is held once, not twice, while it loads.
+  if (raw.dtype() == dtype && scale == 1.0 && (dtype == DType::F32 || dtype == DType::F64)) {
+    std::vector<int64_t> shape = {raw.dim(0)};
+    shape.insert(shape.end(), modelShape.begin(), modelShape.end());
+    raw.reshape(std::move(shape));
+    return raw;
+  }
   Role role{file, what, static_cast<int64_t>(std::max<uint64_t>(modelValues, 1))};
   return convertSamples(raw, dtype, modelShape, scale, classes, role);
 }
@@ -195,9 +203,9 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
   const double noScale = 1.0;
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, true, limits);
-    dataset.inputs = toModelSamples(table.features, info.inputDType, info.inputShape,
+    dataset.inputs = toModelSamples(std::move(table.features), info.inputDType, info.inputShape,
                                     source.scale, 0, source.inputs, "input");
-    dataset.labels = toModelSamples(*table.labels, info.labelDType, info.labelShape, noScale,
+    dataset.labels = toModelSamples(std::move(*table.labels), info.labelDType, info.labelShape, noScale,
                                     info.classes, source.inputs, "label");
   } else {
     if (source.labels.empty())
@@ -207,9 +215,9 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
     if (inputs.rank() > 0 && labels.rank() > 0 && inputs.dim(0) != labels.dim(0))
       throw Error(source.inputs + " has " + std::to_string(inputs.dim(0)) + " samples but " +
                   source.labels + " has " + std::to_string(labels.dim(0)));
-    dataset.inputs = toModelSamples(inputs, info.inputDType, info.inputShape, source.scale, 0,
+    dataset.inputs = toModelSamples(std::move(inputs), info.inputDType, info.inputShape, source.scale, 0,
                                     source.inputs, "input");
-    dataset.labels = toModelSamples(labels, info.labelDType, info.labelShape, noScale,
+    dataset.labels = toModelSamples(std::move(labels), info.labelDType, info.labelShape, noScale,
                                     info.classes, source.labels, "label");
   }
   dataset.size = dataset.inputs.dim(0);
@@ -219,7 +227,7 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
 Tensor loadInputs(const ModelInfo &info, const DataSource &source, const LoadLimits &limits) {
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, false, limits);
-    return toModelSamples(table.features, info.inputDType, info.inputShape, source.scale, 0,
+    return toModelSamples(std::move(table.features), info.inputDType, info.inputShape, source.scale, 0,
                           source.inputs, "input");
   }
   return toModelSamples(loadArray(source.kind, source.inputs, limits), info.inputDType,

@@ -132,4 +132,17 @@ void Tensor::checkAccess(DType requested) const {
                 " elements, accessed as " + std::string(dtypeName(requested)));
 }
 
+void Tensor::reshape(std::vector<int64_t> shape) {
+  uint64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      throw Error("Tensor::reshape: negative dimension " + std::to_string(dim));
+    count *= static_cast<uint64_t>(dim);
+  }
+  if (count != numElements_)
+    throw Error("Tensor::reshape: " + std::to_string(count) + " elements cannot hold the " +
+                std::to_string(numElements_) + " of this tensor");
+  shape_ = std::move(shape);
+}
+
 } // namespace gradc::rt

@@ -71,6 +71,10 @@ public:
   /// A deep copy.
   Tensor clone() const;
 
+  /// The same elements with another shape of the same element count; throws
+  /// Error otherwise.
+  void reshape(std::vector<int64_t> shape);
+
   DType dtype() const { return dtype_; }
   const std::vector<int64_t> &shape() const { return shape_; }
   size_t rank() const { return shape_.size(); }
