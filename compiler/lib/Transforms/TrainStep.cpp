@@ -230,6 +230,25 @@ void appendUpdates(OpBuilder &builder, Location loc, Type element,
   }
 }
 
+/// The trailing arguments of @train_step and @apply_update: every trainable
+/// parameter's optimizer states (shaped as the parameter, named as
+/// torch.optim names them), then the learning rate and the step number.
+void appendStateAndHyperArgs(func::FuncOp lossGrad, ArrayRef<Trainable> trained,
+                             ArrayRef<StringRef> stateNames, Type element,
+                             SmallVectorImpl<Type> &argTypes,
+                             SmallVectorImpl<DictionaryAttr> &argAttrs) {
+  MLIRContext *context = lossGrad.getContext();
+  for (const Trainable &p : trained)
+    for (StringRef state : stateNames) {
+      argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
+      argAttrs.push_back(roleAttrs(context, "opt_state", (p.name + "." + state).str()));
+    }
+  auto scalarType = RankedTensorType::get({}, element);
+  argTypes.append({scalarType, scalarType});
+  argAttrs.push_back(roleAttrs(context, "hyper", "lr"));
+  argAttrs.push_back(roleAttrs(context, "hyper", "step"));
+}
+
 StringRef resultRole(func::FuncOp func, unsigned index) {
   auto role = func.getResultAttrOfType<StringAttr>(index, NNDialect::kRoleAttrName);
   return role ? role.getValue() : StringRef();
@@ -255,15 +274,7 @@ void buildApplyUpdate(func::FuncOp trainStep, func::FuncOp lossGrad,
     argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
     argAttrs.push_back(roleAttrs(context, "grad", p.name));
   }
-  for (const Trainable &p : trained)
-    for (StringRef state : stateNames) {
-      argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
-      argAttrs.push_back(roleAttrs(context, "opt_state", (p.name + "." + state).str()));
-    }
-  auto scalarType = RankedTensorType::get({}, element);
-  argTypes.append({scalarType, scalarType});
-  argAttrs.push_back(roleAttrs(context, "hyper", "lr"));
-  argAttrs.push_back(roleAttrs(context, "hyper", "step"));
+  appendStateAndHyperArgs(lossGrad, trained, stateNames, element, argTypes, argAttrs);
 
   OpBuilder builder(context);
   builder.setInsertionPointAfter(trainStep);
@@ -368,16 +379,7 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataPa
     return lossGrad.emitError() << "the model has no trainable parameters to train";
   Type element = cast<RankedTensorType>(argTypes[params.front().argIndex]).getElementType();
   SmallVector<StringRef> stateNames = config.stateNames();
-  for (Trainable &p : params) {
-    for (StringRef state : stateNames) {
-      argTypes.push_back(argTypes[p.argIndex]);
-      argAttrs.push_back(roleAttrs(context, "opt_state", (p.name + "." + state).str()));
-    }
-  }
-  auto scalarType = RankedTensorType::get({}, element);
-  argTypes.append({scalarType, scalarType});
-  argAttrs.push_back(roleAttrs(context, "hyper", "lr"));
-  argAttrs.push_back(roleAttrs(context, "hyper", "step"));
+  appendStateAndHyperArgs(lossGrad, params, stateNames, element, argTypes, argAttrs);
 
   OpBuilder builder(context);
   builder.setInsertionPointAfter(lossGrad);
