@@ -6,7 +6,11 @@
 #   run.sh smoke SECONDS FUZZER WORK_DIR [-dict=FILE] SEED_DIR...
 #       fuzzes for SECONDS from the seeds (a libFuzzer build). A finding fails
 #       the test and is kept under WORK_DIR/findings/: copy it to
-#       fuzz/regressions/<target>/ and fix the bug.
+#       fuzz/regressions/<target>/ and fix the bug. The random seed is fixed
+#       (GRADC_FUZZ_SEED, default 1), so a test run explores the same inputs
+#       in the same order each time (a faster machine just gets further):
+#       a test that passed does not fail later on a bug it never reached.
+#       GRADC_FUZZ_SEED=random lets libFuzzer pick one, for exploring.
 #
 # Seed directories that do not exist are skipped. Exits 77 (ctest: skipped)
 # when FUZZER has not been built.
@@ -45,8 +49,12 @@ if [ "$mode" = replay ]; then
   exit
 fi
 
+seed=${GRADC_FUZZ_SEED:-1}
+if [ "$seed" = random ]; then
+  seed=0 # libFuzzer: pick a seed from the clock
+fi
 status=0
-"$fuzzer" -max_total_time="$seconds" "${common[@]}" "${flags[@]}" "$work/corpus" "${seeds[@]}" \
+"$fuzzer" -seed="$seed" -max_total_time="$seconds" "${common[@]}" "${flags[@]}" "$work/corpus" "${seeds[@]}" \
   || status=$?
 if [ $status -ne 0 ] || [ -n "$(ls -A "$work/findings")" ]; then
   echo "fuzz: $(basename "$fuzzer") found a bug; inputs that show it:"

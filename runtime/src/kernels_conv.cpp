@@ -1,10 +1,12 @@
-// kernels_conv.cpp — 2-D convolution (im2col + GEMM) and its gradients, NCHW.
+// kernels_conv.cpp — 2-D convolution (blocked im2col + GEMM) and its gradients, NCHW.
 #include "gradc/runtime/kernels.h"
 
 #include "kernel_checks.h"
 
+#include <omp.h>
+
 #include <algorithm>
-#include <vector>
+#include <memory>
 
 namespace gradc::rt {
 
@@ -67,49 +69,139 @@ template <typename T> ConvSizes validate(const char *kernel, const Conv2DShape &
   return sizes;
 }
 
-// cols [c·kh·kw, oh·ow] from one sample x [c, h, w]; padding reads as zero.
+// The output columns [lo, hi) of one kernel offset whose input column
+// ox·stride − pad + k lies inside [0, in); the rest read padding.
+struct ValidRange {
+  int64_t lo, hi;
+};
+ValidRange validOutputs(int64_t out, int64_t in, int64_t stride, int64_t pad, int64_t k) {
+  // ox·stride + (k − pad) >= 0  and  ox·stride + (k − pad) < in
+  int64_t shift = k - pad;
+  int64_t lo = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+  int64_t hi = in - shift <= 0 ? 0 : (in - shift + stride - 1) / stride;
+  lo = std::min(lo, out);
+  hi = std::clamp(hi, lo, out);
+  return {lo, hi};
+}
+
+// cols [c·kh·kw, ld] from one sample x [c, h, w], written at columns
+// [0, oh·ow) of each row (the caller offsets cols to the sample's columns of a
+// block); padding reads as zero.
 template <typename T>
-void im2col(const Conv2DShape &s, const T *x, T *cols) {
+void im2col(const Conv2DShape &s, const T *x, T *cols, int64_t ld) {
   for (int64_t ci = 0; ci < s.c; ++ci)
     for (int64_t ky = 0; ky < s.kh; ++ky)
       for (int64_t kx = 0; kx < s.kw; ++kx) {
-        T *row = cols + ((ci * s.kh + ky) * s.kw + kx) * s.oh * s.ow;
+        T *row = cols + ((ci * s.kh + ky) * s.kw + kx) * ld;
+        const ValidRange valid = validOutputs(s.ow, s.w, s.sw, s.pw, kx);
         for (int64_t oy = 0; oy < s.oh; ++oy) {
           int64_t iy = oy * s.sh - s.ph + ky;
           T *out = row + oy * s.ow;
-          if (iy < 0 || iy >= s.h) {
+          if (iy < 0 || iy >= s.h || valid.lo == valid.hi) {
             std::fill(out, out + s.ow, T(0));
             continue;
           }
+          // Input column of output column ox: ox·sw + kx − pw.
           const T *in = x + (ci * s.h + iy) * s.w;
-          for (int64_t ox = 0; ox < s.ow; ++ox) {
-            int64_t ix = ox * s.sw - s.pw + kx;
-            out[ox] = ix >= 0 && ix < s.w ? in[ix] : T(0);
-          }
+          std::fill(out, out + valid.lo, T(0));
+          if (s.sw == 1)
+            std::copy(in + (valid.lo + kx - s.pw), in + (valid.hi + kx - s.pw), out + valid.lo);
+          else
+            for (int64_t ox = valid.lo; ox < valid.hi; ++ox)
+              out[ox] = in[ox * s.sw + kx - s.pw];
+          std::fill(out + valid.hi, out + s.ow, T(0));
         }
       }
 }
 
-// dx [c, h, w] += the columns scattered back to the pixels they were read from.
+// dx [c, h, w] += the columns [0, oh·ow) of each row of cols [c·kh·kw, ld]
+// scattered back to the pixels they were read from.
 template <typename T>
-void col2imAdd(const Conv2DShape &s, const T *cols, T *dx) {
+void col2imAdd(const Conv2DShape &s, const T *cols, int64_t ld, T *dx) {
   for (int64_t ci = 0; ci < s.c; ++ci)
     for (int64_t ky = 0; ky < s.kh; ++ky)
       for (int64_t kx = 0; kx < s.kw; ++kx) {
-        const T *row = cols + ((ci * s.kh + ky) * s.kw + kx) * s.oh * s.ow;
+        const T *row = cols + ((ci * s.kh + ky) * s.kw + kx) * ld;
+        const ValidRange valid = validOutputs(s.ow, s.w, s.sw, s.pw, kx);
+        if (valid.lo == valid.hi)
+          continue;
         for (int64_t oy = 0; oy < s.oh; ++oy) {
           int64_t iy = oy * s.sh - s.ph + ky;
           if (iy < 0 || iy >= s.h)
             continue;
           const T *in = row + oy * s.ow;
           T *out = dx + (ci * s.h + iy) * s.w;
-          for (int64_t ox = 0; ox < s.ow; ++ox) {
-            int64_t ix = ox * s.sw - s.pw + kx;
-            if (ix >= 0 && ix < s.w)
-              out[ix] += in[ox];
+          if (s.sw == 1) {
+            T *shifted = out + (valid.lo + kx - s.pw);
+            for (int64_t ox = valid.lo; ox < valid.hi; ++ox)
+              shifted[ox - valid.lo] += in[ox];
+          } else {
+            for (int64_t ox = valid.lo; ox < valid.hi; ++ox)
+              out[ox * s.sw + kx - s.pw] += in[ox];
           }
         }
       }
+}
+
+// The batch is processed in blocks of samples: one im2col matrix
+// [c·kh·kw, block·oh·ow] and one GEMM per block, so each product is wide
+// enough to run near the GEMM's peak (one sample of a small convolution is
+// a few hundred columns), while a block's columns stay in the L2 cache.
+// Blocks run in parallel on the kernels' threads. The block size depends only
+// on the shapes, never on the thread count, so results do not either.
+constexpr int64_t kBlockBytes = int64_t(256) << 10;
+// Below this many multiply-adds a convolution runs on the calling thread.
+constexpr int64_t kParallelConvWork = int64_t(1) << 20;
+
+struct Blocks {
+  int64_t samples; ///< per block (the last may hold fewer)
+  int64_t count;
+  int threads;
+};
+
+template <typename T> Blocks blocksFor(const Conv2DShape &s, const ConvSizes &z) {
+  Blocks b;
+  int64_t perSample = std::max<int64_t>(1, z.patch * z.outputPlane * int64_t(sizeof(T)));
+  b.samples = std::clamp<int64_t>(kBlockBytes / perSample, 1, std::max<int64_t>(s.n, 1));
+  b.count = (s.n + b.samples - 1) / b.samples;
+  // Work in multiply-adds, saturating (sizes were checked to fit in bytes).
+  double work = double(s.n) * double(z.outputSample) * double(z.patch);
+  b.threads = work < double(kParallelConvWork) || omp_in_parallel()
+                  ? 1
+                  : static_cast<int>(std::min<int64_t>(threads(), b.count));
+  return b;
+}
+
+/// Scratch memory of the calling thread that outlives the call: a step runs
+/// the same convolutions every time, and memory freed and allocated again
+/// would be returned to the system and faulted in again each step. `slot`
+/// tells apart the arrays one kernel needs at once. Uninitialized.
+template <typename T> T *scratch(int slot, int64_t count) {
+  struct Buffer {
+    std::unique_ptr<unsigned char[]> data;
+    size_t bytes = 0;
+  };
+  thread_local Buffer buffers[3];
+  Buffer &buffer = buffers[slot];
+  const size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(T);
+  if (buffer.bytes < bytes) {
+    buffer.data.reset();
+    buffer.data.reset(new unsigned char[bytes]);
+    buffer.bytes = bytes;
+  }
+  return reinterpret_cast<T *>(buffer.data.get());
+}
+
+// dyBlock [o, samples·oh·ow] ← dy [first … first+samples) [o, oh·ow].
+template <typename T>
+void gatherOutputs(const Conv2DShape &s, const ConvSizes &z, const T *dy, int64_t samples,
+                   T *dyBlock) {
+  const int64_t ld = samples * z.outputPlane;
+  for (int64_t j = 0; j < samples; ++j)
+    for (int64_t oc = 0; oc < s.o; ++oc) {
+      const T *from = dy + j * z.outputSample + oc * z.outputPlane;
+      std::copy(from, from + z.outputPlane, dyBlock + oc * ld + j * z.outputPlane);
+    }
 }
 
 } // namespace
@@ -130,47 +222,99 @@ Conv2DShape makeConv2DShape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t 
 
 template <typename T>
 void conv2d(const Conv2DShape &s, const T *x, const T *weight, const T *bias, T *y) {
-  ConvSizes sizes = validate<T>("conv2d", s);
-  std::vector<T> cols(static_cast<size_t>(sizes.patch * sizes.outputPlane));
-  for (int64_t i = 0; i < s.n; ++i) {
-    im2col(s, x + i * sizes.inputSample, cols.data());
-    T *out = y + i * sizes.outputSample;
-    // y_i [o, oh·ow] = weight [o, c·kh·kw] · cols [c·kh·kw, oh·ow]
-    gemm<T>(false, false, s.o, sizes.outputPlane, sizes.patch, T(1), weight, cols.data(),
-            T(0), out);
-    if (bias != nullptr)
-      for (int64_t oc = 0; oc < s.o; ++oc) {
-        T *plane = out + oc * sizes.outputPlane;
-        for (int64_t p = 0; p < sizes.outputPlane; ++p)
-          plane[p] += bias[oc];
-      }
+  const ConvSizes z = validate<T>("conv2d", s);
+  const Blocks b = blocksFor<T>(s, z);
+  const int64_t columns = b.samples * z.outputPlane;
+  // Scratch for each thread, allocated here: nothing in the parallel region throws.
+  T *colsAll = scratch<T>(0, elementCount("conv2d", {b.threads, z.patch, columns}, sizeof(T)));
+  T *outAll = scratch<T>(1, elementCount("conv2d", {b.threads, s.o, columns}, sizeof(T)));
+#pragma omp parallel num_threads(b.threads)
+  {
+    T *cols = colsAll + omp_get_thread_num() * z.patch * columns;
+    T *out = outAll + omp_get_thread_num() * s.o * columns;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t block = 0; block < b.count; ++block) {
+      const int64_t first = block * b.samples;
+      const int64_t samples = std::min(b.samples, s.n - first);
+      const int64_t ld = samples * z.outputPlane;
+      for (int64_t j = 0; j < samples; ++j)
+        im2col(s, x + (first + j) * z.inputSample, cols + j * z.outputPlane, ld);
+      // out [o, samples·oh·ow] = weight [o, c·kh·kw] · cols [c·kh·kw, samples·oh·ow]
+      gemm<T>(false, false, s.o, ld, z.patch, T(1), weight, cols, T(0), out);
+      for (int64_t j = 0; j < samples; ++j)
+        for (int64_t oc = 0; oc < s.o; ++oc) {
+          const T *from = out + oc * ld + j * z.outputPlane;
+          T *plane = y + (first + j) * z.outputSample + oc * z.outputPlane;
+          const T add = bias != nullptr ? bias[oc] : T(0);
+          for (int64_t p = 0; p < z.outputPlane; ++p)
+            plane[p] = from[p] + add;
+        }
+    }
   }
 }
 
 template <typename T>
 void conv2dBackwardInput(const Conv2DShape &s, const T *dy, const T *weight, T *dx) {
-  ConvSizes sizes = validate<T>("conv2dBackwardInput", s);
-  std::vector<T> cols(static_cast<size_t>(sizes.patch * sizes.outputPlane));
-  std::fill(dx, dx + s.n * sizes.inputSample, T(0));
-  for (int64_t i = 0; i < s.n; ++i) {
-    // dcols [c·kh·kw, oh·ow] = weightᵀ · dy_i [o, oh·ow]
-    gemm<T>(true, false, sizes.patch, sizes.outputPlane, s.o, T(1), weight,
-            dy + i * sizes.outputSample, T(0), cols.data());
-    col2imAdd(s, cols.data(), dx + i * sizes.inputSample);
+  const ConvSizes z = validate<T>("conv2dBackwardInput", s);
+  const Blocks b = blocksFor<T>(s, z);
+  const int64_t columns = b.samples * z.outputPlane;
+  T *colsAll = scratch<T>(0, elementCount("conv2d", {b.threads, z.patch, columns}, sizeof(T)));
+  T *dyAll = scratch<T>(1, elementCount("conv2d", {b.threads, s.o, columns}, sizeof(T)));
+#pragma omp parallel num_threads(b.threads)
+  {
+    T *cols = colsAll + omp_get_thread_num() * z.patch * columns;
+    T *dyBlock = dyAll + omp_get_thread_num() * s.o * columns;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t block = 0; block < b.count; ++block) {
+      const int64_t first = block * b.samples;
+      const int64_t samples = std::min(b.samples, s.n - first);
+      const int64_t ld = samples * z.outputPlane;
+      gatherOutputs(s, z, dy + first * z.outputSample, samples, dyBlock);
+      // dcols [c·kh·kw, samples·oh·ow] = weightᵀ · dy [o, samples·oh·ow]
+      gemm<T>(true, false, z.patch, ld, s.o, T(1), weight, dyBlock, T(0), cols);
+      for (int64_t j = 0; j < samples; ++j) {
+        T *sample = dx + (first + j) * z.inputSample;
+        std::fill(sample, sample + z.inputSample, T(0));
+        col2imAdd(s, cols + j * z.outputPlane, ld, sample);
+      }
+    }
   }
 }
 
 template <typename T>
 void conv2dBackwardFilter(const Conv2DShape &s, const T *x, const T *dy, T *dweight) {
-  ConvSizes sizes = validate<T>("conv2dBackwardFilter", s);
-  std::vector<T> cols(static_cast<size_t>(sizes.patch * sizes.outputPlane));
-  if (s.n == 0)
-    std::fill(dweight, dweight + s.o * sizes.patch, T(0));
-  for (int64_t i = 0; i < s.n; ++i) {
-    im2col(s, x + i * sizes.inputSample, cols.data());
-    // dweight [o, c·kh·kw] += dy_i [o, oh·ow] · colsᵀ
-    gemm<T>(false, true, s.o, sizes.patch, sizes.outputPlane, T(1),
-            dy + i * sizes.outputSample, cols.data(), i == 0 ? T(0) : T(1), dweight);
+  const ConvSizes z = validate<T>("conv2dBackwardFilter", s);
+  const Blocks b = blocksFor<T>(s, z);
+  const int64_t columns = b.samples * z.outputPlane;
+  const int64_t filter = s.o * z.patch;
+  // One partial sum per block, added in block order: the same result on any
+  // number of threads.
+  T *partial = scratch<T>(2, elementCount("conv2dBackwardFilter",
+                                                         {b.count, filter}, sizeof(T)));
+  T *colsAll = scratch<T>(0, elementCount("conv2d", {b.threads, z.patch, columns}, sizeof(T)));
+  T *dyAll = scratch<T>(1, elementCount("conv2d", {b.threads, s.o, columns}, sizeof(T)));
+#pragma omp parallel num_threads(b.threads)
+  {
+    T *cols = colsAll + omp_get_thread_num() * z.patch * columns;
+    T *dyBlock = dyAll + omp_get_thread_num() * s.o * columns;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t block = 0; block < b.count; ++block) {
+      const int64_t first = block * b.samples;
+      const int64_t samples = std::min(b.samples, s.n - first);
+      const int64_t ld = samples * z.outputPlane;
+      for (int64_t j = 0; j < samples; ++j)
+        im2col(s, x + (first + j) * z.inputSample, cols + j * z.outputPlane, ld);
+      gatherOutputs(s, z, dy + first * z.outputSample, samples, dyBlock);
+      // partial [o, c·kh·kw] = dy [o, samples·oh·ow] · colsᵀ
+      gemm<T>(false, true, s.o, z.patch, ld, T(1), dyBlock, cols, T(0),
+              partial + block * filter);
+    }
+  }
+  std::fill(dweight, dweight + filter, T(0));
+  for (int64_t block = 0; block < b.count; ++block) {
+    const T *from = partial + block * filter;
+    for (int64_t i = 0; i < filter; ++i)
+      dweight[i] += from[i];
   }
 }
 

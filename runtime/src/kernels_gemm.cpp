@@ -124,7 +124,10 @@ void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T 
     const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
     const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
     const int ldc = static_cast<int>(n);
-    const int workers = m * n * k < kParallelGemmWork ? 1 : Eigen::nbThreads();
+    // Inside a parallel region (a convolution's blocks) the product stays on
+    // its thread.
+    const int workers =
+        m * n * k < kParallelGemmWork || omp_in_parallel() ? 1 : Eigen::nbThreads();
     if (workers <= 1) {
       blas.call(transA, transB, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);

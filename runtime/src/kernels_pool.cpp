@@ -3,6 +3,8 @@
 
 #include "kernel_checks.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -44,22 +46,77 @@ template <typename T> int64_t validate(const char *kernel, const Pool2DShape &s)
   return planes;
 }
 
+// Whether `value` replaces `best` as a window's maximum: a larger value, or
+// the first NaN (NaN propagates, as in PyTorch); ties keep the first.
+template <typename T> inline bool beats(T value, T best) {
+  // Bitwise operators, no branches: a window's comparisons are unpredictable.
+  return (value > best) | (std::isnan(value) & !std::isnan(best));
+}
+
 // The row-major index within its plane of the first maximal element of the
 // window at (oy, ox); padding is never chosen (ph < kh guarantees a real one).
 template <typename T>
 int64_t windowArgmax(const Pool2DShape &s, const T *plane, int64_t oy, int64_t ox) {
-  int64_t best = -1;
-  T bestValue = T(0);
   int64_t y0 = oy * s.sh - s.ph, x0 = ox * s.sw - s.pw;
-  for (int64_t iy = std::max<int64_t>(y0, 0); iy < std::min(y0 + s.kh, s.h); ++iy)
-    for (int64_t ix = std::max<int64_t>(x0, 0); ix < std::min(x0 + s.kw, s.w); ++ix) {
-      T value = plane[iy * s.w + ix];
-      if (best < 0 || value > bestValue || (std::isnan(value) && !std::isnan(bestValue))) {
+  int64_t yBegin = std::max<int64_t>(y0, 0), xBegin = std::max<int64_t>(x0, 0);
+  int64_t best = yBegin * s.w + xBegin;
+  T bestValue = plane[best];
+  for (int64_t iy = yBegin; iy < std::min(y0 + s.kh, s.h); ++iy)
+    for (int64_t ix = xBegin; ix < std::min(x0 + s.kw, s.w); ++ix)
+      if (beats(plane[iy * s.w + ix], bestValue)) {
         best = iy * s.w + ix;
-        bestValue = value;
+        bestValue = plane[best];
       }
-    }
   return best;
+}
+
+// The common 2×2 window with stride 2 and no padding.
+bool isHalving(const Pool2DShape &s) {
+  return s.kh == 2 && s.kw == 2 && s.sh == 2 && s.sw == 2 && s.ph == 0 && s.pw == 0;
+}
+
+// One output row of the 2×2 halving pool: rows r0 and r1 = r0 + w of the
+// input. Written without branches (the comparisons are unpredictable), so
+// the loop vectorizes: the maximum, or NaN when the window holds one.
+template <typename T> void halvingRow(const T *r0, const T *r1, int64_t ow, T *out) {
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const T a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+    T m = b > a ? b : a;
+    m = c > m ? c : m;
+    m = d > m ? d : m;
+    const bool nan = (a != a) | (b != b) | (c != c) | (d != d);
+    out[ox] = nan ? a + b + c + d : m;
+  }
+}
+
+// The gradient of one output row of the halving pool: each window's dy goes
+// to its first maximal element (the first NaN, when it holds one), the other
+// three get zero. Windows do not overlap, so dx is written, not added to.
+template <typename T>
+void halvingRowBackward(const T *r0, const T *r1, const T *dy, int64_t ow, T *d0, T *d1) {
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const T a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+    T m = b > a ? b : a;
+    m = c > m ? c : m;
+    m = d > m ? d : m;
+    // With a NaN in the window the first NaN wins, else the first maximum.
+    const bool na = a != a, nb = b != b, nc = c != c, nd = d != d;
+    const bool nan = na | nb | nc | nd;
+    const bool qa = nan ? na : a == m, qb = nan ? nb : b == m, qc = nan ? nc : c == m;
+    const bool ea = qa, eb = qb & !qa, ec = qc & !qa & !qb, ed = !(qa | qb | qc);
+    const T g = dy[ox];
+    d0[2 * ox] = ea ? g : T(0);
+    d0[2 * ox + 1] = eb ? g : T(0);
+    d1[2 * ox] = ec ? g : T(0);
+    d1[2 * ox + 1] = ed ? g : T(0);
+  }
+}
+
+// Below this many input elements pooling runs on the calling thread.
+constexpr int64_t kParallelPoolElements = int64_t(1) << 16;
+
+int poolThreads(const Pool2DShape &s, int64_t planes) {
+  return planes * s.h * s.w < kParallelPoolElements || omp_in_parallel() ? 1 : threads();
 }
 
 template <typename T>
@@ -89,26 +146,49 @@ Pool2DShape makePool2DShape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t 
 
 template <typename T> void maxPool2d(const Pool2DShape &s, const T *x, T *y) {
   int64_t planes = validate<T>("maxPool2d", s);
+  const bool halving = isHalving(s);
+#pragma omp parallel for schedule(static) num_threads(poolThreads(s, planes))
   for (int64_t p = 0; p < planes; ++p) {
     const T *plane = x + p * s.h * s.w;
     T *out = y + p * s.oh * s.ow;
-    for (int64_t oy = 0; oy < s.oh; ++oy)
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      if (halving) {
+        halvingRow(plane + 2 * oy * s.w, plane + (2 * oy + 1) * s.w, s.ow, out + oy * s.ow);
+        continue;
+      }
       for (int64_t ox = 0; ox < s.ow; ++ox)
         out[oy * s.ow + ox] = plane[windowArgmax(s, plane, oy, ox)];
+    }
   }
 }
 
 template <typename T>
 void maxPool2dBackward(const Pool2DShape &s, const T *x, const T *dy, T *dx) {
   int64_t planes = validate<T>("maxPool2dBackward", s);
-  std::fill(dx, dx + planes * s.h * s.w, T(0));
+  const bool halving = isHalving(s);
+#pragma omp parallel for schedule(static) num_threads(poolThreads(s, planes))
   for (int64_t p = 0; p < planes; ++p) {
     const T *plane = x + p * s.h * s.w;
     const T *grad = dy + p * s.oh * s.ow;
     T *out = dx + p * s.h * s.w;
-    for (int64_t oy = 0; oy < s.oh; ++oy)
-      for (int64_t ox = 0; ox < s.ow; ++ox)
-        out[windowArgmax(s, plane, oy, ox)] += grad[oy * s.ow + ox];
+    if (!halving) {
+      std::fill(out, out + s.h * s.w, T(0));
+      for (int64_t oy = 0; oy < s.oh; ++oy)
+        for (int64_t ox = 0; ox < s.ow; ++ox)
+          out[windowArgmax(s, plane, oy, ox)] += grad[oy * s.ow + ox];
+      continue;
+    }
+    for (int64_t oy = 0; oy < s.oh; ++oy) {
+      T *d0 = out + 2 * oy * s.w, *d1 = d0 + s.w;
+      halvingRowBackward(plane + 2 * oy * s.w, plane + (2 * oy + 1) * s.w,
+                         grad + oy * s.ow, s.ow, d0, d1);
+      // An odd width leaves a last column no window reads.
+      if (s.w > 2 * s.ow)
+        d0[s.w - 1] = d1[s.w - 1] = T(0);
+    }
+    // An odd height leaves a last row no window reads.
+    if (s.h > 2 * s.oh)
+      std::fill(out + (s.h - 1) * s.w, out + s.h * s.w, T(0));
   }
 }
 

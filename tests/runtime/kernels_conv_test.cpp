@@ -130,6 +130,80 @@ TEST(Conv2D, FloatGradientsMatchDouble) {
   expectNear(fdb, db, 1e-5, "dbias");
 }
 
+// The direct definitions of the two convolution gradients for dy.
+void naiveConvBackward(const Conv2DShape &s, const std::vector<double> &x,
+                       const std::vector<double> &w, const std::vector<double> &dy,
+                       std::vector<double> &dx, std::vector<double> &dw) {
+  dx.assign(x.size(), 0.0);
+  dw.assign(w.size(), 0.0);
+  for (int64_t i = 0; i < s.n; ++i)
+    for (int64_t o = 0; o < s.o; ++o)
+      for (int64_t oy = 0; oy < s.oh; ++oy)
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          const double g = dy[((i * s.o + o) * s.oh + oy) * s.ow + ox];
+          for (int64_t c = 0; c < s.c; ++c)
+            for (int64_t ky = 0; ky < s.kh; ++ky)
+              for (int64_t kx = 0; kx < s.kw; ++kx) {
+                int64_t iy = oy * s.sh - s.ph + ky, ix = ox * s.sw - s.pw + kx;
+                if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+                  continue;
+                const int64_t wi = ((o * s.c + c) * s.kh + ky) * s.kw + kx;
+                const int64_t xi = ((i * s.c + c) * s.h + iy) * s.w + ix;
+                dx[xi] += w[wi] * g;
+                dw[wi] += x[xi] * g;
+              }
+        }
+}
+
+// Batches large enough that the kernels split them into several blocks of
+// samples (the last one partial) and run the blocks on several threads.
+std::vector<Conv2DShape> batchedConvShapes() {
+  return {makeConv2DShape(61, 3, 20, 17, 5, 3, 3, 1, 2, 1, 1), // stride 1x2, padding 1
+          makeConv2DShape(37, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2), // LeNet's first layer
+          makeConv2DShape(29, 6, 14, 14, 16, 5, 5, 2, 2, 0, 1)};
+}
+
+TEST(Conv2D, BlocksOfSamplesOnSeveralThreadsMatchDirectDefinition) {
+  const int saved = threads();
+  setThreads(2);
+  for (const Conv2DShape &s : batchedConvShapes()) {
+    auto x = randomValues(s.n * s.c * s.h * s.w, 60);
+    auto w = randomValues(s.o * s.c * s.kh * s.kw, 61);
+    auto b = randomValues(s.o, 62);
+    auto dy = randomValues(s.n * s.o * s.oh * s.ow, 63);
+    std::vector<double> y(dy.size()), dx(x.size()), dw(w.size()), expectDx, expectDw;
+    conv2d<double>(s, x.data(), w.data(), b.data(), y.data());
+    expectNear(y, naiveConv(s, x, w, &b), 1e-12, describe(s) + " y");
+    conv2dBackwardInput<double>(s, dy.data(), w.data(), dx.data());
+    conv2dBackwardFilter<double>(s, x.data(), dy.data(), dw.data());
+    naiveConvBackward(s, x, w, dy, expectDx, expectDw);
+    expectNear(dx, expectDx, 1e-12, describe(s) + " dx");
+    expectNear(dw, expectDw, 1e-11, describe(s) + " dweight");
+  }
+  setThreads(saved);
+}
+
+TEST(Conv2D, ResultsDoNotDependOnTheThreadCount) {
+  const int saved = threads();
+  for (const Conv2DShape &s : batchedConvShapes()) {
+    auto x = randomValues<float>(s.n * s.c * s.h * s.w, 70);
+    auto w = randomValues<float>(s.o * s.c * s.kh * s.kw, 71);
+    auto dy = randomValues<float>(s.n * s.o * s.oh * s.ow, 72);
+    std::vector<float> y[2], dx[2], dw[2];
+    for (int run = 0; run < 2; ++run) {
+      setThreads(run + 1);
+      y[run].resize(dy.size()), dx[run].resize(x.size()), dw[run].resize(w.size());
+      conv2d<float>(s, x.data(), w.data(), nullptr, y[run].data());
+      conv2dBackwardInput<float>(s, dy.data(), w.data(), dx[run].data());
+      conv2dBackwardFilter<float>(s, x.data(), dy.data(), dw[run].data());
+    }
+    EXPECT_EQ(y[0], y[1]) << describe(s);
+    EXPECT_EQ(dx[0], dx[1]) << describe(s);
+    EXPECT_EQ(dw[0], dw[1]) << describe(s);
+  }
+  setThreads(saved);
+}
+
 // --- pooling ---------------------------------------------------------------
 
 std::vector<double> naiveMaxPool(const Pool2DShape &s, const std::vector<double> &x) {
@@ -238,6 +312,60 @@ TEST(Pool2D, AverageCountsPaddingInTheDivisor) {
   std::vector<double> x = {4, 8, 12, 16}, y(4);
   avgPool2d<double>(s, x.data(), y.data());
   EXPECT_EQ(y, (std::vector<double>{1, 2, 3, 4}));
+}
+
+// The first maximal element of a window in row-major order, where a NaN
+// beats any number and the first NaN wins; -1 for an empty window.
+int64_t naiveArgmax(const Pool2DShape &s, const std::vector<double> &x, int64_t p,
+                    int64_t oy, int64_t ox) {
+  int64_t best = -1;
+  for (int64_t ky = 0; ky < s.kh; ++ky)
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      int64_t iy = oy * s.sh - s.ph + ky, ix = ox * s.sw - s.pw + kx;
+      if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+        continue;
+      int64_t at = (p * s.h + iy) * s.w + ix;
+      if (best < 0 || (std::isnan(x[at]) && !std::isnan(x[best])) ||
+          (!std::isnan(x[best]) && x[at] > x[best]))
+        best = at;
+    }
+  return best;
+}
+
+TYPED_TEST(ConvTest, MaxPoolTiesAndNaNFollowTheFirstMaximum) {
+  using T = TypeParam;
+  // Odd heights and widths (a last row and column no 2x2 window reads), values
+  // from a few levels (many ties), NaNs; the 2x2 stride-2 window, the same
+  // window with padding, and a 3x3 one.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const Pool2DShape &s :
+       {makePool2DShape(3, 5, 9, 7, 2, 2, 2, 2, 0, 0), makePool2DShape(2, 3, 9, 7, 2, 2, 2, 2, 1, 1),
+        makePool2DShape(2, 3, 8, 11, 3, 3, 2, 2, 1, 1), makePool2DShape(64, 6, 28, 28, 2, 2, 2, 2, 0, 0)}) {
+    auto x = randomValues(s.n * s.c * s.h * s.w, 80);
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = i % 53 == 7 ? nan : std::round(x[i] * 2) / 2; // -1, -0.5, 0, 0.5, 1
+    auto dy = randomValues(s.n * s.c * s.oh * s.ow, 81);
+    std::vector<double> expectY(dy.size()), expectDx(x.size(), 0.0);
+    for (int64_t p = 0; p < s.n * s.c; ++p)
+      for (int64_t oy = 0; oy < s.oh; ++oy)
+        for (int64_t ox = 0; ox < s.ow; ++ox) {
+          int64_t out = (p * s.oh + oy) * s.ow + ox;
+          int64_t best = naiveArgmax(s, x, p, oy, ox);
+          expectY[out] = x[best];
+          expectDx[best] += static_cast<double>(static_cast<T>(dy[out]));
+        }
+    auto tx = convert<T>(x), tdy = convert<T>(dy);
+    std::vector<T> y(dy.size()), dx(x.size(), T(7));
+    maxPool2d<T>(s, tx.data(), y.data());
+    maxPool2dBackward<T>(s, tx.data(), tdy.data(), dx.data());
+    for (size_t i = 0; i < y.size(); ++i) {
+      if (std::isnan(expectY[i]))
+        EXPECT_TRUE(std::isnan(y[i])) << "y at " << i;
+      else
+        EXPECT_EQ(static_cast<double>(y[i]), expectY[i]) << "y at " << i;
+    }
+    expectNear(dx, expectDx, 1e-6, "dx");
+  }
 }
 
 TEST(Pool2D, PaddingAboveHalfTheWindowIsAnError) {

@@ -76,6 +76,12 @@ std::string shapeList(ArrayRef<int64_t> shape) {
   return text + "}";
 }
 
+/// The shape of one sample: every axis but the batch (none for a scalar).
+ArrayRef<int64_t> sampleShape(MemRefType type) {
+  ArrayRef<int64_t> shape = type.getShape();
+  return shape.empty() ? shape : shape.drop_front();
+}
+
 std::string quoted(StringRef text) {
   std::string out = "\"";
   for (char c : text) {
@@ -463,16 +469,16 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
     if (role == "input") {
       os << "  info_.inputDType = " << dtypeOf(type.getElementType()) << ";\n";
-      os << "  info_.inputShape = " << shapeList(type.getShape().drop_front()) << ";\n";
+      os << "  info_.inputShape = " << shapeList(sampleShape(type)) << ";\n";
     } else if (role == "label") {
       os << "  info_.labelDType = " << dtypeOf(type.getElementType()) << ";\n";
-      os << "  info_.labelShape = " << shapeList(type.getShape().drop_front()) << ";\n";
+      os << "  info_.labelShape = " << shapeList(sampleShape(type)) << ";\n";
       if (auto classes = evalStep.getArgAttrOfType<IntegerAttr>(
               i, nn::NNDialect::kClassesAttrName))
         os << "  info_.classes = " << classes.getInt() << ";\n";
     } else if (auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out")) {
       if (out.getValue() == "output") {
-        os << "  info_.outputShape = " << shapeList(type.getShape().drop_front()) << ";\n";
+        os << "  info_.outputShape = " << shapeList(sampleShape(type)) << ";\n";
         os << "  info_.outputDType = " << dtypeOf(type.getElementType()) << ";\n";
       } else if (out.getValue() == "metric") {
         std::string name = argString(evalStep, i, nn::NNDialect::kNameAttrName).str();
@@ -855,9 +861,10 @@ FailureOr<EmittedModel> ModelEmitter::run() {
       std::string weight = StringRef(m.name).rsplit('.').first.str() + ".weight";
       auto it = memberIndex.find(weight);
       if (it != memberIndex.end()) {
+        // The weight's fan-in: every axis but the first (none for a scalar).
         ArrayRef<int64_t> w = members[it->second].type.getShape();
         fanIn = 1;
-        for (int64_t d : w.drop_front())
+        for (int64_t d : w.empty() ? w : w.drop_front())
           fanIn *= d;
       }
     }

@@ -1,0 +1,46 @@
+// A bias whose weight is a scalar: the bias's fan-in (for its default
+// initialization) is the product of the weight's axes after the first, and a
+// scalar has none, so it is 1. This once dropped an axis the weight did not
+// have (undefined behaviour; fuzz/regressions/mlir/bias-beside-scalar-weight).
+// RUN: rm -rf %t && gradc %s --emit=cpp -o %t 2>&1 | FileCheck %s --check-prefix=WARN
+// RUN: FileCheck %s < %t/binary.cpp
+// WARN: warning: the loss does not depend on parameter foo.weight
+// WARN: warning: the loss does not depend on parameter foo.bias
+// CHECK: {"foo.weight", BufferKind::Param, gradc::rt::DType::F32, {}, foo_weight, Init::Default, true, 0, 0, "weight"},
+// CHECK-NEXT: {"foo.bias", BufferKind::Param, gradc::rt::DType::F32, {3}, foo_bias, Init::Default, true, 1, 0, "bias"},
+module attributes {nn.model = "Binary", nn.train = {batch = 4 : i64, clip_grad_value = 5.000000e-02 : f64, epochs = 1 : i64, l1 = 1.000000e-04 : f64, l2 = 0.000000e+00 : f64, lr = 1.000000e-02 : f64, optimizer = {beta1 = 8.500000e-01 : f64, beta2 = 0.99499999999999999 : f64, eps = 9.9999999999999995E-8 : f64, kind = "adam", weight_decay = 0.000000e+00 : f64}, schedule = {kind = "constant"}, seed = 0 : i64, validation = 0.000000e+00 : f64}} {
+  func.func @forward(%arg0: tensor<4x8xf32> {nn.name = "x", nn.role = "input"}, %arg1: tensor<4x2xf32> {nn.name = "t", nn.role = "label"}, %arg2: tensor<16x8xf32> {nn.init = "default", nn.name = "dense_0.weight", nn.role = "param"}, %arg3: tensor<16xf32> {nn.init = "default", nn.name = "dense_0.bias", nn.role = "param"}, %arg4: tensor<16xf32> {nn.init = "ones", nn.name = "layer_norm_0.gamma", nn.role = "param"}, %arg5: tensor<16xf32> {nn.init = "zeros", nn.name = "layer_norm_0.beta", nn.role = "param"}, %arg6: tensor<2x16xf32> {nn.init = "default", nn.name = "dense_1.weight", nn.role = "param"}, %arg7: tensor<2xf32> {nn.init = "default", nn.name = "dense_1.bias", nn.role = "param"}, %arg8: tensor<f32> {nn.init = "default", nn.name = "foo.weight", nn.role = "param"}, %arg9: tensor<3xf32> {nn.init = "default", nn.name = "foo.bias", nn.role = "param"}) -> (tensor<f32> {nn.role = "loss"}, tensor<4x2xf32> {nn.name = "output", nn.role = "output"}) {
+    %0 = nn.linear %arg0, %arg2, %arg3 : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+    %1 = nn.layer_norm %0, %arg4, %arg5 : (tensor<4x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+    %2 = nn.gelu %1 : tensor<4x16xf32>
+    %3 = nn.linear %2, %arg6, %arg7 : (tensor<4x16xf32>, tensor<2x16xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    %4 = nn.mul %3, %arg1 : tensor<4x2xf32>, tensor<4x2xf32> -> tensor<4x2xf32>
+    %5 = nn.softplus %3 : tensor<4x2xf32>
+    %6 = nn.sub %5, %4 : tensor<4x2xf32>, tensor<4x2xf32> -> tensor<4x2xf32>
+    %7 = nn.reduce_mean %6 [0, 1] : tensor<4x2xf32> -> tensor<f32>
+    return %7, %3 : tensor<f32>, tensor<4x2xf32>
+  }
+  func.func @forward_eval(%arg0: tensor<4x8xf32> {nn.name = "x", nn.role = "input"}, %arg1: tensor<4x2xf32> {nn.name = "t", nn.role = "label"}, %arg2: tensor<16x8xf32> {nn.init = "default", nn.name = "dense_0.weight", nn.role = "param"}, %arg3: tensor<16xf32> {nn.init = "default", nn.name = "dense_0.bias", nn.role = "param"}, %arg4: tensor<16xf32> {nn.init = "ones", nn.name = "layer_norm_0.gamma", nn.role = "param"}, %arg5: tensor<16xf32> {nn.init = "zeros", nn.name = "layer_norm_0.beta", nn.role = "param"}, %arg6: tensor<2x16xf32> {nn.init = "default", nn.name = "dense_1.weight", nn.role = "param"}, %arg7: tensor<2xf32> {nn.init = "default", nn.name = "dense_1.bias", nn.role = "param"}, %arg8: tensor<f32> {nn.init = "default", nn.name = "foo.weight", nn.role = "param"}, %arg9: tensor<3xf32> {nn.init = "default", nn.name = "foo.bias", nn.role = "param"}) -> (tensor<f32> {nn.role = "loss"}, tensor<4x2xf32> {nn.name = "output", nn.role = "output"}) {
+    %0 = nn.linear %arg0, %arg2, %arg3 : (tensor<4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+    %1 = nn.layer_norm %0, %arg4, %arg5 : (tensor<4x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+    %2 = nn.gelu %1 : tensor<4x16xf32>
+    %3 = nn.linear %2, %arg6, %arg7 : (tensor<4x16xf32>, tensor<2x16xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    %4 = nn.mul %3, %arg1 : tensor<4x2xf32>, tensor<4x2xf32> -> tensor<4x2xf32>
+    %5 = nn.softplus %3 : tensor<4x2xf32>
+    %6 = nn.sub %5, %4 : tensor<4x2xf32>, tensor<4x2xf32> -> tensor<4x2xf32>
+    %7 = nn.reduce_mean %6 [0, 1] : tensor<4x2xf32> -> tensor<f32>
+    return %7, %3 : tensor<f32>, tensor<4x2xf32>
+  }
+  func.func @forward_eval_one(%arg0: tensor<1x8xf32> {nn.name = "x", nn.role = "input"}, %arg1: tensor<1x2xf32> {nn.name = "t", nn.role = "label"}, %arg2: tensor<16x8xf32> {nn.init = "default", nn.name = "dense_0.weight", nn.role = "param"}, %arg3: tensor<16xf32> {nn.init = "default", nn.name = "dense_0.bias", nn.role = "param"}, %arg4: tensor<16xf32> {nn.init = "ones", nn.name = "layer_norm_0.gamma", nn.role = "param"}, %arg5: tensor<16xf32> {nn.init = "zeros", nn.name = "layer_norm_0.beta", nn.role = "param"}, %arg6: tensor<2x16xf32> {nn.init = "default", nn.name = "dense_1.weight", nn.role = "param"}, %arg7: tensor<2xf32> {nn.init = "default", nn.name = "dense_1.bias", nn.role = "param"}, %arg8: tensor<f32> {nn.init = "default", nn.name = "foo.weight", nn.role = "param"}, %arg9: tensor<3xf32> {nn.init = "default", nn.name = "foo.bias", nn.role = "param"}) -> (tensor<f32> {nn.role = "loss"}, tensor<1x2xf32> {nn.name = "output", nn.role = "output"}) {
+    %0 = nn.linear %arg0, %arg2, %arg3 : (tensor<1x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<1x16xf32>
+    %1 = nn.layer_norm %0, %arg4, %arg5 : (tensor<1x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<1x16xf32>
+    %2 = nn.gelu %1 : tensor<1x16xf32>
+    %3 = nn.linear %2, %arg6, %arg7 : (tensor<1x16xf32>, tensor<2x16xf32>, tensor<2xf32>) -> tensor<1x2xf32>
+    %4 = nn.mul %3, %arg1 : tensor<1x2xf32>, tensor<1x2xf32> -> tensor<1x2xf32>
+    %5 = nn.softplus %3 : tensor<1x2xf32>
+    %6 = nn.sub %5, %4 : tensor<1x2xf32>, tensor<1x2xf32> -> tensor<1x2xf32>
+    %7 = nn.reduce_mean %6 [0, 1] : tensor<1x2xf32> -> tensor<f32>
+    return %7, %3 : tensor<f32>, tensor<1x2xf32>
+  }
+}
+
