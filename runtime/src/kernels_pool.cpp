@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 namespace gradc::rt {
 
@@ -89,9 +91,22 @@ template <typename T> void halvingRow(const T *r0, const T *r1, int64_t ow, T *o
   }
 }
 
+// `value` when `keep` is 1, else +0, exactly (an infinite or NaN value
+// times 0 would not be 0), and without a branch.
+template <typename T> inline T keepIf(unsigned keep, T value) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  Bits bits;
+  std::memcpy(&bits, &value, sizeof(T));
+  bits &= Bits(0) - Bits(keep);
+  std::memcpy(&value, &bits, sizeof(T));
+  return value;
+}
+
 // The gradient of one output row of the halving pool: each window's dy goes
 // to its first maximal element (the first NaN, when it holds one), the other
 // three get zero. Windows do not overlap, so dx is written, not added to.
+// Integer masks rather than branches: on ReLU outputs (ties at zero) the
+// choice is unpredictable.
 template <typename T>
 void halvingRowBackward(const T *r0, const T *r1, const T *dy, int64_t ow, T *d0, T *d1) {
   for (int64_t ox = 0; ox < ow; ++ox) {
@@ -100,15 +115,18 @@ void halvingRowBackward(const T *r0, const T *r1, const T *dy, int64_t ow, T *d0
     m = c > m ? c : m;
     m = d > m ? d : m;
     // With a NaN in the window the first NaN wins, else the first maximum.
-    const bool na = a != a, nb = b != b, nc = c != c, nd = d != d;
-    const bool nan = na | nb | nc | nd;
-    const bool qa = nan ? na : a == m, qb = nan ? nb : b == m, qc = nan ? nc : c == m;
-    const bool ea = qa, eb = qb & !qa, ec = qc & !qa & !qb, ed = !(qa | qb | qc);
+    const unsigned na = a != a, nb = b != b, nc = c != c, nd = d != d;
+    const unsigned nan = na | nb | nc | nd;
+    const unsigned qa = (nan & na) | (~nan & 1u & unsigned(a == m));
+    const unsigned qb = (nan & nb) | (~nan & 1u & unsigned(b == m));
+    const unsigned qc = (nan & nc) | (~nan & 1u & unsigned(c == m));
+    const unsigned ea = qa, eb = qb & ~qa & 1u, ec = qc & ~(qa | qb) & 1u;
+    const unsigned ed = ~(qa | qb | qc) & 1u;
     const T g = dy[ox];
-    d0[2 * ox] = ea ? g : T(0);
-    d0[2 * ox + 1] = eb ? g : T(0);
-    d1[2 * ox] = ec ? g : T(0);
-    d1[2 * ox + 1] = ed ? g : T(0);
+    d0[2 * ox] = keepIf(ea, g);
+    d0[2 * ox + 1] = keepIf(eb, g);
+    d1[2 * ox] = keepIf(ec, g);
+    d1[2 * ox + 1] = keepIf(ed, g);
   }
 }
 

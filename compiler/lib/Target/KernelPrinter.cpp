@@ -272,8 +272,43 @@ LogicalResult KernelPrinter::printReduction(kern::KernelOp kernel) {
        << " = " << x << ";\n";
     return success();
   }
-  // Sums and means: each output element accumulates in a local over the
-  // reduced dimensions, innermost; f32 in double, since a float running sum
+  // Float sums and means over leading and trailing axes (a batch's loss, a
+  // bias gradient: [batch, features] or [batch, channels, h, w]) go to the
+  // runtime, which sums in independent lanes and on the kernels' threads.
+  if (isa<FloatType>(element)) {
+    // Merge adjacent axes of one kind (axes of extent 1 join either).
+    SmallVector<std::pair<bool, int64_t>> runs; // (reduced, extent)
+    for (size_t d = 0; d < shape.size(); ++d) {
+      bool reduced = llvm::is_contained(axes, static_cast<int64_t>(d));
+      if (shape[d] == 1)
+        continue;
+      if (!runs.empty() && runs.back().first == reduced)
+        runs.back().second *= shape[d];
+      else
+        runs.push_back({reduced, shape[d]});
+    }
+    // [reduced] [kept] [reduced], each part optional.
+    int64_t outer = 1, kept = 1, inner = 1;
+    size_t r = 0;
+    if (r < runs.size() && runs[r].first)
+      outer = runs[r++].second;
+    if (r < runs.size() && !runs[r].first)
+      kept = runs[r++].second;
+    if (r < runs.size() && runs[r].first)
+      inner = runs[r++].second;
+    if (r == runs.size()) {
+      if (kept == 1 && inner == 1) // a whole tensor: lanes over all of it
+        std::swap(outer, inner);
+      int64_t divisor =
+          callee == "nn.reduce_mean" ? product(shape) / std::max<int64_t>(outCount, 1) : 1;
+      os << "  gradc::rt::reduceSum<" << cType(element) << ">(" << outer << ", " << kept
+         << ", " << inner << ", " << name(in) << ", " << divisor << ".0, " << name(out)
+         << ");\n";
+      return success();
+    }
+  }
+  // Other sums and means: each output element accumulates in a local over
+  // the reduced dimensions, innermost; f32 in double, since a float running sum
   // over thousands of terms (a gradient's squared norm, a mean over a batch
   // of images) loses digits that PyTorch's pairwise sums keep.
   std::string accumulator = element.isF32() ? "double" : cType(element);

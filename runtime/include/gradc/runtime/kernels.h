@@ -227,6 +227,17 @@ void confusionMatrix(int64_t n, int64_t classes, const int32_t *pred,
                      const int32_t *labels, int32_t *out);
 
 // ---------------------------------------------------------------------------
+// Sums
+
+/// y [kept] = (Σ over o and i of x [outer, kept, inner]) / divisor: a sum or
+/// mean over the leading and trailing axes of x, accumulated in double. Each
+/// output adds its terms in one fixed order, whatever the thread count: eight
+/// running sums over i (element i goes to sum i mod 8, o outermost), added
+/// pairwise at the end; with inner == 1, one running sum over o.
+template <typename T>
+void reduceSum(int64_t outer, int64_t kept, int64_t inner, const T *x, double divisor, T *y);
+
+// ---------------------------------------------------------------------------
 // Embedding rows
 
 /// out[i] = table[ids[i]]: table is [v, d], ids [count], out [count, d].
@@ -303,7 +314,8 @@ void dropout(int64_t count, const T *x, uint64_t key, uint64_t stream, double p,
                                      int64_t, T *);                                  \
   extern template void scatterAddRows<T>(int64_t, int64_t, const int32_t *, int64_t, \
                                          const T *, T *);                            \
-  extern template void dropout<T>(int64_t, const T *, uint64_t, uint64_t, double, T *);
+  extern template void dropout<T>(int64_t, const T *, uint64_t, uint64_t, double, T *); \
+  extern template void reduceSum<T>(int64_t, int64_t, int64_t, const T *, double, T *);
 
 GRADC_RT_DECLARE_KERNELS(float)
 GRADC_RT_DECLARE_KERNELS(double)
