@@ -4,6 +4,7 @@
 #include "gradc/runtime/checked_math.h"
 
 #include <cstring>
+#include <sys/mman.h>
 #include <limits>
 #include <utility>
 
@@ -78,6 +79,11 @@ uint64_t TensorView::numBytes() const {
   return validatedByteCount(dtype, shape);
 }
 
+namespace {
+/// Tensors of at least this many bytes get their own anonymous mapping.
+constexpr size_t kMappedBytes = size_t(1) << 20;
+} // namespace
+
 Tensor::Tensor() : shape_{0} {}
 
 Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
@@ -92,11 +98,30 @@ Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
     throw Error("tensor of " + std::to_string(bytes) +
                 " bytes does not fit in memory");
   size_t allocation = static_cast<size_t>(*padded / kAlignment * kAlignment);
+  if (allocation >= kMappedBytes) {
+    // Pages of an anonymous mapping read as zero and take memory only when
+    // first written: a buffer a run never uses (the gradients of a program
+    // whose steps keep them to themselves) costs no memory.
+    void *pages = mmap(nullptr, allocation, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    if (pages == MAP_FAILED)
+      throw Error("out of memory allocating a tensor of " + std::to_string(bytes) + " bytes");
+    storage_ = std::unique_ptr<std::byte[], FreeAligned>(static_cast<std::byte *>(pages),
+                                                         FreeAligned{allocation});
+    return;
+  }
   storage_.reset(static_cast<std::byte *>(std::aligned_alloc(kAlignment, allocation)));
   if (!storage_)
     throw Error("out of memory allocating a tensor of " +
                 std::to_string(bytes) + " bytes");
   std::memset(storage_.get(), 0, allocation);
+}
+
+void Tensor::FreeAligned::operator()(std::byte *pointer) const {
+  if (mapped != 0)
+    munmap(pointer, mapped);
+  else
+    std::free(pointer);
 }
 
 Tensor::Tensor(Tensor &&other) noexcept

@@ -559,7 +559,10 @@ double Trainer::guardNumerics(const StepResult &result, int64_t step, int64_t ba
     }
   }
   if (gradients_.empty())
-    bad = "this model reports no gradients to look into";
+    bad = info_.stepGradients ? "this model reports no gradients to look into"
+                              : "this program was compiled with -fno-step-gradients, so its "
+                                "steps keep no gradients to look into (a non-finite gradient "
+                                "shows as a non-finite loss one step later)";
   else if (bad.empty())
     bad = "every gradient is finite, but their norm overflows";
   message += "; " + bad + ".";
@@ -772,7 +775,10 @@ int Trainer::run() {
   collectively(comm_, err_, [&] { loadData(); });
   if (shared_)
     collectively(comm_, err_, [&] { checkSameData(); });
-  gradients_ = model_.gradients();
+  // A program compiled with -fno-step-gradients fills its gradients only in
+  // lossGrad() and trainGrad(): single-process steps then have none to watch.
+  if (shared_ || info_.stepGradients)
+    gradients_ = model_.gradients();
   if (shared_)
     findSharedBuffers();
   if (!options_.bestMetric.empty() || !options_.earlyStoppingMetric.empty()) {

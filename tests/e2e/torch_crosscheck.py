@@ -16,8 +16,9 @@ within one sample in f32). The f32 weights must also be as accurate as
 PyTorch's f32 ones, both measured against PyTorch in float64: a systematic
 rounding error shows there long before it breaks allclose. The f32 program,
 trained 300 steps, must halve its loss. The same 10 steps in a program
-compiled with -fno-fuse -fno-plan must end with bitwise the same weights:
-fusion and memory planning change no value.
+compiled with -fno-fuse -fno-plan, and with -fno-step-gradients, must end with
+bitwise the same weights: fusion, memory planning and keeping the gradients
+inside the step change no value.
 
 Each line reports, per precision, `rel`: the largest per-element relative
 difference |gradc - torch| / max(|torch|, 1e-6) over all weights, `tol`: the
@@ -617,6 +618,20 @@ def check_precision(name, spec, args, folder, x, y, precision):
             fused_w[k].tobytes() != unfused_w[k].tobytes() for k in fused_w):
         worst = max(max_relative(fused_w[k], unfused_w[k]) for k in fused_w)
         problems_unfused.append("weights with and without fusion and planning differ "
+                                "(max relative difference %.3g)" % worst)
+
+    # Steps that keep their gradients to themselves (-fno-step-gradients)
+    # compute the same updates.
+    private = program + "_private_grads"
+    run([args.gradc, os.path.join(args.models, name + ".gc"), *flags, "-fno-step-gradients",
+         "-o", private])
+    w10_private = os.path.join(folder, "w%d_%s_private.safetensors" % (args.steps, precision))
+    run([private, *data, "--steps", str(args.steps), "--load", w0, "--save", w10_private])
+    private_w = read_safetensors(w10_private)
+    if sorted(fused_w) != sorted(private_w) or any(
+            fused_w[k].tobytes() != private_w[k].tobytes() for k in fused_w):
+        worst = max(max_relative(fused_w[k], private_w[k]) for k in fused_w)
+        problems_unfused.append("weights with and without -fno-step-gradients differ "
                                 "(max relative difference %.3g)" % worst)
 
     initial = read_safetensors(w0)

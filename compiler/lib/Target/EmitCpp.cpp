@@ -181,6 +181,7 @@ private:
   int64_t stateBytes = 0, scratchBytes = 0, gradBytes = 0;
   /// Gradients of the trainable parameters: one contiguous buffer.
   std::vector<Member> grads;
+  bool stepGradients = true; ///< @train_step fills the gradient buffers
   SourceLines source;
   func::FuncOp trainStep, evalStep, evalOne, predict, predictOne, lossGrad;
   /// Data-parallel training's halves of train_step (train_grad only for
@@ -209,17 +210,25 @@ LogicalResult ModelEmitter::collect() {
   for (func::FuncOp func : {trainGrad, applyUpdate})
     if (func)
       entryFuncs.push_back(func);
-  for (unsigned i = 0; i < trainStep.getNumArguments(); ++i) {
-    if (argString(trainStep, i, "kern.out") != "grad")
+  // The gradient buffers, from the first entry point that returns them:
+  // @train_step does unless compiled with -fno-step-gradients, when only
+  // @loss_grad (and @train_grad) write them.
+  for (func::FuncOp func : {trainStep, lossGrad, trainGrad}) {
+    if (!func || !grads.empty())
       continue;
-    Member grad;
-    grad.name = argString(trainStep, i, nn::NNDialect::kNameAttrName).str();
-    grad.id = gradId(grad.name);
-    grad.role = "grad";
-    grad.type = cast<MemRefType>(trainStep.getArgumentTypes()[i]);
-    grad.offset = gradBytes;
-    gradBytes += alignUp(byteSize(grad.type));
-    grads.push_back(grad);
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      if (argString(func, i, "kern.out") != "grad")
+        continue;
+      Member grad;
+      grad.name = argString(func, i, nn::NNDialect::kNameAttrName).str();
+      grad.id = gradId(grad.name);
+      grad.role = "grad";
+      grad.type = cast<MemRefType>(func.getArgumentTypes()[i]);
+      grad.offset = gradBytes;
+      gradBytes += alignUp(byteSize(grad.type));
+      grads.push_back(grad);
+    }
+    stepGradients = func == trainStep;
   }
   for (func::FuncOp func : entryFuncs) {
     unsigned inputs = 0, labels = 0;
@@ -462,6 +471,8 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   os << "  info_.name = " << quoted(className) << ";\n";
   os << "  info_.fingerprint = " << quoted(fingerprint()) << ";\n";
   os << "  info_.batch = kBatch;\n";
+  if (!grads.empty() && !stepGradients)
+    os << "  info_.stepGradients = false;\n";
   if (auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr())
     os << "  info_.ranks = " << ranks.getInt() << ";\n";
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {

@@ -343,7 +343,8 @@ void buildTrainGrad(func::FuncOp lossGrad) {
   trainGrad.setAllResultAttrs(attrs);
 }
 
-LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataParallel) {
+LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataParallel,
+                             bool stepGradients) {
   MLIRContext *context = module.getContext();
   auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
   OptimizerConfig config = OptimizerConfig::from(train);
@@ -421,11 +422,13 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataPa
   Value step = body->getArgument(nextArg++);
 
   // The raw gradients are results too: programs expose them (the numerics
-  // guard, gradient checks) and data-parallel training reduces them.
-  for (Trainable &p : params) {
-    results.push_back(p.grad);
-    resultAttrs.push_back(roleAttrs(context, "grad", p.name));
-  }
+  // guard, gradient checks) and data-parallel training reduces them; unless
+  // a program asks for the memory instead (step-gradients=false).
+  if (stepGradients)
+    for (Trainable &p : params) {
+      results.push_back(p.grad);
+      resultAttrs.push_back(roleAttrs(context, "grad", p.name));
+    }
 
   appendUpdates(builder, lossGrad.getLoc(), element, config, params, lossGrad, lr, step,
                 stateNames, results, resultAttrs);
@@ -498,6 +501,8 @@ void trimLossGrad(func::FuncOp lossGrad) {
 }
 
 struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
+  using TrainStepBase::TrainStepBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -514,7 +519,7 @@ struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
     auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
     auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr();
     const bool dataParallel = ranks && ranks.getInt() > 1;
-    if (failed(buildTrainStep(module, lossGrad, dataParallel)))
+    if (failed(buildTrainStep(module, lossGrad, dataParallel, stepGradients)))
       return signalPassFailure();
     eval.setSymName("eval_step");
     evalOne.setSymName("eval_one");

@@ -98,6 +98,12 @@ cl::opt<bool> noPlan("fno-plan",
                      cl::desc("Do not schedule or plan memory: every temporary gets its own "
                               "buffer"),
                      cl::init(false));
+cl::opt<bool> noStepGradients(
+    "fno-step-gradients",
+    cl::desc("Do not return the gradients from each training step: they become temporaries "
+             "of the memory plan, so the program holds no buffer of all gradients (the "
+             "numerics guard then watches the loss, and grad_norm is not logged)"),
+    cl::init(false));
 cl::opt<std::string> reportFormat(
     "report", cl::ValueOptional, cl::value_desc("text|json"),
     cl::desc("Print, per entry point, kernel counts, FLOPs, bytes of parameters, gradients, "
@@ -161,7 +167,9 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
     pm.addPass(createCSEPass());
   }
   if (stage >= Stage::Train) {
-    pm.addPass(gradc::createTrainStep());
+    gradc::TrainStepOptions trainStep;
+    trainStep.stepGradients = !noStepGradients;
+    pm.addPass(gradc::createTrainStep(trainStep));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

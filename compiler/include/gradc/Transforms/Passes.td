@@ -69,7 +69,17 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
     (`nn.role = "grad"`), the optimizer states, lr and step, and returns the
     updated parameters and states by the same formulas as `@train_step`. A
     program averages the gradients across processes between the two.
+
+    With `step-gradients=false` (`gradc -fno-step-gradients`),
+    `@train_step` does not return the raw gradients: each is then a
+    temporary that fusion hands straight to its update and memory planning
+    places in the arena, so a program holds no buffer of all gradients.
+    `@loss_grad` and `@train_grad` still return them.
   }];
+  let options = [
+    Option<"stepGradients", "step-gradients", "bool", /*default=*/"true",
+           "Return the raw gradients from @train_step">,
+  ];
   let dependentDialects = ["::gradc::nn::NNDialect"];
 }
 

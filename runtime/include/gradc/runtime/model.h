@@ -98,6 +98,10 @@ struct Schedule {
 struct ModelInfo {
   std::string name;
   int64_t batch = 0;
+  /// Whether trainStep() fills gradients(): false for a program compiled with
+  /// `gradc -fno-step-gradients`, whose gradients() only lossGrad() and
+  /// trainGrad() fill.
+  bool stepGradients = true;
   DType inputDType = DType::F32;
   std::vector<int64_t> inputShape;  ///< one sample, without the batch dimension
   DType labelDType = DType::I32;
@@ -180,7 +184,8 @@ public:
 
   /// The gradient of the loss with respect to every trainable parameter
   /// (BufferKind::Grad, named as the parameter, same dtype and shape), from
-  /// the last trainStep() or lossGrad(): the raw gradient, before l1/l2 terms,
+  /// the last trainStep() (unless ModelInfo::stepGradients is false),
+  /// lossGrad() or trainGrad(): the raw gradient, before l1/l2 terms,
   /// clipping and the optimizer. Models without gradients return none.
   virtual std::vector<BufferRef> gradients() { return {}; }
 

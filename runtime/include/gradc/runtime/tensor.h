@@ -102,8 +102,12 @@ public:
   TensorView view() const { return {dtype_, shape_, storage_.get()}; }
 
 private:
+  /// Frees storage from aligned_alloc, or unmaps it when it was mapped.
   struct FreeAligned {
-    void operator()(std::byte *pointer) const { std::free(pointer); }
+    FreeAligned() : mapped(0) {}
+    explicit FreeAligned(size_t length) : mapped(length) {}
+    void operator()(std::byte *pointer) const;
+    size_t mapped; ///< the length of a mapping; 0 for aligned_alloc
   };
 
   void checkAccess(DType requested) const;
