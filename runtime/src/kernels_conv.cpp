@@ -220,96 +220,90 @@ Conv2DShape makeConv2DShape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t 
   return shape;
 }
 
-template <typename T>
-void conv2d(const Conv2DShape &s, const T *x, const T *weight, const T *bias, T *y) {
-  const ConvSizes z = validate<T>("conv2d", s);
-  const Blocks b = blocksFor<T>(s, z);
+namespace {
+
+// Runs body(first, samples, ld, cols, block, other) for every block of
+// samples, blocks in parallel: `first` and `samples` the block's samples, `ld`
+// their columns (samples·oh·ow), `cols` [c·kh·kw, ld] and `other` [o, ld] the
+// calling thread's scratch. The scratch is allocated before the parallel
+// region, so nothing in it throws.
+template <typename T, typename Body>
+void forEachBlock(const char *kernel, const Conv2DShape &s, const ConvSizes &z,
+                  const Blocks &b, const Body &body) {
   const int64_t columns = b.samples * z.outputPlane;
-  // Scratch for each thread, allocated here: nothing in the parallel region throws.
-  T *colsAll = scratch<T>(0, elementCount("conv2d", {b.threads, z.patch, columns}, sizeof(T)));
-  T *outAll = scratch<T>(1, elementCount("conv2d", {b.threads, s.o, columns}, sizeof(T)));
+  T *colsAll = scratch<T>(0, elementCount(kernel, {b.threads, z.patch, columns}, sizeof(T)));
+  T *otherAll = scratch<T>(1, elementCount(kernel, {b.threads, s.o, columns}, sizeof(T)));
 #pragma omp parallel num_threads(b.threads)
   {
     T *cols = colsAll + omp_get_thread_num() * z.patch * columns;
-    T *out = outAll + omp_get_thread_num() * s.o * columns;
+    T *other = otherAll + omp_get_thread_num() * s.o * columns;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t block = 0; block < b.count; ++block) {
       const int64_t first = block * b.samples;
       const int64_t samples = std::min(b.samples, s.n - first);
-      const int64_t ld = samples * z.outputPlane;
-      for (int64_t j = 0; j < samples; ++j)
-        im2col(s, x + (first + j) * z.inputSample, cols + j * z.outputPlane, ld);
-      // out [o, samples·oh·ow] = weight [o, c·kh·kw] · cols [c·kh·kw, samples·oh·ow]
-      gemm<T>(false, false, s.o, ld, z.patch, T(1), weight, cols, T(0), out);
-      for (int64_t j = 0; j < samples; ++j)
-        for (int64_t oc = 0; oc < s.o; ++oc) {
-          const T *from = out + oc * ld + j * z.outputPlane;
-          T *plane = y + (first + j) * z.outputSample + oc * z.outputPlane;
-          const T add = bias != nullptr ? bias[oc] : T(0);
-          for (int64_t p = 0; p < z.outputPlane; ++p)
-            plane[p] = from[p] + add;
-        }
+      body(first, samples, samples * z.outputPlane, cols, block, other);
     }
   }
+}
+
+} // namespace
+
+template <typename T>
+void conv2d(const Conv2DShape &s, const T *x, const T *weight, const T *bias, T *y) {
+  const ConvSizes z = validate<T>("conv2d", s);
+  forEachBlock<T>("conv2d", s, z, blocksFor<T>(s, z),
+                  [&](int64_t first, int64_t samples, int64_t ld, T *cols, int64_t, T *out) {
+                    for (int64_t j = 0; j < samples; ++j)
+                      im2col(s, x + (first + j) * z.inputSample, cols + j * z.outputPlane, ld);
+                    // out [o, ld] = weight [o, c·kh·kw] · cols [c·kh·kw, ld]
+                    gemm<T>(false, false, s.o, ld, z.patch, T(1), weight, cols, T(0), out);
+                    for (int64_t j = 0; j < samples; ++j)
+                      for (int64_t oc = 0; oc < s.o; ++oc) {
+                        const T *from = out + oc * ld + j * z.outputPlane;
+                        T *plane = y + (first + j) * z.outputSample + oc * z.outputPlane;
+                        const T add = bias != nullptr ? bias[oc] : T(0);
+                        for (int64_t p = 0; p < z.outputPlane; ++p)
+                          plane[p] = from[p] + add;
+                      }
+                  });
 }
 
 template <typename T>
 void conv2dBackwardInput(const Conv2DShape &s, const T *dy, const T *weight, T *dx) {
   const ConvSizes z = validate<T>("conv2dBackwardInput", s);
-  const Blocks b = blocksFor<T>(s, z);
-  const int64_t columns = b.samples * z.outputPlane;
-  T *colsAll = scratch<T>(0, elementCount("conv2d", {b.threads, z.patch, columns}, sizeof(T)));
-  T *dyAll = scratch<T>(1, elementCount("conv2d", {b.threads, s.o, columns}, sizeof(T)));
-#pragma omp parallel num_threads(b.threads)
-  {
-    T *cols = colsAll + omp_get_thread_num() * z.patch * columns;
-    T *dyBlock = dyAll + omp_get_thread_num() * s.o * columns;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t block = 0; block < b.count; ++block) {
-      const int64_t first = block * b.samples;
-      const int64_t samples = std::min(b.samples, s.n - first);
-      const int64_t ld = samples * z.outputPlane;
-      gatherOutputs(s, z, dy + first * z.outputSample, samples, dyBlock);
-      // dcols [c·kh·kw, samples·oh·ow] = weightᵀ · dy [o, samples·oh·ow]
-      gemm<T>(true, false, z.patch, ld, s.o, T(1), weight, dyBlock, T(0), cols);
-      for (int64_t j = 0; j < samples; ++j) {
-        T *sample = dx + (first + j) * z.inputSample;
-        std::fill(sample, sample + z.inputSample, T(0));
-        col2imAdd(s, cols + j * z.outputPlane, ld, sample);
-      }
-    }
-  }
+  forEachBlock<T>(
+      "conv2dBackwardInput", s, z, blocksFor<T>(s, z),
+      [&](int64_t first, int64_t samples, int64_t ld, T *cols, int64_t, T *dyBlock) {
+        gatherOutputs(s, z, dy + first * z.outputSample, samples, dyBlock);
+        // dcols [c·kh·kw, ld] = weightᵀ · dy [o, ld]
+        gemm<T>(true, false, z.patch, ld, s.o, T(1), weight, dyBlock, T(0), cols);
+        for (int64_t j = 0; j < samples; ++j) {
+          T *sample = dx + (first + j) * z.inputSample;
+          std::fill(sample, sample + z.inputSample, T(0));
+          col2imAdd(s, cols + j * z.outputPlane, ld, sample);
+        }
+      });
 }
 
 template <typename T>
 void conv2dBackwardFilter(const Conv2DShape &s, const T *x, const T *dy, T *dweight) {
   const ConvSizes z = validate<T>("conv2dBackwardFilter", s);
   const Blocks b = blocksFor<T>(s, z);
-  const int64_t columns = b.samples * z.outputPlane;
   const int64_t filter = s.o * z.patch;
   // One partial sum per block, added in block order: the same result on any
   // number of threads.
-  T *partial = scratch<T>(2, elementCount("conv2dBackwardFilter",
-                                                         {b.count, filter}, sizeof(T)));
-  T *colsAll = scratch<T>(0, elementCount("conv2d", {b.threads, z.patch, columns}, sizeof(T)));
-  T *dyAll = scratch<T>(1, elementCount("conv2d", {b.threads, s.o, columns}, sizeof(T)));
-#pragma omp parallel num_threads(b.threads)
-  {
-    T *cols = colsAll + omp_get_thread_num() * z.patch * columns;
-    T *dyBlock = dyAll + omp_get_thread_num() * s.o * columns;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t block = 0; block < b.count; ++block) {
-      const int64_t first = block * b.samples;
-      const int64_t samples = std::min(b.samples, s.n - first);
-      const int64_t ld = samples * z.outputPlane;
-      for (int64_t j = 0; j < samples; ++j)
-        im2col(s, x + (first + j) * z.inputSample, cols + j * z.outputPlane, ld);
-      gatherOutputs(s, z, dy + first * z.outputSample, samples, dyBlock);
-      // partial [o, c·kh·kw] = dy [o, samples·oh·ow] · colsᵀ
-      gemm<T>(false, true, s.o, z.patch, ld, T(1), dyBlock, cols, T(0),
-              partial + block * filter);
-    }
-  }
+  T *partial =
+      scratch<T>(2, elementCount("conv2dBackwardFilter", {b.count, filter}, sizeof(T)));
+  forEachBlock<T>(
+      "conv2dBackwardFilter", s, z, b,
+      [&](int64_t first, int64_t samples, int64_t ld, T *cols, int64_t block, T *dyBlock) {
+        for (int64_t j = 0; j < samples; ++j)
+          im2col(s, x + (first + j) * z.inputSample, cols + j * z.outputPlane, ld);
+        gatherOutputs(s, z, dy + first * z.outputSample, samples, dyBlock);
+        // partial [o, c·kh·kw] = dy [o, ld] · colsᵀ
+        gemm<T>(false, true, s.o, z.patch, ld, T(1), dyBlock, cols, T(0),
+                partial + block * filter);
+      });
   std::fill(dweight, dweight + filter, T(0));
   for (int64_t block = 0; block < b.count; ++block) {
     const T *from = partial + block * filter;
