@@ -107,21 +107,23 @@ struct OpenBlas {
   static constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 };
 
-// C = alpha·op(A)·op(B) + beta·C on validated sizes.
+// One block of rows of C = alpha·op(A)·op(B) + beta·C on validated sizes;
+// A's rows lie `aStride` elements apart (A is [m, k], or [k, m] when
+// transposed, inside a wider row-major matrix).
 template <typename T>
-void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
-                   const T *a, const T *b, T beta, T *c) {
+void gemmBlock(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+               const T *a, int64_t aStride, const T *b, T beta, T *c) {
   OpenBlas &blas = OpenBlas::get();
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
   if (blas.available() && m > 0 && n > 0 && k > 0 && m <= kIntMax && n <= kIntMax &&
-      k <= kIntMax) {
+      k <= kIntMax && aStride <= kIntMax) {
     // OpenBLAS runs on the calling threads only: its own thread pool would
     // spin (sched_yield) between calls, taking the cores the rest of the
     // step runs on. Large products are split here, by columns of C (or rows,
     // when C is taller than wide), over the kernels' OpenMP threads; each
     // element is computed by the same OpenBLAS kernel as unsplit, so the
     // result does not depend on the thread count.
-    const int lda = transA ? static_cast<int>(m) : static_cast<int>(k);
+    const int lda = static_cast<int>(aStride);
     const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
     const int ldc = static_cast<int>(n);
     // Inside a parallel region (a convolution's blocks) the product stays on
@@ -147,7 +149,8 @@ void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T 
       const int size = static_cast<int>(end - begin);
       if (byRows)
         blas.call(transA, transB, size, static_cast<int>(n), static_cast<int>(k), alpha,
-                  transA ? a + begin : a + begin * k, lda, b, ldb, beta, c + begin * n, ldc);
+                  transA ? a + begin : a + begin * aStride, lda, b, ldb, beta, c + begin * n,
+                  ldc);
       else
         blas.call(transA, transB, static_cast<int>(m), size, static_cast<int>(k), alpha, a,
                   lda, transB ? b + begin * k : b + begin, ldb, beta, c + begin, ldc);
@@ -156,7 +159,8 @@ void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T 
   }
   SmallProductScope scope(m * n * k);
   MatrixMap<T> cMatrix(c, m, n);
-  ConstMatrixMap<T> aMatrix(a, transA ? k : m, transA ? m : k);
+  Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>> aMatrix(
+      a, transA ? k : m, transA ? m : k, Eigen::OuterStride<>(aStride));
   ConstMatrixMap<T> bMatrix(b, transB ? n : k, transB ? k : n);
   auto accumulate = [&](const auto &opA, const auto &opB) {
     if (beta == T(0)) {
@@ -186,6 +190,30 @@ void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T 
     accumulate(aMatrix.transpose(), bMatrix.transpose());
 }
 
+// C = alpha·op(A)·op(B) + beta·C, in blocks of kGemmRowBlock rows of C. A
+// library's result for an element depends on the shape of the call that
+// computes it, so this fixes the calls: rows [r, r + kGemmRowBlock) for r a
+// multiple of kGemmRowBlock, whatever the caller asked for as long as it
+// starts at such a row. gemmRows relies on it: a tiled epilogue's product
+// comes out bitwise as the whole product would.
+template <typename T>
+void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+                   const T *a, int64_t aStride, const T *b, T beta, T *c) {
+  if (m <= kGemmRowBlock) {
+    gemmBlock(transA, transB, m, n, k, alpha, a, aStride, b, beta, c);
+    return;
+  }
+  for (int64_t row = 0; row < m; row += kGemmRowBlock)
+    gemmBlock(transA, transB, std::min(kGemmRowBlock, m - row), n, k, alpha,
+              transA ? a + row : a + row * aStride, aStride, b, beta, c + row * n);
+}
+
+template <typename T>
+void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+                   const T *a, const T *b, T beta, T *c) {
+  gemmUnchecked(transA, transB, m, n, k, alpha, a, transA ? m : k, b, beta, c);
+}
+
 } // namespace
 
 void setThreads(int count) {
@@ -207,6 +235,26 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
   elementCount("gemm", {m, k}, sizeof(T));
   elementCount("gemm", {k, n}, sizeof(T));
   gemmUnchecked(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+template <typename T>
+void gemmRows(bool transA, bool transB, int64_t m, int64_t n, int64_t k, int64_t row0,
+              int64_t rows, T alpha, const T *a, const T *b, T beta, T *c) {
+  requireNonNegative("gemmRows",
+                     {{"m", m}, {"n", n}, {"k", k}, {"row0", row0}, {"rows", rows}});
+  elementCount("gemmRows", {m, n}, sizeof(T));
+  elementCount("gemmRows", {m, k}, sizeof(T));
+  elementCount("gemmRows", {k, n}, sizeof(T));
+  if (row0 > m || rows > m - row0)
+    throw Error("gemmRows: rows [" + std::to_string(row0) + ", " +
+                std::to_string(row0 + rows) + ") are not within the " + std::to_string(m) +
+                " rows of the product");
+  if (row0 % kGemmRowBlock != 0)
+    throw Error("gemmRows: the first row " + std::to_string(row0) + " is not a multiple of " +
+                std::to_string(kGemmRowBlock));
+  // Rows row0… of op(A): rows of A, or columns of A when it is transposed.
+  const T *block = transA ? a + row0 : a + row0 * k;
+  gemmUnchecked(transA, transB, rows, n, k, alpha, block, transA ? m : k, b, beta, c);
 }
 
 template <typename T>
@@ -255,6 +303,8 @@ void linear(int64_t n, int64_t in, int64_t out, const T *x, const T *w, const T 
 #define GRADC_RT_INSTANTIATE(T)                                                      \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T *,         \
                         const T *, T, T *);                                          \
+  template void gemmRows<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, T, \
+                            const T *, const T *, T, T *);                           \
   template void batchedGemm<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T,    \
                                const T *, int64_t, const T *, int64_t, T, T *,       \
                                int64_t);                                             \

@@ -4,6 +4,7 @@
 #include "kernel_test_util.h"
 #include "test_util.h"
 
+#include <cstring>
 #include <limits>
 
 namespace gradc::rt {
@@ -50,6 +51,56 @@ TYPED_TEST(GemmTest, AllTranspositionsMatchNaiveProduct) {
       expectNear(tc, expected, tolerance,
                  std::string("transA=") + (transA ? "1" : "0") + " transB=" + (transB ? "1" : "0"));
     }
+}
+
+TYPED_TEST(GemmTest, ProductsTallerThanOneRowBlockMatchNaiveProduct) {
+  using T = TypeParam;
+  const double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+  const int64_t m = 2 * kGemmRowBlock + 37, n = 70, k = 33;
+  for (bool transA : {false, true}) {
+    auto a = randomValues(m * k, 4), b = randomValues(k * n, 5), c = randomValues(m * n, 6);
+    auto expected = naiveGemm(transA, false, m, n, k, 1.5, a, b, 0.25, c);
+    auto ta = convert<T>(a), tb = convert<T>(b), tc = convert<T>(c);
+    gemm<T>(transA, false, m, n, k, T(1.5), ta.data(), tb.data(), T(0.25), tc.data());
+    expectNear(tc, expected, tolerance, transA ? "transA" : "");
+  }
+}
+
+// A tiled epilogue's product, a tile of rows at a time, is bitwise the whole
+// product's rows, for every transposition and thread count.
+TYPED_TEST(GemmTest, RowsAreBitwiseTheWholeProductsRows) {
+  using T = TypeParam;
+  const int saved = threads();
+  const int64_t m = 3 * kGemmRowBlock + 45, n = 300, k = 64;
+  auto a = randomValues<T>(m * k, 7), b = randomValues<T>(k * n, 8);
+  for (int count : {1, 2})
+    for (bool transA : {false, true})
+      for (bool transB : {false, true})
+        for (int64_t tile : {kGemmRowBlock, 2 * kGemmRowBlock}) {
+          setThreads(count);
+          std::vector<T> whole(m * n), part(tile * n);
+          gemm<T>(transA, transB, m, n, k, T(1), a.data(), b.data(), T(0), whole.data());
+          for (int64_t row = 0; row < m; row += tile) {
+            const int64_t rows = std::min(tile, m - row);
+            gemmRows<T>(transA, transB, m, n, k, row, rows, T(1), a.data(), b.data(), T(0),
+                        part.data());
+            EXPECT_EQ(0, std::memcmp(part.data(), whole.data() + row * n,
+                                     static_cast<size_t>(rows * n) * sizeof(T)))
+                << "threads " << count << " transA " << transA << " transB " << transB
+                << " tile " << tile << " rows from " << row;
+          }
+        }
+  setThreads(saved);
+}
+
+TEST(GemmRows, RefusesRowsOutsideTheProductOrOffTheBlocks) {
+  std::vector<float> a(300 * 4, 1.0f), b(4 * 2, 1.0f), c(300 * 2);
+  EXPECT_RT_ERROR(gemmRows<float>(false, false, 300, 2, 4, 256, 100, 1.0f, a.data(),
+                                  b.data(), 0.0f, c.data()),
+                  "gemmRows: rows [256, 356) are not within the 300 rows of the product");
+  EXPECT_RT_ERROR(gemmRows<float>(false, false, 300, 2, 4, 10, 5, 1.0f, a.data(), b.data(),
+                                  0.0f, c.data()),
+                  "gemmRows: the first row 10 is not a multiple of 128");
 }
 
 TEST(Gemm, ZeroBetaIgnoresWhatCHeld) {

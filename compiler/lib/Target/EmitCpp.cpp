@@ -355,6 +355,10 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     auto type = cast<MemRefType>(buffer.getType());
     if (!isa<FloatType>(type.getElementType()))
       return;
+    // A tiled product holds its last tile only; the values it feeds are checked.
+    if (Operation *root = rootBuffer(buffer).getDefiningOp())
+      if (root->hasAttr(kTileRowsAttrName))
+        return;
     std::string place = source.at(loc);
     place = place.substr(0, place.find("  "));
     os << "  if (checkNumerics_) gradc::rt::checkFinite(" << names[buffer] << ", "

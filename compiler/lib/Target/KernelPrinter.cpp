@@ -658,6 +658,8 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
   SmallVector<kern::KernelOp> loop;
   std::string constants;
   bool producerDone = fused.getKind() != "epilogue";
+  kern::KernelOp tiled;
+  int64_t tileRows = 0;
   for (kern::KernelOp kernel : fused.getKernels()) {
     if (kernel.getCallee() == "nn.constant") {
       Value out = kernel.getOuts().front();
@@ -678,12 +680,22 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
     }
     if (!producerDone) {
       producerDone = true;
+      // A tiled product (gradc-fuse-epilogues) runs inside the tile loop.
+      auto alloc = kernel.getOuts().front().getDefiningOp<kern::AllocOp>();
+      if (auto rows = alloc ? alloc->getAttrOfType<IntegerAttr>(kTileRowsAttrName)
+                            : IntegerAttr()) {
+        tiled = kernel;
+        tileRows = rows.getInt();
+        continue;
+      }
       if (failed(print(kernel)))
         return failure();
       continue;
     }
     loop.push_back(kernel);
   }
+  Value tile = tiled ? tiled.getOuts().front() : Value();
+  std::string tileBase = tiled ? localName("tile_base") : "";
   bool flat = true;
   for (kern::KernelOp kernel : loop)
     for (Value in : kernel.getIns())
@@ -717,6 +729,8 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
     ArrayRef<int64_t> own = typeOf(buffer).getShape();
     if (product(own) == 1)
       return "0";
+    if (tile && rootBuffer(buffer) == tile)
+      return "i - " + tileBase;
     if (flat)
       return "i";
     return broadcastIndex(own, shape);
@@ -760,6 +774,41 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
   }
   os << "  {\n" << constants << prologue;
   std::string indent = "    ";
+  if (tiled) {
+    // The product a block of rows at a time into a buffer of that many rows,
+    // each block's epilogue right after it.
+    if (!flat || shape.size() != 2)
+      return tiled.emitError() << "a tiled product needs a flat 2-D epilogue";
+    Value a = tiled.getIns()[0], b = tiled.getIns()[1];
+    bool ta = static_cast<bool>(tiled.getParams().get("transpose_lhs"));
+    bool tb = static_cast<bool>(tiled.getParams().get("transpose_rhs"));
+    ArrayRef<int64_t> as = typeOf(a).getShape();
+    int64_t m = shape[0], n = shape[1], k = ta ? as[as.size() - 2] : as.back();
+    Type element = typeOf(tile).getElementType();
+    std::string row = localName("tile_row"), rows = localName("tile_rows");
+    os << indent << "for (int64_t " << row << " = 0; " << row << " < " << m << "; " << row
+       << " += " << tileRows << ") {\n";
+    indent += "  ";
+    os << indent << "const int64_t " << rows << " = std::min<int64_t>(" << tileRows << ", "
+       << m << " - " << row << ");\n";
+    os << indent << "gradc::rt::gemmRows<" << cType(element) << ">(" << (ta ? "true" : "false")
+       << ", " << (tb ? "true" : "false") << ", " << m << ", " << n << ", " << k << ", " << row
+       << ", " << rows << ", " << literal(1, element) << ", " << name(a) << ", " << name(b)
+       << ", " << literal(0, element) << ", " << name(tile) << ");\n";
+    os << indent << "const int64_t " << tileBase << " = " << row << " * " << n << ";\n";
+    if (tileRows * n >= kParallelElements)
+      os << indent
+         << "#pragma omp parallel for schedule(static) num_threads(gradc::rt::threads())\n";
+    os << indent << "for (int64_t i = " << tileBase << "; i < " << tileBase << " + " << rows
+       << " * " << n << "; ++i) {\n";
+    std::string inner = indent + "  ";
+    SmallVector<StringRef> lines;
+    StringRef(body).rtrim('\n').split(lines, '\n');
+    for (StringRef line : lines)
+      os << inner << line << "\n";
+    os << indent << "}\n    }\n  }\n";
+    return success();
+  }
   // Large loops run on the kernels' threads; each element is computed alone,
   // so the result does not depend on how many.
   bool parallel = count >= kParallelElements && !shape.empty() && shape.front() > 1;

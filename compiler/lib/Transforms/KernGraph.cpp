@@ -29,6 +29,14 @@ int64_t gradc::bufferBytes(MemRefType type) {
   return type.getNumElements() * width;
 }
 
+int64_t gradc::allocBytes(Operation *alloc) {
+  auto type = cast<MemRefType>(alloc->getResult(0).getType());
+  auto rows = alloc->getAttrOfType<IntegerAttr>(kTileRowsAttrName);
+  if (!rows || type.getRank() == 0 || type.getDimSize(0) == 0)
+    return bufferBytes(type);
+  return bufferBytes(type) / type.getDimSize(0) * std::min(rows.getInt(), type.getDimSize(0));
+}
+
 void gradc::collectAccesses(Operation *op, SmallVectorImpl<Value> &reads,
                             SmallVectorImpl<Value> &writes) {
   auto add = [](SmallVectorImpl<Value> &list, Value value) {
@@ -106,7 +114,7 @@ Liveness::Liveness(const KernGraph &graph, func::FuncOp func) {
   llvm::DenseMap<Operation *, unsigned> slot;
   for (auto alloc : func.getBody().front().getOps<kern::AllocOp>()) {
     slot[alloc] = intervals.size();
-    intervals.push_back({alloc, bufferBytes(alloc.getType()), ~0u, 0});
+    intervals.push_back({alloc, allocBytes(alloc), ~0u, 0});
   }
   for (auto [position, step] : llvm::enumerate(graph.steps)) {
     for (ArrayRef<Value> list : {ArrayRef<Value>(step.reads), ArrayRef<Value>(step.writes)})

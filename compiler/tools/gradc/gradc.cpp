@@ -104,6 +104,11 @@ cl::opt<bool> noStepGradients(
              "of the memory plan, so the program holds no buffer of all gradients (the "
              "numerics guard then watches the loss, and grad_norm is not logged)"),
     cl::init(false));
+cl::opt<int64_t> epilogueTileBytes(
+    "epilogue-tile-bytes",
+    cl::desc("Bytes of one tile of a matrix product that its epilogue consumes a block of "
+             "rows at a time (gradc-fuse-epilogues tile-bytes)"),
+    cl::init(1 << 20), cl::Hidden);
 cl::opt<std::string> reportFormat(
     "report", cl::ValueOptional, cl::value_desc("text|json"),
     cl::desc("Print, per entry point, kernel counts, FLOPs, bytes of parameters, gradients, "
@@ -188,7 +193,9 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
   if (!noFuse) {
     kernPm.addPass(gradc::createFuseSoftmaxCrossEntropy());
     kernPm.addPass(gradc::createFuseElementwise());
-    kernPm.addPass(gradc::createFuseEpilogues());
+    gradc::FuseEpiloguesOptions epilogues;
+    epilogues.tileBytes = epilogueTileBytes;
+    kernPm.addPass(gradc::createFuseEpilogues(epilogues));
   }
   if (!noPlan) {
     kernPm.addPass(gradc::createScheduleMemory());

@@ -30,6 +30,15 @@ mlir::FileLineColLoc modelLocation(mlir::Location loc);
 /// Bytes of a buffer type (i1 elements take a byte).
 int64_t bufferBytes(mlir::MemRefType type);
 
+/// The attribute of a `kern.alloc` whose buffer holds only this many rows
+/// (leading-axis slices) at a time: the result of a matrix product that a
+/// tiled epilogue computes and consumes block by block of rows.
+inline constexpr llvm::StringLiteral kTileRowsAttrName = "kern.tile_rows";
+
+/// Bytes a temporary takes in the arena: its type's, or its tile's when the
+/// alloc carries kTileRowsAttrName.
+int64_t allocBytes(mlir::Operation *alloc);
+
 /// The buffers (roots) `op` reads and writes, counting what a `kern.fused`
 /// body reads and writes outside itself.
 void collectAccesses(mlir::Operation *op, llvm::SmallVectorImpl<mlir::Value> &reads,

@@ -148,7 +148,18 @@ def FuseEpilogues : Pass<"gradc-fuse-epilogues", "mlir::ModuleOp"> {
     producer in program order are not moved into its epilogue. The same
     legality rules as gradc-fuse-elementwise apply, and results are bitwise
     those of the unfused kernels.
+
+    A 2-D matrix product whose result is a temporary only its epilogue reads
+    (a weight's gradient feeding that weight's optimizer update, in a step
+    compiled with `step-gradients=false`), and which is at least twice
+    `tile-bytes`, is tiled: the alloc gets `kern.tile_rows = R`, and the
+    product and its epilogue run R rows at a time through a buffer of R rows,
+    so the arena holds a tile instead of the whole result.
   }];
+  let options = [
+    Option<"tileBytes", "tile-bytes", "int64_t", /*default=*/"1048576",
+           "Bytes of one tile of a tiled epilogue's matrix product">,
+  ];
   let dependentDialects = ["::gradc::kern::KernDialect"];
 }
 

@@ -50,6 +50,19 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
 /// `batch` independent gemms: matrix i of A starts at a + i·strideA, and so on.
 /// A stride of 0 broadcasts that operand to every product (strideC must be
 /// positive when batch > 1).
+/// Products compute C in blocks of this many rows, each block one call of the
+/// underlying library (whose result for an element depends on the call's
+/// shape); gemmRows keeps to the same blocks.
+inline constexpr int64_t kGemmRowBlock = 128;
+
+/// Rows [row0, row0 + rows) of alpha·op(A)·op(B) + beta·C into c [rows, n],
+/// with op(A) [m, k] and op(B) [k, n] as for gemm: a tiled epilogue's
+/// product, a block of rows at a time. row0 must be a multiple of
+/// kGemmRowBlock; each element then comes out bitwise as gemm computes it.
+template <typename T>
+void gemmRows(bool transA, bool transB, int64_t m, int64_t n, int64_t k, int64_t row0,
+              int64_t rows, T alpha, const T *a, const T *b, T beta, T *c);
+
 template <typename T>
 void batchedGemm(int64_t batch, bool transA, bool transB, int64_t m, int64_t n,
                  int64_t k, T alpha, const T *a, int64_t strideA, const T *b,
@@ -315,6 +328,8 @@ void dropout(int64_t count, const T *x, uint64_t key, uint64_t stream, double p,
   extern template void scatterAddRows<T>(int64_t, int64_t, const int32_t *, int64_t, \
                                          const T *, T *);                            \
   extern template void dropout<T>(int64_t, const T *, uint64_t, uint64_t, double, T *); \
+  extern template void gemmRows<T>(bool, bool, int64_t, int64_t, int64_t, int64_t,   \
+                                   int64_t, T, const T *, const T *, T, T *);        \
   extern template void reduceSum<T>(int64_t, int64_t, int64_t, const T *, double, T *);
 
 GRADC_RT_DECLARE_KERNELS(float)
