@@ -250,7 +250,10 @@ void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Te
     if (index < 0 || index >= from.dim(0))
       throw Error("gatherSamples: sample " + std::to_string(index) + " is outside [0, " +
                   std::to_string(from.dim(0)) + ")");
-    if (sampleBytes > 0)
+    // A file mapping (--stream-data) is read, not touched.
+    if (sampleBytes > 0 && from.isFileMapped())
+      from.readBytes(index * sampleBytes, to.bytes() + i * sampleBytes, sampleBytes);
+    else if (sampleBytes > 0)
       std::memcpy(to.bytes() + i * sampleBytes, from.bytes() + index * sampleBytes,
                   sampleBytes);
   }

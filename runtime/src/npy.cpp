@@ -250,6 +250,11 @@ Tensor loadNpy(const std::filesystem::path &path, const LoadLimits &limits) {
                                   " trailing bytes after the data of shape " +
                                   formatShape(header.shape));
 
+  // Mapped when asked for and the bytes are usable as they lie.
+  const bool nativeOrder = header.type.littleEndian == detail::kHostIsLittleEndian ||
+                           dtypeSize(header.type.dtype) == 1;
+  if (limits.mapFiles && nativeOrder && *dataBytes > 0 && dataStart % Tensor::kAlignment == 0)
+    return Tensor::mapFile(path.string(), dataStart, header.type.dtype, std::move(header.shape));
   Tensor tensor(header.type.dtype, std::move(header.shape));
   file.read(tensor.bytes(), *dataBytes, "the data");
   detail::toHostOrder(tensor.bytes(), *count, dtypeSize(tensor.dtype()),

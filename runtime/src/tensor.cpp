@@ -5,6 +5,10 @@
 
 #include <cstring>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
 #include <limits>
 #include <utility>
 
@@ -118,22 +122,94 @@ Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
 }
 
 void Tensor::FreeAligned::operator()(std::byte *pointer) const {
-  if (mapped != 0)
+  if (fd >= 0)
+    close(fd);
+  if (fileBase != nullptr)
+    munmap(fileBase, mapped);
+  else if (mapped != 0)
     munmap(pointer, mapped);
   else
     std::free(pointer);
 }
 
+Tensor Tensor::mapFile(const std::string &path, uint64_t offset, DType dtype,
+                       std::vector<int64_t> shape) {
+  Tensor tensor;
+  tensor.dtype_ = dtype;
+  tensor.shape_ = std::move(shape);
+  tensor.numElements_ = validatedElementCount(tensor.shape_);
+  const uint64_t bytes = validatedByteCount(dtype, tensor.shape_);
+  if (offset % kAlignment != 0)
+    throw Error::inFile(path, "data at byte offset " + std::to_string(offset) +
+                                  " is not " + std::to_string(kAlignment) +
+                                  "-byte aligned for mapping");
+  std::optional<uint64_t> end = tryAdd(offset, bytes);
+  if (!end || *end > std::numeric_limits<size_t>::max() || bytes == 0)
+    throw Error::inFile(path, "cannot map " + std::to_string(bytes) + " bytes at offset " +
+                                  std::to_string(offset));
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw Error::inFile(path, std::string("cannot open for reading: ") + std::strerror(errno));
+  struct stat info;
+  if (fstat(fd, &info) != 0 || static_cast<uint64_t>(info.st_size) < *end) {
+    close(fd);
+    throw Error::inFile(path, "is shorter than the " + std::to_string(*end) +
+                                  " bytes its data needs");
+  }
+  const size_t length = static_cast<size_t>(*end);
+  void *pages = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (pages == MAP_FAILED) {
+    const int error = errno;
+    close(fd);
+    throw Error::inFile(path, std::string("cannot map: ") + std::strerror(error));
+  }
+  auto *base = static_cast<std::byte *>(pages);
+  tensor.storage_ =
+      std::unique_ptr<std::byte[], FreeAligned>(base + offset, FreeAligned{length, base, fd});
+  tensor.filePath_ = path;
+  tensor.fileOffset_ = offset;
+  return tensor;
+}
+
+void Tensor::readBytes(uint64_t offset, void *destination, size_t count) const {
+  const FreeAligned &deleter = storage_.get_deleter();
+  if (!isFileMapped() || deleter.fd < 0) {
+    std::memcpy(destination, storage_.get() + offset, count);
+    return;
+  }
+  auto *out = static_cast<char *>(destination);
+  uint64_t at = fileOffset_ + offset;
+  while (count > 0) {
+    ssize_t got = pread(deleter.fd, out, count, static_cast<off_t>(at));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      throw Error::atByteOffset(filePath_, at, std::string("cannot read: ") + std::strerror(errno));
+    if (got == 0)
+      throw Error::atByteOffset(filePath_, at, "the file was cut short while in use");
+    out += got, at += static_cast<uint64_t>(got), count -= static_cast<size_t>(got);
+  }
+}
+
+void Tensor::releasePages() {
+  const FreeAligned &deleter = storage_.get_deleter();
+  if (isFileMapped())
+    madvise(deleter.fileBase, deleter.mapped, MADV_DONTNEED);
+}
+
 Tensor::Tensor(Tensor &&other) noexcept
     : dtype_(other.dtype_), shape_(std::move(other.shape_)),
       numElements_(std::exchange(other.numElements_, 0)),
-      storage_(std::move(other.storage_)) {}
+      storage_(std::move(other.storage_)), filePath_(std::move(other.filePath_)),
+      fileOffset_(std::exchange(other.fileOffset_, 0)) {}
 
 Tensor &Tensor::operator=(Tensor &&other) noexcept {
   dtype_ = other.dtype_;
   shape_ = std::move(other.shape_);
   numElements_ = std::exchange(other.numElements_, 0);
   storage_ = std::move(other.storage_);
+  filePath_ = std::move(other.filePath_);
+  fileOffset_ = std::exchange(other.fileOffset_, 0);
   return *this;
 }
 

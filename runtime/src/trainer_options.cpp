@@ -126,7 +126,7 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
         "validation", "no-shuffle", "load", "save", "log", "eval-every", "early-stopping",
         "save-best", "checkpoint-dir", "checkpoint-every", "no-checkpoints", "resume",
         "check-numerics", "tensorboard", "plot", "progress", "no-progress",
-        "check-replicas"}},
+        "check-replicas", "stream-data"}},
       {Mode::InitOnly, {"seed", "save"}},
       {Mode::Eval, {"test", "test-labels", "load", "check-numerics"}},
       {Mode::Predict, {"predict", "out", "load", "check-numerics"}},
@@ -383,7 +383,9 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
       ("labels", text("FILE"), "training labels, for .npy and IDX --data")
       ("test", text("FILE"), ("test inputs, evaluated after every epoch (default: " +
                               describeSource(info.test) + ")").c_str())
-      ("test-labels", text("FILE"), "test labels, for .npy and IDX --test");
+      ("test-labels", text("FILE"), "test labels, for .npy and IDX --test")
+      ("stream-data", "keep the training inputs in their .npy file and read them a batch at "
+                      "a time, instead of in memory (when they need no conversion)");
   po::options_description weights("Weights and checkpoints");
   weights.add_options()
       ("load", text("W.safetensors"), "start from these weights instead of initializing")
@@ -507,6 +509,7 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
           ? static_cast<int>(parseCount("--threads", vm["threads"].as<std::string>(), 1, 4096))
           : static_cast<int>(std::min(hardwareThreads, 4096u));
   options.shuffle = vm.count("no-shuffle") == 0;
+  options.streamData = vm.count("stream-data") > 0;
   options.quiet = vm.count("quiet") > 0;
   options.checkNumerics = vm.count("check-numerics") > 0;
   options.checkReplicas = vm.count("check-replicas") > 0;

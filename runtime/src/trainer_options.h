@@ -35,6 +35,9 @@ struct TrainerOptions {
   double validation = 0;
   int threads = 1;
   bool shuffle = true;
+  /// --stream-data: the training inputs stay in their .npy file, read a
+  /// batch at a time (LoadLimits::mapFiles).
+  bool streamData = false;
   bool quiet = false;
   /// Resolved sources (flags, else the model's); kind "" when there is none.
   DataSource data;

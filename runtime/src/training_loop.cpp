@@ -199,7 +199,9 @@ private:
 };
 
 void Trainer::loadData() {
-  train_ = loadDataset(info_, options_.data);
+  LoadLimits limits;
+  limits.mapFiles = options_.streamData;
+  train_ = loadDataset(info_, options_.data, limits);
   if (options_.validation > 0) {
     auto [kept, held] = holdOut(train_, options_.validation, options_.seed, fileIndex_);
     train_ = std::move(kept);
@@ -487,6 +489,8 @@ void Trainer::trainStep(int64_t batch, const std::vector<int64_t> &order) {
   const int64_t first = batch * globalBatch_ + comm_.rank() * info_.batch;
   gatherSamples(train_.inputs, order.data() + first, info_.batch, batchInputs_);
   gatherSamples(train_.labels, order.data() + first, info_.batch, batchLabels_);
+  // --stream-data: the batch's samples leave memory again (back to the file).
+  train_.inputs.releasePages();
   const int64_t step = model_.step();
   lastLr_ = learningRate(info_.schedule, options_.lr, step);
   // A kernel's NaN or infinity (--check-numerics), named with the step.

@@ -67,6 +67,49 @@ TEST_F(NpyTest, RoundTripsEveryDType) {
   expectRoundTrip<uint8_t>({5, 1});
 }
 
+// LoadLimits::mapFiles (--stream-data): the data is the file's, mapped, and
+// stays readable after its pages are given back; a big-endian file is read
+// and converted as usual.
+TEST_F(NpyTest, MapsDataThatNeedsNoConversion) {
+  Tensor original(DType::F32, {300, 17});
+  for (uint64_t i = 0; i < original.numElements(); ++i)
+    original.data<float>()[i] = static_cast<float>(i) * 0.5f - 3.0f;
+  std::filesystem::path path = dir_.file("mapped.npy");
+  saveNpy(path, original.view());
+  LoadLimits limits;
+  limits.mapFiles = true;
+  Tensor mapped = loadNpy(path, limits);
+  EXPECT_TRUE(mapped.isFileMapped());
+  EXPECT_EQ(mapped.shape(), original.shape());
+  ASSERT_EQ(std::memcmp(mapped.bytes(), original.bytes(), original.numBytes()), 0);
+  mapped.releasePages();
+  EXPECT_EQ(std::memcmp(mapped.bytes(), original.bytes(), original.numBytes()), 0);
+  EXPECT_FALSE(loadNpy(path).isFileMapped());
+  // Moving keeps the mapping; the moved-from tensor holds nothing.
+  Tensor moved = std::move(mapped);
+  EXPECT_TRUE(moved.isFileMapped());
+  EXPECT_FALSE(mapped.isFileMapped());
+  EXPECT_EQ(moved.data<float>()[5099], original.data<float>()[5099]);
+  // Samples are read from the file (pread), not through the mapping.
+  float value = 0;
+  moved.readBytes(4 * 5098, &value, sizeof value);
+  EXPECT_EQ(value, original.data<float>()[5098]);
+  // A file cut short under a running program: a read past its end is an
+  // error naming the file and offset (the mapping itself is not touched).
+  std::filesystem::resize_file(path, 1024);
+  EXPECT_RT_ERROR(moved.readBytes(4 * 5098, &value, sizeof value),
+                  "the file was cut short while in use");
+}
+
+TEST_F(NpyTest, MappingAShortFileNamesIt) {
+  std::filesystem::path path = dir_.file("short.npy");
+  saveNpy(path, Tensor(DType::F32, {4}).view());
+  EXPECT_RT_ERROR(Tensor::mapFile(path.string(), 128, DType::F32, {100}),
+                  "is shorter than the 528 bytes its data needs");
+  EXPECT_RT_ERROR(Tensor::mapFile(path.string(), 100, DType::F32, {1}),
+                  "is not 64-byte aligned for mapping");
+}
+
 TEST_F(NpyTest, WritesNumpyHeaderLayout) {
   Tensor tensor(DType::F32, {2, 3});
   saveNpy(dir_.file("a.npy"), tensor.view());

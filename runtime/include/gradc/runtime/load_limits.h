@@ -15,6 +15,10 @@ inline constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{16} << 30;
 struct LoadLimits {
   /// The largest tensor, in bytes after conversion, a loader will create.
   uint64_t maxTensorBytes = kDefaultMaxTensorBytes;
+  /// Map the data of a .npy file whose bytes need no conversion (native byte
+  /// order, 64-byte aligned data) instead of reading it: Tensor::mapFile. The
+  /// trainer's --stream-data.
+  bool mapFiles = false;
 };
 
 } // namespace gradc::rt

@@ -75,6 +75,35 @@ public:
   /// Error otherwise.
   void reshape(std::vector<int64_t> shape);
 
+  /// A tensor over bytes [offset, offset + its size) of a file, mapped
+  /// copy-on-write rather than read: pages are read from the file when first
+  /// touched, and releasePages() gives them back, so a data set read a batch
+  /// at a time stays out of the process's memory. offset must be a multiple
+  /// of kAlignment. Throws Error naming the file when it cannot be mapped.
+  static Tensor mapFile(const std::string &path, uint64_t offset, DType dtype,
+                        std::vector<int64_t> shape);
+
+  /// The file a mapped tensor's data lies in, at byte fileOffset(); "" if none.
+  const std::string &filePath() const { return filePath_; }
+
+  /// Whether the storage is a file mapping (mapFile).
+  bool isFileMapped() const {
+    return storage_ != nullptr && storage_.get_deleter().fileBase != nullptr;
+  }
+
+  /// For a file mapping: drops the pages read so far from the process (the
+  /// next access reads them from the file again, usually from the page
+  /// cache). Writes to the tensor since mapping are lost. Does nothing for
+  /// other tensors.
+  void releasePages();
+
+  /// For a file mapping: copies `count` bytes from byte `offset` of the
+  /// tensor's data by reading the file (pread), without touching the mapping:
+  /// the kernel may map far more than a page around any access to it (large
+  /// page-cache folios). Throws Error naming the file on a read error or a
+  /// file cut short. Other tensors: a plain copy.
+  void readBytes(uint64_t offset, void *destination, size_t count) const;
+
   DType dtype() const { return dtype_; }
   const std::vector<int64_t> &shape() const { return shape_; }
   size_t rank() const { return shape_.size(); }
@@ -104,10 +133,13 @@ public:
 private:
   /// Frees storage from aligned_alloc, or unmaps it when it was mapped.
   struct FreeAligned {
-    FreeAligned() : mapped(0) {}
-    explicit FreeAligned(size_t length) : mapped(length) {}
+    FreeAligned() : mapped(0), fileBase(nullptr), fd(-1) {}
+    explicit FreeAligned(size_t length, std::byte *base = nullptr, int file = -1)
+        : mapped(length), fileBase(base), fd(file) {}
     void operator()(std::byte *pointer) const;
-    size_t mapped; ///< the length of a mapping; 0 for aligned_alloc
+    size_t mapped;       ///< the length of a mapping; 0 for aligned_alloc
+    std::byte *fileBase; ///< the start of a file mapping, else null
+    int fd;              ///< the mapped file, open for readFile(); -1 if none
   };
 
   void checkAccess(DType requested) const;
@@ -116,6 +148,8 @@ private:
   std::vector<int64_t> shape_;
   uint64_t numElements_ = 0;
   std::unique_ptr<std::byte[], FreeAligned> storage_;
+  std::string filePath_;   ///< a file mapping's file
+  uint64_t fileOffset_ = 0; ///< where in it the data starts
 };
 
 } // namespace gradc::rt
