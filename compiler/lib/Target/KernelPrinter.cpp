@@ -774,6 +774,12 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
   }
   os << "  {\n" << constants << prologue;
   std::string indent = "    ";
+  auto printBody = [&](const std::string &inner) {
+    SmallVector<StringRef> lines;
+    StringRef(body).rtrim('\n').split(lines, '\n');
+    for (StringRef line : lines)
+      os << inner << line << "\n";
+  };
   if (tiled) {
     // The product a block of rows at a time into a buffer of that many rows,
     // each block's epilogue right after it.
@@ -801,11 +807,7 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
          << "#pragma omp parallel for schedule(static) num_threads(gradc::rt::threads())\n";
     os << indent << "for (int64_t i = " << tileBase << "; i < " << tileBase << " + " << rows
        << " * " << n << "; ++i) {\n";
-    std::string inner = indent + "  ";
-    SmallVector<StringRef> lines;
-    StringRef(body).rtrim('\n').split(lines, '\n');
-    for (StringRef line : lines)
-      os << inner << line << "\n";
+    printBody(indent + "  ");
     os << indent << "}\n    }\n  }\n";
     return success();
   }
@@ -826,11 +828,7 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
         indent += "  ";
     }
   }
-  std::string inner = indent + "  ";
-  SmallVector<StringRef> lines;
-  StringRef(body).rtrim('\n').split(lines, '\n');
-  for (StringRef line : lines)
-    os << inner << line << "\n";
+  printBody(indent + "  ");
   os << indent << "}\n  }\n";
   return success();
 }
