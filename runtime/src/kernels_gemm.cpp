@@ -120,9 +120,11 @@ void gemmBlock(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alph
     // OpenBLAS runs on the calling threads only: its own thread pool would
     // spin (sched_yield) between calls, taking the cores the rest of the
     // step runs on. Large products are split here, by columns of C (or rows,
-    // when C is taller than wide), over the kernels' OpenMP threads; each
-    // element is computed by the same OpenBLAS kernel as unsplit, so the
-    // result does not depend on the thread count.
+    // when C is taller than wide), over the kernels' OpenMP threads. The split
+    // follows the thread count, and OpenBLAS's value for an element depends on
+    // the shape of the call computing it, so a different --threads can change
+    // the last bits of a product (the same thread count always gives the same
+    // bits).
     const int lda = static_cast<int>(aStride);
     const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
     const int ldc = static_cast<int>(n);
