@@ -448,6 +448,12 @@ int main(int argc, char **argv) {
                    << parent << "\n";
       return 1;
     }
+    if (llvm::sys::fs::is_directory(outputPath)) {
+      llvm::errs() << "gradc: error: cannot write the program " << outputPath
+                   << ": it is a directory (-o names the program file; --emit=cpp or "
+                      "--emit=lib write into a directory)\n";
+      return 1;
+    }
   }
 
   std::unique_ptr<llvm::ToolOutputFile> output;
