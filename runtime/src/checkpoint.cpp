@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <map>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -186,11 +188,118 @@ void saveCheckpoint(Model &model, const std::filesystem::path &path,
       {"fingerprint", info.fingerprint},
       {"step", std::to_string(model.step())},
       {"crc32c", crcs.dump()},
+      {"batch", std::to_string(info.batch)},
+      {"train_settings", info.trainSettings},
   };
   for (const auto &[key, value] : extra)
     if (!metadata.emplace(key, value).second)
       throw Error("checkpoint metadata key '" + key + "' is reserved");
   writeFileAtomically(path, serializeSafetensors(views, metadata));
+}
+
+namespace {
+
+// "key=value" lines as a map.
+std::map<std::string, std::string> settingsOf(const std::string &lines) {
+  std::map<std::string, std::string> settings;
+  size_t start = 0;
+  while (start < lines.size()) {
+    size_t end = lines.find('\n', start);
+    if (end == std::string::npos)
+      end = lines.size();
+    std::string line = lines.substr(start, end - start);
+    size_t equals = line.find('=');
+    if (equals != std::string::npos)
+      settings[line.substr(0, equals)] = line.substr(equals + 1);
+    start = end + 1;
+  }
+  return settings;
+}
+
+// What differs between the model that wrote `contents` and `model`, for the
+// message that refuses the checkpoint: its tensors, its batch, its training
+// settings, or else the computation itself.
+std::string differences(const SafetensorsContents &contents, Model &model) {
+  const ModelInfo &info = model.info();
+  std::vector<std::string> found;
+  std::set<std::string> ours;
+  for (const BufferRef &buffer : model.buffers()) {
+    if (!isCheckpointed(buffer))
+      continue;
+    ours.insert(buffer.name);
+    auto tensor = contents.tensors.find(buffer.name);
+    if (tensor == contents.tensors.end())
+      found.push_back("it lacks " + buffer.name);
+    else if (tensor->second.dtype() != buffer.dtype || tensor->second.shape() != buffer.shape)
+      found.push_back(buffer.name + " is " + std::string(dtypeName(tensor->second.dtype())) +
+                      " " + formatShape(tensor->second.shape()) + " there, " +
+                      std::string(dtypeName(buffer.dtype)) + " " + formatShape(buffer.shape) +
+                      " here");
+  }
+  for (const auto &[name, tensor] : contents.tensors)
+    if (ours.count(name) == 0)
+      found.push_back("it holds " + name + ", which this model does not have");
+  auto batch = contents.metadata.find("batch");
+  if (batch != contents.metadata.end() && batch->second != std::to_string(info.batch))
+    found.push_back("batch " + batch->second + " there, " + std::to_string(info.batch) + " here");
+  auto recorded = contents.metadata.find("train_settings");
+  if (recorded != contents.metadata.end()) {
+    std::map<std::string, std::string> theirs = settingsOf(recorded->second),
+                                       mine = settingsOf(info.trainSettings);
+    std::set<std::string> keys;
+    for (const auto *settings : {&theirs, &mine})
+      for (const auto &entry : *settings)
+        keys.insert(entry.first);
+    for (const std::string &key : keys) {
+      if (key == "batch")
+        continue;
+      auto there = theirs.find(key), here = mine.find(key);
+      std::string a = there == theirs.end() ? "unset" : there->second,
+                  b = here == mine.end() ? "unset" : here->second;
+      if (a != b)
+        found.push_back(key + " " + a + " there, " + b + " here");
+    }
+  }
+  if (found.empty())
+    return "the network's computation differs (a layer, an activation, the loss or a metric), "
+           "or the programs were built by different versions of gradc";
+  const size_t shown = std::min<size_t>(found.size(), 6);
+  std::string text;
+  for (size_t i = 0; i < shown; ++i)
+    text += (i ? "; " : "") + found[i];
+  if (found.size() > shown)
+    text += "; and " + std::to_string(found.size() - shown) + " more differences";
+  return text;
+}
+
+} // namespace
+
+bool isCheckpointMetadata(const std::map<std::string, std::string> &metadata) {
+  auto format = metadata.find("format");
+  return format != metadata.end() && format->second == kFormat;
+}
+
+void verifyCheckpointTensors(const SafetensorsContents &contents,
+                             const std::filesystem::path &path) {
+  const std::string file = path.string();
+  auto found = contents.metadata.find("crc32c");
+  if (found == contents.metadata.end())
+    throw Error::inFile(file, "is not a gradc checkpoint (its metadata has no 'crc32c')");
+  nlohmann::json crcs;
+  try {
+    crcs = nlohmann::json::parse(found->second);
+  } catch (const nlohmann::json::exception &) {
+    throw Error::inFile(file, "damaged metadata: crc32c is not JSON");
+  }
+  for (const auto &[name, tensor] : contents.tensors) {
+    if (!crcs.contains(name) || !crcs[name].is_number_unsigned())
+      throw Error::inFile(file, "damaged metadata: no CRC-32C for tensor '" + name + "'");
+    if (tensorCrc(tensor.dtype(), tensor.bytes(), tensor.numBytes()) !=
+        crcs[name].get<uint32_t>())
+      throw Error::atByteOffset(file, tensorOffset(path, name),
+                                "tensor '" + name +
+                                    "' does not match its CRC-32C: the file is damaged");
+  }
 }
 
 std::map<std::string, std::string> loadCheckpoint(Model &model,
@@ -214,23 +323,10 @@ std::map<std::string, std::string> loadCheckpoint(Model &model,
   if (field("model") != info.name || field("fingerprint") != info.fingerprint)
     throw Error::inFile(file, "is a checkpoint of model '" + field("model") + "' (fingerprint '" +
                                   field("fingerprint") + "'), not of this program's '" +
-                                  info.name + "' (fingerprint '" + info.fingerprint + "')");
+                                  info.name + "' (fingerprint '" + info.fingerprint +
+                                  "'): " + differences(contents, model));
 
-  nlohmann::json crcs;
-  try {
-    crcs = nlohmann::json::parse(field("crc32c"));
-  } catch (const nlohmann::json::exception &) {
-    throw Error::inFile(file, "damaged metadata: crc32c is not JSON");
-  }
-  for (const auto &[name, tensor] : contents.tensors) {
-    if (!crcs.contains(name) || !crcs[name].is_number_unsigned())
-      throw Error::inFile(file, "damaged metadata: no CRC-32C for tensor '" + name + "'");
-    if (tensorCrc(tensor.dtype(), tensor.bytes(), tensor.numBytes()) !=
-        crcs[name].get<uint32_t>())
-      throw Error::atByteOffset(file, tensorOffset(path, name),
-                                "tensor '" + name +
-                                    "' does not match its CRC-32C: the file is damaged");
-  }
+  verifyCheckpointTensors(contents, path);
 
   std::vector<BufferRef> buffers = model.buffers();
   std::set<std::string> expected;

@@ -156,6 +156,36 @@ void validate(const CsvOptions &options) {
     throw Error("CSV label column given both by name and by index");
   if (options.labelColumnName && !options.hasHeader)
     throw Error("CSV label column given by name, but the table has no header");
+  if (options.featureColumns && !options.hasHeader)
+    throw Error("CSV feature columns given by name, but the table has no header");
+}
+
+std::string joinNames(const std::vector<std::string> &names) {
+  std::string text;
+  for (const std::string &name : names)
+    text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+// The byte-order mark and the lines of a CSV file's text.
+std::vector<Line> linesOf(std::string_view text, const std::string &name) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark)
+    text.remove_prefix(kByteOrderMark.size());
+  std::vector<Line> lines = splitLines(text, name);
+  if (lines.empty())
+    throw Error::atLineColumn(name, 1, 1, "empty file");
+  return lines;
+}
+
+std::string readAll(const std::filesystem::path &path, std::string &name) {
+  detail::InputFile file(path);
+  name = file.name();
+  if (file.size() > std::numeric_limits<size_t>::max())
+    throw Error::inFile(name, "file does not fit in memory");
+  std::string content(static_cast<size_t>(file.size()), '\0');
+  file.read(content.data(), file.size(), "the table");
+  return content;
 }
 
 Tensor allocate(DType dtype, std::vector<int64_t> shape, const std::string &name,
@@ -172,22 +202,20 @@ Tensor allocate(DType dtype, std::vector<int64_t> shape, const std::string &name
 
 } // namespace
 
+std::vector<std::string> readCsvHeader(const std::filesystem::path &path) {
+  std::string name;
+  std::string content = readAll(path, name);
+  std::vector<std::string> names;
+  for (const Field &field : splitFields(linesOf(content, name).front().text))
+    names.emplace_back(field.text);
+  return names;
+}
+
 CsvTable loadCsv(const std::filesystem::path &path, const CsvOptions &options) {
   validate(options);
-  detail::InputFile file(path);
-  const std::string &name = file.name();
-  if (file.size() > std::numeric_limits<size_t>::max())
-    throw Error::inFile(name, "file does not fit in memory");
-  std::string content(static_cast<size_t>(file.size()), '\0');
-  file.read(content.data(), file.size(), "the table");
-
-  std::string_view text = content;
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark)
-    text.remove_prefix(kByteOrderMark.size());
-  std::vector<Line> lines = splitLines(text, name);
-  if (lines.empty())
-    throw Error::atLineColumn(name, 1, 1, "empty file");
+  std::string name;
+  const std::string content = readAll(path, name);
+  std::vector<Line> lines = linesOf(content, name);
 
   const std::vector<Field> firstFields = splitFields(lines.front().text);
   const size_t columns = firstFields.size();
@@ -204,13 +232,15 @@ CsvTable loadCsv(const std::filesystem::path &path, const CsvOptions &options) {
   std::optional<size_t> labelColumn = options.labelColumnIndex;
   if (options.labelColumnName) {
     auto match = std::find(columnNames.begin(), columnNames.end(), *options.labelColumnName);
-    if (match == columnNames.end())
+    if (match == columnNames.end() && !options.labelColumnOptional)
       throw Error::atLineColumn(name, 1, 1, "no column named " +
                                                 inQuotes(*options.labelColumnName));
-    if (std::find(match + 1, columnNames.end(), *options.labelColumnName) != columnNames.end())
+    if (match != columnNames.end() &&
+        std::find(match + 1, columnNames.end(), *options.labelColumnName) != columnNames.end())
       throw Error::atLineColumn(name, 1, 1, "more than one column is named " +
                                                 inQuotes(*options.labelColumnName));
-    labelColumn = static_cast<size_t>(match - columnNames.begin());
+    if (match != columnNames.end())
+      labelColumn = static_cast<size_t>(match - columnNames.begin());
   }
   if (labelColumn && *labelColumn >= columns)
     throw Error::atLineColumn(name, lines.front().number, 1,
@@ -218,9 +248,40 @@ CsvTable loadCsv(const std::filesystem::path &path, const CsvOptions &options) {
                                   " is out of range: the table has " +
                                   std::to_string(columns) + " columns");
 
-  for (size_t column = 0; column < columnNames.size(); ++column)
-    if (column != labelColumn)
-      table.featureNames.push_back(columnNames[column]);
+  // Where each column's value goes in a row of features: its position, or
+  // kNotAFeature for the label column.
+  constexpr size_t kNotAFeature = std::numeric_limits<size_t>::max();
+  std::vector<size_t> featureSlot(columns, kNotAFeature);
+  if (options.featureColumns) {
+    const std::vector<std::string> &wanted = *options.featureColumns;
+    for (size_t slot = 0; slot < wanted.size(); ++slot) {
+      auto match = std::find(columnNames.begin(), columnNames.end(), wanted[slot]);
+      if (match == columnNames.end() || static_cast<size_t>(match - columnNames.begin()) ==
+                                            labelColumn)
+        throw Error::atLineColumn(name, 1, 1, "no column named " + inQuotes(wanted[slot]) +
+                                                  "; the model was trained on the columns " +
+                                                  joinNames(wanted));
+      if (std::find(match + 1, columnNames.end(), wanted[slot]) != columnNames.end())
+        throw Error::atLineColumn(name, 1, 1, "more than one column is named " +
+                                                  inQuotes(wanted[slot]));
+      featureSlot[static_cast<size_t>(match - columnNames.begin())] = slot;
+    }
+    for (size_t column = 0; column < columns; ++column)
+      if (column != labelColumn && featureSlot[column] == kNotAFeature)
+        throw Error::atLineColumn(name, 1, firstFields[column].column,
+                                  "column " + inQuotes(columnNames[column]) +
+                                      " is not one the model was trained on (" +
+                                      joinNames(wanted) + ")");
+    table.featureNames = wanted;
+  } else {
+    size_t slot = 0;
+    for (size_t column = 0; column < columns; ++column)
+      if (column != labelColumn)
+        featureSlot[column] = slot++;
+    for (size_t column = 0; column < columnNames.size(); ++column)
+      if (column != labelColumn)
+        table.featureNames.push_back(columnNames[column]);
+  }
 
   const auto rows = static_cast<int64_t>(lines.size());
   const auto featureColumns = static_cast<int64_t>(columns - (labelColumn ? 1 : 0));
@@ -231,7 +292,6 @@ CsvTable loadCsv(const std::filesystem::path &path, const CsvOptions &options) {
   const bool integerLabels =
       options.labelDType == DType::I64 || options.labelDType == DType::I32;
 
-  uint64_t featureIndex = 0;
   for (size_t row = 0; row < lines.size(); ++row) {
     const Line &line = lines[row];
     std::vector<Field> fields = splitFields(line.text);
@@ -250,7 +310,7 @@ CsvTable loadCsv(const std::filesystem::path &path, const CsvOptions &options) {
         else
           store(*table.labels, row, parser.parseReal(fields[column], options.labelDType));
       } else {
-        store(table.features, featureIndex++,
+        store(table.features, row * static_cast<uint64_t>(featureColumns) + featureSlot[column],
               parser.parseReal(fields[column], options.featureDType));
       }
     }

@@ -9,7 +9,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
@@ -112,22 +111,110 @@ Tensor convertSamples(const Tensor &raw, DType dtype, const std::vector<int64_t>
   return converted;
 }
 
-// Checks that `raw` holds samples of `modelShape`'s size and converts them.
+// `shape` without its axes of size 1.
+std::vector<int64_t> withoutUnitAxes(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> result;
+  for (int64_t dim : shape)
+    if (dim != 1)
+      result.push_back(dim);
+  return result;
+}
+
+bool isIntegerDType(DType dtype) { return dtype != DType::F32 && dtype != DType::F64; }
+
+// The samples of `raw` ([N, d1, ..., dk, C]) with their last axis moved
+// first: [N, C, d1, ..., dk].
+Tensor channelsFirst(const Tensor &raw) {
+  const std::vector<int64_t> &shape = raw.shape();
+  std::vector<int64_t> moved = {shape[0], shape.back()};
+  moved.insert(moved.end(), shape.begin() + 1, shape.end() - 1);
+  Tensor result(raw.dtype(), moved);
+  const uint64_t channels = static_cast<uint64_t>(shape.back());
+  const uint64_t positions = raw.dim(0) == 0 || channels == 0
+                                 ? 0
+                                 : raw.numElements() / static_cast<uint64_t>(raw.dim(0)) /
+                                       channels;
+  const size_t size = dtypeSize(raw.dtype());
+  const std::byte *from = raw.bytes();
+  std::byte *to = result.bytes();
+  for (int64_t n = 0; n < raw.dim(0); ++n) {
+    const uint64_t base = static_cast<uint64_t>(n) * positions * channels;
+    for (uint64_t p = 0; p < positions; ++p)
+      for (uint64_t c = 0; c < channels; ++c)
+        std::memcpy(to + (base + c * positions + p) * size,
+                    from + (base + p * channels + c) * size, size);
+  }
+  return result;
+}
+
+// Why samples of `fileShape` do not feed the model's `modelShape` as the
+// layout says, with what would make them, or "" when they do.
+std::string sampleShapeMismatch(const std::vector<int64_t> &fileShape,
+                                const std::vector<int64_t> &modelShape,
+                                const std::string &layout, const char *what, bool hint) {
+  if (layout == "flat") {
+    if (elementsOf(fileShape) == elementsOf(modelShape))
+      return "";
+    return std::string(what) + " samples are " + describeSample(fileShape) +
+           ", but the model's " + what + " is " + describeSample(modelShape);
+  }
+  std::vector<int64_t> expected = modelShape;
+  if (layout == "nhwc") {
+    if (modelShape.size() < 2)
+      return std::string("layout \"nhwc\" needs an input of a channel axis and at least one "
+                         "more, but the model's ") + what + " is " + formatShape(modelShape);
+    expected.assign(modelShape.begin() + 1, modelShape.end());
+    expected.push_back(modelShape.front());
+  }
+  if (withoutUnitAxes(fileShape) == withoutUnitAxes(expected))
+    return "";
+  std::string message = std::string(what) + " samples are " + formatShape(fileShape) +
+                        ", but the model's " + what + " is " + formatShape(modelShape);
+  if (layout == "nhwc")
+    message += " (channels last: " + formatShape(expected) + ")";
+  if (!hint)
+    return message;
+  auto suggest = [](const char *layout) {
+    return std::string("add layout: \"") + layout + "\" to the data source (or pass --layout " +
+           layout + ")";
+  };
+  if (layout.empty() && modelShape.size() >= 2) {
+    std::vector<int64_t> channelsLast(modelShape.begin() + 1, modelShape.end());
+    channelsLast.push_back(modelShape.front());
+    if (withoutUnitAxes(fileShape) == withoutUnitAxes(channelsLast))
+      return message + "; they look channels-last: " + suggest("nhwc") +
+             " to move the channels first";
+  }
+  if (elementsOf(fileShape) == elementsOf(modelShape))
+    return message + "; both hold " + std::to_string(elementsOf(modelShape)) + " values: " +
+           suggest("flat") + " to reshape them in row-major order";
+  return message;
+}
+
+// Checks that `raw` holds samples that feed `modelShape` as `layout` says,
+// and converts them to the model's dtype and shape.
 Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &modelShape,
                       double scale, int64_t classes, const std::string &file,
-                      const char *what) {
+                      const char *what, const std::string &layout = "",
+                      bool layoutHint = false) {
   if (raw.rank() == 0)
     throw Error::inFile(file, "holds a single value; expected an array whose first axis is "
                               "the sample");
   std::vector<int64_t> sampleShape(raw.shape().begin() + 1, raw.shape().end());
-  uint64_t fileValues = elementsOf(sampleShape);
-  uint64_t modelValues = elementsOf(modelShape);
-  if (fileValues != modelValues)
-    throw Error::inFile(file, std::string(what) + " samples are " + describeSample(sampleShape) +
-                                  ", but the model's " + what + " is " +
-                                  describeSample(modelShape));
+  if (classes > 0 && withoutUnitAxes(modelShape).empty() &&
+      withoutUnitAxes(sampleShape) == std::vector<int64_t>{classes})
+    throw Error::inFile(file, "labels hold " + std::to_string(classes) +
+                                  " values per sample, one-hot or probabilities; the model "
+                                  "takes one class index in [0, " + std::to_string(classes) +
+                                  ") per sample (numpy: labels.argmax(axis=1))");
+  std::string mismatch = sampleShapeMismatch(sampleShape, modelShape, layout, what, layoutHint);
+  if (!mismatch.empty())
+    throw Error::inFile(file, mismatch);
   if (raw.dim(0) == 0)
     throw Error::inFile(file, "holds no samples");
+  if (layout == "nhwc" && modelShape.size() >= 2 && sampleShape.size() >= 2)
+    raw = channelsFirst(raw);
+  const uint64_t modelValues = elementsOf(modelShape);
   // Floating-point samples already in the model's dtype and scale are used
   // as they are: a data set is held once, not twice, while it loads.
   if (raw.dtype() == dtype && scale == 1.0 && (dtype == DType::F32 || dtype == DType::F64)) {
@@ -140,6 +227,13 @@ Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &model
   return convertSamples(raw, dtype, modelShape, scale, classes, role);
 }
 
+// The scale for the inputs of `raw` from `source`.
+double inputScale(const DataSource &source, const Tensor &raw) {
+  if (source.scaleIntegersOnly && !isIntegerDType(raw.dtype()))
+    return 1.0;
+  return source.scale;
+}
+
 Tensor loadArray(const std::string &kind, const std::string &path, const LoadLimits &limits) {
   if (kind == "idx")
     return loadIdx(path, limits);
@@ -148,19 +242,11 @@ Tensor loadArray(const std::string &kind, const std::string &path, const LoadLim
   throw Error("unknown data format '" + kind + "' (expected idx, npy or csv)");
 }
 
-// The number of comma-separated fields on the first line of a CSV file.
-size_t csvColumnCount(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error::inFile(path, "cannot open for reading");
-  std::string line;
-  std::getline(in, line);
-  size_t columns = 1;
-  for (char c : line)
-    columns += c == ',';
-  return columns;
-}
+// The number of columns of a CSV file.
+size_t csvColumnCount(const std::string &path) { return readCsvHeader(path).size(); }
 
+// withLabels: the label column must be there; without, it is skipped when
+// it is (prediction on data in the training layout).
 CsvTable loadCsvSource(const ModelInfo &info, const DataSource &source, bool withLabels,
                        const LoadLimits &limits) {
   CsvOptions options;
@@ -168,18 +254,40 @@ CsvTable loadCsvSource(const ModelInfo &info, const DataSource &source, bool wit
   options.featureDType = DType::F64;
   options.labelDType = info.labelDType == DType::I32 ? DType::I64 : DType::F64;
   options.limits = limits;
-  if (withLabels) {
-    const std::string &column = source.labelColumn;
-    bool isIndex = !column.empty() &&
-                   column.find_first_not_of("0123456789") == std::string::npos;
-    if (column.empty())
-      options.labelColumnIndex = csvColumnCount(source.inputs) - 1;
-    else if (isIndex)
-      options.labelColumnIndex = std::stoull(column);
-    else
+  if (source.header && !source.featureColumns.empty())
+    options.featureColumns = source.featureColumns;
+  const std::string &column = source.labelColumn;
+  bool isIndex = !column.empty() &&
+                 column.find_first_not_of("0123456789") == std::string::npos;
+  if (!withLabels) {
+    // The training layout has one column more than the model has features.
+    options.labelDType = DType::F64;
+    if (!column.empty() && !isIndex && source.header) {
       options.labelColumnName = column;
+      options.labelColumnOptional = true;
+    } else if (csvColumnCount(source.inputs) == elementsOf(info.inputShape) + 1) {
+      options.labelColumnIndex =
+          column.empty() ? csvColumnCount(source.inputs) - 1 : std::stoull(column);
+    }
+  } else if (column.empty()) {
+    options.labelColumnIndex = csvColumnCount(source.inputs) - 1;
+  } else if (isIndex) {
+    options.labelColumnIndex = std::stoull(column);
+  } else {
+    options.labelColumnName = column;
   }
   return loadCsv(source.inputs, options);
+}
+
+// CSV rows are flat: they feed an input of one axis (besides axes of size
+// 1), or any input with layout "flat".
+Tensor csvInputs(const ModelInfo &info, const DataSource &source, CsvTable &table) {
+  std::string layout = source.layout;
+  if (layout.empty() && withoutUnitAxes(info.inputShape).size() <= 1)
+    layout = "flat";
+  return toModelSamples(std::move(table.features), info.inputDType, info.inputShape,
+                        source.scaleIntegersOnly ? 1.0 : source.scale, 0, source.inputs, "input",
+                        layout, true);
 }
 
 } // namespace
@@ -203,10 +311,10 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
   const double noScale = 1.0;
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, true, limits);
-    dataset.inputs = toModelSamples(std::move(table.features), info.inputDType, info.inputShape,
-                                    source.scale, 0, source.inputs, "input");
-    dataset.labels = toModelSamples(std::move(*table.labels), info.labelDType, info.labelShape, noScale,
-                                    info.classes, source.inputs, "label");
+    dataset.featureNames = table.featureNames;
+    dataset.inputs = csvInputs(info, source, table);
+    dataset.labels = toModelSamples(std::move(*table.labels), info.labelDType, info.labelShape,
+                                    noScale, info.classes, source.inputs, "label");
   } else {
     if (source.labels.empty())
       throw Error::inFile(source.inputs, "needs a labels file");
@@ -215,10 +323,11 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
     if (inputs.rank() > 0 && labels.rank() > 0 && inputs.dim(0) != labels.dim(0))
       throw Error(source.inputs + " has " + std::to_string(inputs.dim(0)) + " samples but " +
                   source.labels + " has " + std::to_string(labels.dim(0)));
-    dataset.inputs = toModelSamples(std::move(inputs), info.inputDType, info.inputShape, source.scale, 0,
-                                    source.inputs, "input");
-    dataset.labels = toModelSamples(std::move(labels), info.labelDType, info.labelShape, noScale,
-                                    info.classes, source.labels, "label");
+    const double scale = inputScale(source, inputs);
+    dataset.inputs = toModelSamples(std::move(inputs), info.inputDType, info.inputShape, scale,
+                                    0, source.inputs, "input", source.layout, true);
+    dataset.labels = toModelSamples(std::move(labels), info.labelDType, info.labelShape,
+                                    noScale, info.classes, source.labels, "label");
   }
   dataset.size = dataset.inputs.dim(0);
   return dataset;
@@ -227,11 +336,12 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
 Tensor loadInputs(const ModelInfo &info, const DataSource &source, const LoadLimits &limits) {
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, false, limits);
-    return toModelSamples(std::move(table.features), info.inputDType, info.inputShape, source.scale, 0,
-                          source.inputs, "input");
+    return csvInputs(info, source, table);
   }
-  return toModelSamples(loadArray(source.kind, source.inputs, limits), info.inputDType,
-                        info.inputShape, source.scale, 0, source.inputs, "input");
+  Tensor inputs = loadArray(source.kind, source.inputs, limits);
+  const double scale = inputScale(source, inputs);
+  return toModelSamples(std::move(inputs), info.inputDType, info.inputShape, scale, 0,
+                        source.inputs, "input", source.layout, true);
 }
 
 void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to) {

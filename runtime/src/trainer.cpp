@@ -2,6 +2,7 @@
 // and plotting modes, and the helpers the training loop (training_loop.cpp) shares.
 #include "gradc/runtime/trainer.h"
 
+#include "gradc/runtime/checkpoint.h"
 #include "gradc/runtime/dataset.h"
 #include "gradc/runtime/distributed.h"
 #include "gradc/runtime/error.h"
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <iostream>
 #include <numeric>
+#include <sstream>
 #include <utility>
 
 namespace gradc::rt {
@@ -56,6 +58,66 @@ int runEval(Model &model, const TrainerOptions &options, std::ostream &out) {
   return 0;
 }
 
+// Writes predictions as CSV: a header, then one row per sample — its class,
+// or the values of its output in row-major order.
+void savePredictionsCsv(const std::string &path, const Tensor &outputs, bool classes) {
+  std::ostringstream text;
+  text.precision(9);
+  const int64_t count = outputs.dim(0);
+  const int64_t values = count == 0 ? 0 : static_cast<int64_t>(outputs.numElements()) / count;
+  if (classes) {
+    text << "class\n";
+  } else {
+    for (int64_t v = 0; v < values; ++v)
+      text << (v ? "," : "") << "output_" << v;
+    text << '\n';
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    for (int64_t v = 0; v < values; ++v) {
+      const uint64_t at = static_cast<uint64_t>(i * values + v);
+      text << (v ? "," : "");
+      switch (outputs.dtype()) {
+      case DType::F32:
+        text << outputs.data<float>()[at];
+        break;
+      case DType::F64:
+        text.precision(17);
+        text << outputs.data<double>()[at];
+        text.precision(9);
+        break;
+      case DType::I32:
+        text << outputs.data<int32_t>()[at];
+        break;
+      default:
+        throw Error("cannot write " + std::string(dtypeName(outputs.dtype())) + " as CSV");
+      }
+    }
+    text << '\n';
+  }
+  writeFileAtomically(path, text.str());
+}
+
+// The index of each sample's largest output (the first of equal ones).
+Tensor classesOf(const Tensor &outputs) {
+  const int64_t count = outputs.dim(0);
+  const int64_t values = count == 0 ? 0 : static_cast<int64_t>(outputs.numElements()) / count;
+  Tensor classes(DType::I32, {count});
+  for (int64_t i = 0; i < count; ++i) {
+    int32_t best = 0;
+    for (int64_t v = 1; v < values; ++v) {
+      auto at = [&](int64_t k) {
+        const uint64_t index = static_cast<uint64_t>(i * values + k);
+        return outputs.dtype() == DType::F64 ? outputs.data<double>()[index]
+                                             : static_cast<double>(outputs.data<float>()[index]);
+      };
+      if (at(v) > at(best))
+        best = static_cast<int32_t>(v);
+    }
+    classes.data<int32_t>()[i] = best;
+  }
+  return classes;
+}
+
 int runPredict(Model &model, const TrainerOptions &options, std::ostream &out) {
   const ModelInfo &info = model.info();
   detail::checkBatch(info);
@@ -72,9 +134,16 @@ int runPredict(Model &model, const TrainerOptions &options, std::ostream &out) {
                   outputs.bytes() + b * info.batch * outputBytes);
   for (int64_t i = fullBatches * info.batch; i < count; ++i)
     model.predictOne(inputs.bytes() + i * inputBytes, outputs.bytes() + i * outputBytes);
-  saveNpy(options.out, outputs.view());
-  out << "wrote " << options.out << " (" << count << " predictions, "
-      << dtypeName(info.outputDType) << " " << formatShape(outputShape) << ")\n";
+  Tensor written = options.predictClasses ? classesOf(outputs) : std::move(outputs);
+  const bool csv = options.out.size() >= 4 &&
+                   options.out.compare(options.out.size() - 4, 4, ".csv") == 0;
+  if (csv)
+    savePredictionsCsv(options.out, written, options.predictClasses);
+  else
+    saveNpy(options.out, written.view());
+  out << "wrote " << options.out << " (" << count
+      << (options.predictClasses ? " classes, " : " predictions, ")
+      << dtypeName(written.dtype()) << " " << formatShape(written.shape()) << ")\n";
   return 0;
 }
 
@@ -106,32 +175,64 @@ Dataset subset(const Dataset &data, const std::vector<int64_t> &indices) {
 
 namespace detail {
 
+std::vector<std::string> splitColumns(const std::string &joined) {
+  std::vector<std::string> names;
+  if (joined.empty())
+    return names;
+  for (size_t start = 0;;) {
+    size_t comma = joined.find(',', start);
+    names.push_back(joined.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos)
+      return names;
+    start = comma + 1;
+  }
+}
+
+std::string joinColumns(const std::vector<std::string> &names) {
+  std::string joined;
+  for (const std::string &name : names)
+    joined += (joined.empty() ? "" : ",") + name;
+  return joined;
+}
+
+void withTrainedColumns(TrainerOptions &options,
+                        const std::map<std::string, std::string> &weightsMetadata) {
+  std::vector<std::string> columns;
+  auto recorded = weightsMetadata.find(kCsvFeaturesKey);
+  if (recorded != weightsMetadata.end())
+    columns = splitColumns(recorded->second);
+  for (DataSource *source : {&options.data, &options.test})
+    if (source->kind == "csv" && source->header && source->featureColumns.empty())
+      source->featureColumns = columns;
+}
+
 int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &options,
                   std::ostream &out, std::ostream &err) {
   if (options.mode == Mode::Plot)
     return runPlot(model, options, out);
   checkRanks(model.info(), comm.size(), options.mode);
   setThreads(options.threads);
+  TrainerOptions resolved = options;
   if (!options.load.empty())
-    loadWeights(model, options.load);
+    withTrainedColumns(resolved, loadWeights(model, options.load));
   else
     initializeParameters(model, options.seed);
   model.resetOptimizer();
   model.setCheckNumerics(options.checkNumerics);
   switch (options.mode) {
   case Mode::InitOnly:
-    return runInitOnly(model, options, out);
+    return runInitOnly(model, resolved, out);
   case Mode::Eval:
-    return runEval(model, options, out);
+    return runEval(model, resolved, out);
   case Mode::Predict:
-    return runPredict(model, options, out);
+    return runPredict(model, resolved, out);
   case Mode::Gradcheck:
-    return detail::runGradcheck(model, options, out);
+    return detail::runGradcheck(model, resolved, out);
   case Mode::Plot:
   case Mode::Train:
     break;
   }
-  return detail::runTraining(model, comm, options, out, err);
+  return detail::runTraining(model, comm, resolved, out, err);
 }
 
 void checkRanks(const ModelInfo &info, int ranks, Mode mode) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,16 @@ std::string numericsAdvice(bool checkNumerics);
 
 /// The modes of trainerMain after the weights are initialized or loaded.
 /// `comm` is the job: one process, or the ranks of a data-parallel run.
+/// CSV feature column names, joined with commas as weights files record
+/// them (kCsvFeaturesKey), and split again.
+std::string joinColumns(const std::vector<std::string> &names);
+std::vector<std::string> splitColumns(const std::string &joined);
+
+/// Gives CSV sources with a header that name no feature columns the ones a
+/// weights file's metadata records, so that their columns are matched by name.
+void withTrainedColumns(TrainerOptions &options,
+                        const std::map<std::string, std::string> &weightsMetadata);
+
 int runTraining(Model &model, Communicator &comm, const TrainerOptions &options,
                 std::ostream &out, std::ostream &err);
 int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out);

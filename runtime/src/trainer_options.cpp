@@ -126,13 +126,13 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
         "validation", "no-shuffle", "load", "save", "log", "eval-every", "early-stopping",
         "save-best", "checkpoint-dir", "checkpoint-every", "no-checkpoints", "resume",
         "check-numerics", "tensorboard", "plot", "progress", "no-progress",
-        "check-replicas", "stream-data"}},
+        "check-replicas", "stream-data", "layout"}},
       {Mode::InitOnly, {"seed", "save"}},
-      {Mode::Eval, {"test", "test-labels", "load", "check-numerics"}},
-      {Mode::Predict, {"predict", "out", "load", "check-numerics"}},
+      {Mode::Eval, {"test", "test-labels", "load", "check-numerics", "layout"}},
+      {Mode::Predict, {"predict", "out", "predict-classes", "load", "check-numerics", "layout"}},
       {Mode::Gradcheck,
        {"gradcheck", "gradcheck-entries", "seed", "data", "labels", "load", "no-shuffle",
-        "check-numerics"}},
+        "check-numerics", "layout"}},
       {Mode::Plot, {"plot", "from"}},
   };
   return used.at(mode);
@@ -156,19 +156,29 @@ const char *modeFlag(Mode mode) {
   return "training";
 }
 
-// The settings (scale, CSV label column and header) for a file of this
-// format: the model's own source for the role when it has the same format,
-// else the model's other source when that does, else the defaults.
+// The settings (scale, layout, CSV label column and header) for a file given
+// on the command line: those of the model's own source for the role when it
+// has the same format, else of the model's other source when that does. A
+// file of a format neither has takes the model's scale for integer data only
+// (IDX and integer .npy files hold unscaled values; floating-point files are
+// taken as they are). `layout` (--layout) overrides the layout.
 DataSource withModelSettings(DataSource source, const DataSource &own,
-                             const DataSource &other) {
+                             const DataSource &other, const std::string &layout) {
   const DataSource *settings = own.kind == source.kind     ? &own
                                : other.kind == source.kind ? &other
                                                            : nullptr;
   if (settings != nullptr) {
     source.scale = settings->scale;
+    source.layout = settings->layout;
     source.labelColumn = settings->labelColumn;
     source.header = settings->header;
+  } else {
+    const DataSource &scaled = !own.kind.empty() ? own : other;
+    source.scale = scaled.kind.empty() ? 1.0 : scaled.scale;
+    source.scaleIntegersOnly = true;
   }
+  if (!layout.empty())
+    source.layout = layout == "model" ? "" : layout;
   return source;
 }
 
@@ -189,7 +199,7 @@ struct SourceFlags {
 // The data source for one role: from its flags, else the model's default.
 DataSource resolveSource(const po::variables_map &vm, const SourceFlags &flags,
                          const DataSource &own, const DataSource &other,
-                         std::string &origin) {
+                         const std::string &layout, std::string &origin) {
   const std::string inputsFlag = std::string("--") + flags.inputs;
   const std::string labelsFlag = std::string("--") + flags.labels;
   if (vm.count(flags.labels) && !vm.count(flags.inputs))
@@ -212,7 +222,7 @@ DataSource resolveSource(const po::variables_map &vm, const SourceFlags &flags,
                        " FILE (only CSV files hold their labels)");
     }
     origin = inputsFlag;
-    return withModelSettings(source, own, other);
+    return withModelSettings(source, own, other, layout);
   }
   if (own.kind.empty())
     return {};
@@ -246,8 +256,9 @@ void printHelp(std::ostream &out, const std::string &program, const ModelInfo &i
       << visible << "\n"
       << "Data files: .npy (inputs, and labels through --labels), .csv (features and a\n"
       << "label column: the model's label_column, else the last column), or IDX (names\n"
-      << "ending in -ubyte or .idx, optionally .gz). The model's scale and CSV settings\n"
-      << "apply to files of the same format.\n\n"
+      << "ending in -ubyte or .idx, optionally .gz). The model's scale, layout and CSV\n"
+      << "settings apply to files of the same format; of another format, its scale\n"
+      << "applies to integer data only. CSV columns are matched by their header names.\n\n"
       << "Each epoch trains on full batches of " << batch << " only: the last (samples mod "
       << batch << ")\nsamples of the epoch's shuffled order are skipped in that epoch, as "
       << "with PyTorch's\ndrop_last=True. Evaluation counts every test sample exactly once.\n\n"
@@ -385,7 +396,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
                               describeSource(info.test) + ")").c_str())
       ("test-labels", text("FILE"), "test labels, for .npy and IDX --test")
       ("stream-data", "keep the training inputs in their .npy file and read them a batch at "
-                      "a time, instead of in memory (when they need no conversion)");
+                      "a time, instead of in memory (when they need no conversion)")
+      ("layout", text("L"), "how the samples of files given here map onto the model's input: "
+                            "'model' (its own shape), 'nhwc' (channels last) or 'flat' (any "
+                            "shape of as many values)");
   po::options_description weights("Weights and checkpoints");
   weights.add_options()
       ("load", text("W.safetensors"), "start from these weights instead of initializing")
@@ -408,7 +422,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   modes.add_options()
       ("eval", "evaluate the --load weights on the test data, and exit")
       ("predict", text("X"), "run the model on every sample of X (.npy, .csv or IDX) ...")
-      ("out", text("Y.npy"), "... and write its outputs here, then exit")
+      ("out", text("Y.npy|Y.csv"), "... and write its outputs here (by the name's "
+                                   "extension), then exit")
+      ("predict-classes", "with --predict: write each sample's class (the index of its "
+                          "largest output) instead of the outputs")
       ("gradcheck", "compare the compiled gradients with central finite differences on a "
                     "batch of the training data, and exit")
       ("gradcheck-entries", text("K"), "entries of each parameter --gradcheck perturbs "
@@ -483,6 +500,8 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     options.mode = modesGiven.front();
   if (vm.count("out") && options.mode != Mode::Predict)
     throw UsageError("--out needs --predict");
+  if (vm.count("predict-classes") && options.mode != Mode::Predict)
+    throw UsageError("--predict-classes needs --predict");
   if (vm.count("gradcheck-entries") && options.mode != Mode::Gradcheck)
     throw UsageError("--gradcheck-entries needs --gradcheck");
   for (const auto &[name, value] : vm) {
@@ -554,7 +573,23 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   if (options.mode == Mode::Predict && !vm.count("load"))
     throw UsageError("--predict needs --load W.safetensors (the weights to run)");
   if (options.mode == Mode::Predict && !vm.count("out"))
-    throw UsageError("--predict needs --out Y.npy");
+    throw UsageError("--predict needs --out Y.npy (or Y.csv)");
+  if (vm.count("out") && !endsWith(options.out, ".npy") && !endsWith(options.out, ".csv"))
+    throw UsageError("--out: cannot tell the format of " + inQuotes(options.out) +
+                     " (expected a name ending in .npy or .csv)");
+  options.predictClasses = vm.count("predict-classes") > 0;
+  if (options.predictClasses && info.classes == 0)
+    throw UsageError("--predict-classes needs a model whose label is a class index (`label y: "
+                     "i32[B] classes K`); this model's outputs are not class scores");
+  std::string layout;
+  if (vm.count("layout")) {
+    layout = vm["layout"].as<std::string>();
+    if (layout != "model" && layout != "nhwc" && layout != "flat")
+      throw UsageError("--layout must be 'model', 'nhwc' or 'flat', got " + inQuotes(layout));
+    if (!vm.count("data") && !vm.count("test") && !vm.count("predict"))
+      throw UsageError("--layout applies to files given by --data, --test or --predict; "
+                       "the model's own sources have their layout in the model file");
+  }
   if (options.mode == Mode::Plot && !vm.count("plot"))
     throw UsageError("--from needs --plot FILE.svg");
   if (vm.count("load") && vm.count("resume"))
@@ -567,7 +602,7 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     DataSource source;
     source.kind = formatOfFlag("--predict", options.predict);
     source.inputs = options.predict;
-    options.data = withModelSettings(source, info.data, info.test);
+    options.data = withModelSettings(source, info.data, info.test, layout);
   }
   if (vm.count("log"))
     requireLogName("--log", options.log);
@@ -591,13 +626,15 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   const SourceFlags trainingFlags{"data", "labels", "training data"};
   const SourceFlags testFlags{"test", "test-labels", "test data"};
   if (options.mode == Mode::Train || options.mode == Mode::Gradcheck) {
-    options.data = resolveSource(vm, trainingFlags, info.data, info.test, options.dataOrigin);
+    options.data =
+        resolveSource(vm, trainingFlags, info.data, info.test, layout, options.dataOrigin);
     if (options.data.kind.empty())
       throw UsageError("no training data: the model's train section names none; pass "
                        "--data FILE");
   }
   if (options.mode == Mode::Train || options.mode == Mode::Eval) {
-    options.test = resolveSource(vm, testFlags, info.test, info.data, options.testOrigin);
+    options.test =
+        resolveSource(vm, testFlags, info.test, info.data, layout, options.testOrigin);
     if (options.mode == Mode::Eval && options.test.kind.empty())
       throw UsageError("no test data to evaluate: the model's train section names none; "
                        "pass --test FILE");

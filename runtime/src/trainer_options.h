@@ -46,6 +46,9 @@ struct TrainerOptions {
   std::string dataOrigin;
   std::string testOrigin;
   std::string load, save, predict, out, log;
+  /// --predict-classes: write each sample's class (the argmax of the output)
+  /// instead of the output.
+  bool predictClasses = false;
 
   /// Evaluate validation and test data every N optimizer steps (0: only at
   /// the end of each epoch).

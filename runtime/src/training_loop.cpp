@@ -196,6 +196,8 @@ private:
   std::vector<LogRecord> records_;
   std::optional<uint64_t> resumeLogBytes_;
   std::string last_;
+  /// Recorded in the weights files the run writes (kCsvFeaturesKey).
+  std::map<std::string, std::string> weightsMetadata_;
 };
 
 void Trainer::loadData() {
@@ -211,8 +213,15 @@ void Trainer::loadData() {
     for (int64_t i = 0; i < train_.size; ++i)
       fileIndex_[static_cast<size_t>(i)] = i;
   }
-  if (!options_.test.kind.empty())
-    test_ = loadDataset(info_, options_.test);
+  if (!options_.test.kind.empty()) {
+    // A test CSV's columns are matched by the names the model trains on.
+    DataSource test = options_.test;
+    if (test.kind == "csv" && test.header && test.featureColumns.empty())
+      test.featureColumns = train_.featureNames;
+    test_ = loadDataset(info_, test);
+  }
+  if (!train_.featureNames.empty())
+    weightsMetadata_[kCsvFeaturesKey] = joinColumns(train_.featureNames);
   batchesPerEpoch_ = train_.size / globalBatch_;
   if (batchesPerEpoch_ == 0)
     throw Error(options_.dataOrigin + " has " + std::to_string(train_.size) +
@@ -676,7 +685,7 @@ void Trainer::observe(const LogRecord &record) {
     monitor_.bestStep = model_.step();
     monitor_.sinceBest = 0;
     if (!options_.saveBest.empty() && rank0_)
-      saveWeights(model_, options_.saveBest);
+      saveWeights(model_, options_.saveBest, weightsMetadata_);
     return;
   }
   ++monitor_.sinceBest;
@@ -755,7 +764,8 @@ void Trainer::checkpoint() {
                   {"data_order", order.dump()},
                   {"schedule", schedule.dump()},
                   {"rng", rng.dump()},
-                  {"trainer", trainer.dump()}});
+                  {"trainer", trainer.dump()},
+                  {kCsvFeaturesKey, joinColumns(train_.featureNames)}});
 }
 
 std::string Trainer::finish() {
@@ -857,7 +867,7 @@ int Trainer::run() {
   }
   progress_->clear();
   if (!options_.save.empty() && rank0_) {
-    saveWeights(model_, options_.save);
+    saveWeights(model_, options_.save, weightsMetadata_);
     if (!options_.quiet)
       out_ << "wrote " << options_.save << '\n';
   }

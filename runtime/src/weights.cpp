@@ -143,7 +143,8 @@ void initializeParameters(Model &model, uint64_t seed) {
       initialize(buffer, rng);
 }
 
-void saveWeights(Model &model, const std::filesystem::path &path) {
+void saveWeights(Model &model, const std::filesystem::path &path,
+                 const std::map<std::string, std::string> &metadata) {
   std::map<std::string, TensorView> views;
   for (const BufferRef &buffer : model.buffers()) {
     if (!isSaved(buffer))
@@ -151,17 +152,35 @@ void saveWeights(Model &model, const std::filesystem::path &path) {
     if (!views.emplace(buffer.name, TensorView{buffer.dtype, buffer.shape, buffer.data}).second)
       throw Error("the model has two buffers named '" + buffer.name + "'");
   }
-  writeFileAtomically(path,
-                      serializeSafetensors(views, {{"format", "pt"}, {"model", model.info().name}}));
+  std::map<std::string, std::string> all = metadata;
+  all["format"] = "pt";
+  all["model"] = model.info().name;
+  writeFileAtomically(path, serializeSafetensors(views, all));
 }
 
-void loadWeights(Model &model, const std::filesystem::path &path) {
+std::map<std::string, std::string> loadWeights(Model &model,
+                                               const std::filesystem::path &path) {
   const std::string file = path.string();
   SafetensorsContents contents = loadSafetensors(path);
+  const bool checkpoint = isCheckpointMetadata(contents.metadata);
+  if (checkpoint)
+    verifyCheckpointTensors(contents, path);
   std::vector<BufferRef> buffers = model.buffers();
   std::set<std::string> expected;
   std::vector<std::string> missing;
   for (const BufferRef &buffer : buffers) {
+    // A checkpoint's optimizer state must be the model's, and is left out.
+    if (checkpoint && buffer.kind == BufferKind::OptState &&
+        contents.tensors.count(buffer.name) > 0) {
+      const Tensor &tensor = contents.tensors.at(buffer.name);
+      if (tensor.dtype() != buffer.dtype || tensor.shape() != buffer.shape)
+        throw Error::inFile(file, buffer.name + " is " + std::string(dtypeName(tensor.dtype())) +
+                                      " " + formatShape(tensor.shape()) +
+                                      ", but the model's is " +
+                                      std::string(dtypeName(buffer.dtype)) + " " +
+                                      formatShape(buffer.shape));
+      expected.insert(buffer.name);
+    }
     if (!isSaved(buffer))
       continue;
     expected.insert(buffer.name);
@@ -200,6 +219,7 @@ void loadWeights(Model &model, const std::filesystem::path &path) {
     if (tensor.numBytes() > 0)
       std::memcpy(buffer.data, tensor.bytes(), tensor.numBytes());
   }
+  return std::move(contents.metadata);
 }
 
 } // namespace gradc::rt

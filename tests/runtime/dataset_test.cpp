@@ -61,8 +61,104 @@ TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {
   EXPECT_EQ(data.labels.shape(), (std::vector<int64_t>{3}));
   EXPECT_EQ(data.labels.data<int32_t>()[0], 2);
 
+  // A [784]-style input takes images only when the source says so.
+  EXPECT_RT_ERROR(loadDataset(imageModel({20}, 3), source),
+                  path("images-ubyte") + ": input samples are [4, 5], but the model's input "
+                                         "is [20]; both hold 20 values: add layout: \"flat\"");
+  source.layout = "flat";
   Dataset flat = loadDataset(imageModel({20}, 3), source);
   EXPECT_EQ(flat.inputs.shape(), (std::vector<int64_t>{3, 20}));
+  EXPECT_EQ(flat.inputs.data<float>()[7], static_cast<float>(28 / 255.0));
+}
+
+TEST_F(DatasetTest, SampleShapesAreComparedAxisByAxis) {
+  // 2 samples of 2×3×4 (channels last: H=2, W=3, C=4), value = its index.
+  std::vector<float> values(48);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>(i);
+  writeNpy<float>(dir_.file("nhwc.npy"), {2, 2, 3, 4}, values);
+  writeNpy<int32_t>(dir_.file("y.npy"), {2}, {0, 1});
+  DataSource source{"npy", path("nhwc.npy"), path("y.npy")};
+  // The same number of values in another order is refused, with the way out.
+  EXPECT_RT_ERROR(loadDataset(imageModel({4, 2, 3}, 2), source),
+                  path("nhwc.npy") + ": input samples are [2, 3, 4], but the model's input is "
+                                     "[4, 2, 3]; they look channels-last: add layout: \"nhwc\"");
+  EXPECT_RT_ERROR(loadDataset(imageModel({4, 6}, 2), source),
+                  "input samples are [2, 3, 4], but the model's input is [4, 6]; both hold 24 "
+                  "values");
+  source.layout = "nhwc";
+  Dataset data = loadDataset(imageModel({4, 2, 3}, 2), source);
+  ASSERT_EQ(data.inputs.shape(), (std::vector<int64_t>{2, 4, 2, 3}));
+  // Element [n, c, h, w] comes from [n, h, w, c] of the file.
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 4; ++c)
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t w = 0; w < 3; ++w)
+          EXPECT_EQ(data.inputs.data<float>()[((n * 4 + c) * 2 + h) * 3 + w],
+                    static_cast<float>(((n * 2 + h) * 3 + w) * 4 + c));
+  EXPECT_RT_ERROR(loadDataset(imageModel({3, 2, 4}, 2), source),
+                  "input samples are [2, 3, 4], but the model's input is [3, 2, 4] (channels "
+                  "last: [2, 4, 3])");
+  // Axes of size 1 may be missing or extra: (N, 6) feeds [1, 6] and [6, 1].
+  writeNpy<float>(dir_.file("x.npy"), {2, 6}, std::vector<float>(12));
+  DataSource plain{"npy", path("x.npy"), path("y.npy")};
+  EXPECT_EQ(loadDataset(imageModel({1, 6}, 2), plain).inputs.shape(),
+            (std::vector<int64_t>{2, 1, 6}));
+  EXPECT_EQ(loadDataset(imageModel({6, 1}, 2), plain).inputs.shape(),
+            (std::vector<int64_t>{2, 6, 1}));
+}
+
+TEST_F(DatasetTest, OneHotLabelsAreNamed) {
+  writeNpy<float>(dir_.file("x.npy"), {2, 2}, std::vector<float>(4));
+  writeNpy<float>(dir_.file("y.npy"), {2, 3}, {0, 1, 0, 1, 0, 0});
+  EXPECT_RT_ERROR(loadDataset(imageModel({2}, 3), {"npy", path("x.npy"), path("y.npy")}),
+                  path("y.npy") + ": labels hold 3 values per sample, one-hot or "
+                                  "probabilities; the model takes one class index in [0, 3)");
+}
+
+TEST_F(DatasetTest, ScaleOnlyForIntegerFilesWhenTheSourceSaysSo) {
+  writeNpy<uint8_t>(dir_.file("u8.npy"), {1, 2}, {255, 51});
+  writeNpy<float>(dir_.file("f32.npy"), {1, 2}, {1.0f, 0.2f});
+  DataSource source{"npy", path("u8.npy"), "", 1.0 / 255};
+  source.scaleIntegersOnly = true;
+  Tensor scaled = loadInputs(imageModel({2}, 2), source);
+  EXPECT_EQ(scaled.data<float>()[0], 1.0f);
+  EXPECT_EQ(scaled.data<float>()[1], static_cast<float>(51 / 255.0));
+  source.inputs = path("f32.npy");
+  Tensor asIs = loadInputs(imageModel({2}, 2), source);
+  EXPECT_EQ(asIs.data<float>()[1], 0.2f);
+  source.scaleIntegersOnly = false;
+  EXPECT_EQ(loadInputs(imageModel({2}, 2), source).data<float>()[0],
+            static_cast<float>(1.0 / 255));
+}
+
+TEST_F(DatasetTest, CsvColumnsAreMatchedByName) {
+  writeBytes(dir_.file("train.csv"), "x1,x2,y\n1,2,0\n3,4,1\n");
+  writeBytes(dir_.file("shuffled.csv"), "x2,y,x1\n20,1,10\n40,0,30\n");
+  ModelInfo info = imageModel({2}, 2);
+  DataSource source{"csv", path("train.csv"), "", 1.0, "y", true};
+  Dataset train = loadDataset(info, source);
+  EXPECT_EQ(train.featureNames, (std::vector<std::string>{"x1", "x2"}));
+  source.inputs = path("shuffled.csv");
+  source.featureColumns = train.featureNames;
+  Dataset test = loadDataset(info, source);
+  EXPECT_EQ(test.inputs.data<float>()[0], 10.0f);
+  EXPECT_EQ(test.inputs.data<float>()[1], 20.0f);
+  EXPECT_EQ(test.labels.data<int32_t>()[0], 1);
+  // Prediction on the training layout skips the label column.
+  Tensor inputs = loadInputs(info, source);
+  EXPECT_EQ(inputs.shape(), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(inputs.data<float>()[3], 40.0f);
+  writeBytes(dir_.file("other.csv"), "x1,z,y\n1,2,0\n");
+  source.inputs = path("other.csv");
+  EXPECT_RT_ERROR(loadDataset(info, source),
+                  path("other.csv") + ":1:1: no column named 'x2'; the model was trained on "
+                                      "the columns x1, x2");
+  writeBytes(dir_.file("extra.csv"), "x1,x2,z,y\n1,2,3,0\n");
+  source.inputs = path("extra.csv");
+  EXPECT_RT_ERROR(loadDataset(info, source),
+                  path("extra.csv") + ":1:7: column 'z' is not one the model was trained on "
+                                      "(x1, x2)");
 }
 
 TEST_F(DatasetTest, SampleShapeMismatchShowsBothShapes) {
@@ -70,8 +166,8 @@ TEST_F(DatasetTest, SampleShapeMismatchShowsBothShapes) {
   writeBytes(dir_.file("labels-ubyte"), idxBytes({2}, {0, 1}));
   EXPECT_RT_ERROR(loadDataset(imageModel({1, 28, 28}, 10),
                               {"idx", path("images-ubyte"), path("labels-ubyte")}),
-                  path("images-ubyte") + ": input samples are [4, 5] (20 values), but the "
-                                         "model's input is [1, 28, 28] (784 values)");
+                  path("images-ubyte") + ": input samples are [4, 5], but the model's input "
+                                         "is [1, 28, 28]");
 }
 
 TEST_F(DatasetTest, LabelsOutsideTheClassesNameFileAndSample) {

@@ -165,7 +165,7 @@ TEST_F(TrainerFlagsTest, ModesNeedTheirFlagsAndExcludeOthers) {
   ASSERT_EQ(runTrainer(model, {"--init-only", "--save", path("w.safetensors")}).code, 0);
   run = runTrainer(model, {"--predict", path("x.npy"), "--load", path("w.safetensors")});
   EXPECT_EQ(run.code, 2);
-  EXPECT_EQ(run.err, "error: --predict needs --out Y.npy\n");
+  EXPECT_EQ(run.err, "error: --predict needs --out Y.npy (or Y.csv)\n");
   run = runTrainer(model, {"--eval", "--load", path("w.safetensors")});
   EXPECT_EQ(run.code, 2);
   EXPECT_EQ(run.err, "error: no test data to evaluate: the model's train section names none; "

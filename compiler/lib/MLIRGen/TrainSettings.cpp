@@ -337,11 +337,11 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
   llvm::StringRef kind = call ? call->getCallee() : "";
   SmallVector<llvm::StringRef> names;
   if (kind == "idx")
-    names = {"images", "labels", "scale"};
+    names = {"images", "labels", "scale", "layout"};
   else if (kind == "csv")
-    names = {"path", "label_column", "header", "scale"};
+    names = {"path", "label_column", "header", "scale", "layout"};
   else if (kind == "npy")
-    names = {"inputs", "labels", "scale"};
+    names = {"inputs", "labels", "scale", "layout"};
   else {
     sb.diag.error(value.getLoc(), setting + " must be idx(...), csv(...) or npy(...)");
     return std::nullopt;
@@ -371,6 +371,19 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
         header = *v;
       }
       attrs.push_back(sb.attr(name, sb.b.getBoolAttr(header)));
+    } else if (name == "layout") {
+      if (it == values.end())
+        continue;
+      auto v = sb.string(*it->second, kind.str() + " layout");
+      if (!v)
+        return std::nullopt;
+      if (*v != "nhwc" && *v != "flat") {
+        sb.diag.error(it->second->getLoc(),
+                      kind + " layout must be \"nhwc\" (channels last) or \"flat\" (any "
+                             "shape of as many values), got \"" + *v + "\"");
+        return std::nullopt;
+      }
+      attrs.push_back(sb.attr(name, sb.b.getStringAttr(*v)));
     } else if (name == "label_column" && it != values.end() &&
                isa<NumberExprAST>(it->second)) {
       auto v = sb.integer(*it->second, "csv label_column", 0);

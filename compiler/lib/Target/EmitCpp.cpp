@@ -85,6 +85,10 @@ ArrayRef<int64_t> sampleShape(MemRefType type) {
 std::string quoted(StringRef text) {
   std::string out = "\"";
   for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\')
       out += '\\';
     out += c;
@@ -454,6 +458,52 @@ std::string ModelEmitter::callExpression(func::FuncOp func, StringRef inputs,
   return call + ")";
 }
 
+namespace {
+
+/// The `nn.train` settings that are only defaults of the program's flags or
+/// describe its data, not the computation: a checkpoint resumes across them.
+bool isRunSetting(StringRef key) {
+  return llvm::is_contained({"epochs", "lr", "seed", "validation", "data", "test",
+                             "early_stopping", "checkpoint"},
+                            key);
+}
+
+/// `train` without its run settings.
+DictionaryAttr computeSettings(DictionaryAttr train) {
+  SmallVector<NamedAttribute> kept;
+  for (NamedAttribute entry : train)
+    if (!isRunSetting(entry.getName().getValue()))
+      kept.push_back(entry);
+  return DictionaryAttr::get(train.getContext(), kept);
+}
+
+/// `dict` as "key=value" lines, nested dictionaries flattened to
+/// "outer.inner=value".
+void flattenSettings(DictionaryAttr dict, const std::string &prefix, std::string &out) {
+  for (NamedAttribute entry : dict) {
+    std::string key = prefix + entry.getName().getValue().str();
+    if (auto nested = dyn_cast<DictionaryAttr>(entry.getValue())) {
+      flattenSettings(nested, key + ".", out);
+      continue;
+    }
+    std::string value;
+    llvm::raw_string_ostream os(value);
+    if (auto f = dyn_cast<FloatAttr>(entry.getValue()))
+      os << llvm::format("%.17g", f.getValueAsDouble());
+    else if (auto i = dyn_cast<IntegerAttr>(entry.getValue()))
+      os << i.getValue().getSExtValue();
+    else if (auto b = dyn_cast<BoolAttr>(entry.getValue()))
+      os << (b.getValue() ? "true" : "false");
+    else if (auto text = dyn_cast<StringAttr>(entry.getValue()))
+      os << text.getValue();
+    else
+      entry.getValue().print(os);
+    out += key + "=" + value + "\n";
+  }
+}
+
+} // namespace
+
 void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
   auto str = [&](DictionaryAttr dict, StringRef key) -> std::string {
@@ -474,6 +524,11 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   };
   os << "  info_.name = " << quoted(className) << ";\n";
   os << "  info_.fingerprint = " << quoted(fingerprint()) << ";\n";
+  if (train) {
+    std::string settings;
+    flattenSettings(computeSettings(train), "", settings);
+    os << "  info_.trainSettings = " << quoted(settings) << ";\n";
+  }
   os << "  info_.batch = kBatch;\n";
   if (!grads.empty() && !stepGradients)
     os << "  info_.stepGradients = false;\n";
@@ -546,6 +601,8 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
     os << "  " << field << ".scale = " << llvm::format("%.17g", num(data, "scale", 1.0))
        << ";\n";
     os << "  " << field << ".labelColumn = " << quoted(str(data, "label_column")) << ";\n";
+    if (!str(data, "layout").empty())
+      os << "  " << field << ".layout = " << quoted(str(data, "layout")) << ";\n";
     auto header = data.getAs<BoolAttr>("header");
     os << "  " << field << ".header = " << (header && !header.getValue() ? "false" : "true")
        << ";\n";
@@ -562,12 +619,19 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   }
 }
 
-/// 64-bit FNV-1a of the module as printed without locations: the same
-/// model, settings and compiler give the same fingerprint.
+/// 64-bit FNV-1a of the module as printed without locations and without the
+/// train section's run settings (isRunSetting): the same computation from the
+/// same compiler gives the same fingerprint, wherever the model file and its
+/// data are and whatever defaults its flags have.
 std::string ModelEmitter::fingerprint() {
+  auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
+  if (train)
+    module->setAttr("nn.train", computeSettings(train));
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os, OpPrintingFlags().useLocalScope());
+  if (train)
+    module->setAttr("nn.train", train);
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : text) {
     hash ^= c;

@@ -4,6 +4,7 @@
 #define GRADC_RUNTIME_CHECKPOINT_H
 
 #include "gradc/runtime/model.h"
+#include "gradc/runtime/safetensors.h"
 
 #include <filesystem>
 #include <map>
@@ -48,6 +49,14 @@ void saveCheckpoint(Model &model, const std::filesystem::path &path,
 /// the file, and the model is left unchanged.
 std::map<std::string, std::string> loadCheckpoint(Model &model,
                                                   const std::filesystem::path &path);
+
+/// Whether a safetensors file's metadata is that of a checkpoint.
+bool isCheckpointMetadata(const std::map<std::string, std::string> &metadata);
+
+/// Checks every tensor of a checkpoint's contents against the CRC-32C its
+/// metadata records; an Error names the file and the damaged tensor's offset.
+void verifyCheckpointTensors(const SafetensorsContents &contents,
+                             const std::filesystem::path &path);
 
 /// The CRC-32C (Castagnoli) of `size` bytes, continuing from `crc` (0 to
 /// start): the checksum of checkpoints and of TensorBoard's records.

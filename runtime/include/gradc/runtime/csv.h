@@ -21,6 +21,14 @@ struct CsvOptions {
   /// ... or by 0-based index. At most one of the two may be set; with neither,
   /// every column is a feature.
   std::optional<size_t> labelColumnIndex;
+  /// With labelColumnName: a table without that column is read as features
+  /// only (prediction input in the training layout, or without the label).
+  bool labelColumnOptional = false;
+  /// The feature columns by header name, in the order the features are laid
+  /// out (needs hasHeader): a table's columns may come in any order, but every
+  /// one must be here or be the label column. Without it, every column but
+  /// the label is a feature, in file order.
+  std::optional<std::vector<std::string>> featureColumns;
   /// F32 or F64.
   DType featureDType = DType::F32;
   /// I64 or I32 (class indices: cells must be integers), F32 or F64 (targets).
@@ -33,9 +41,14 @@ struct CsvTable {
   Tensor features;
   /// [rows], present when a label column was chosen.
   std::optional<Tensor> labels;
-  /// Names of the feature columns (empty without a header).
+  /// Names of the feature columns in the order of `features` (empty without a
+  /// header).
   std::vector<std::string> featureNames;
 };
+
+/// The names in the first line of a CSV file (its header, when it has one),
+/// as loadCsv reads them. Throws Error naming the file when it cannot be read.
+std::vector<std::string> readCsvHeader(const std::filesystem::path &path);
 
 /// Reads a comma-separated table of numbers. Lines may end in LF or CR LF; a
 /// UTF-8 byte-order mark, blank space around cells and blank lines at the end
@@ -44,8 +57,9 @@ struct CsvTable {
 /// Errors name the line and column ("data.csv:3:9: ..."): an empty file, a
 /// header without data rows, a row with a different number of fields than the
 /// first, an empty cell, a cell that is not a number, NaN or infinity, a value
-/// out of range of its dtype, a non-integer class label, and a label column
-/// that does not exist.
+/// out of range of its dtype, a non-integer class label, a label column that
+/// does not exist, and with featureColumns a column missing from the table or
+/// one the list does not name (both name the columns expected).
 CsvTable loadCsv(const std::filesystem::path &path, const CsvOptions &options = {});
 
 } // namespace gradc::rt

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gradc::rt {
 
@@ -23,27 +24,42 @@ struct Dataset {
   Tensor inputs; ///< [size, ...ModelInfo::inputShape], ModelInfo::inputDType
   Tensor labels; ///< [size, ...ModelInfo::labelShape], ModelInfo::labelDType
   int64_t size = 0;
+  /// CSV: the feature columns by name, in the order of `inputs` (empty for
+  /// other formats, or without a header).
+  std::vector<std::string> featureNames;
 };
 
 /// Loads a data source (DataSource::kind "idx", "npy" or "csv") for a model.
 ///
-/// Inputs are multiplied by source.scale and converted to the model's input
-/// dtype; an integer input dtype takes only integral values in its range.
-/// Samples are reshaped to the model's input shape when they hold the same
-/// number of values (28×28 images feed a [1, 28, 28] or a [784] input);
-/// otherwise the error shows both shapes. Labels are converted to the model's
-/// label dtype; class labels (ModelInfo::classes > 0) must be integers in
-/// [0, classes), and an error names the file and the sample. Inputs and labels
-/// must have the same number of samples, at least one.
+/// Inputs are multiplied by source.scale (integer files only, with
+/// source.scaleIntegersOnly) and converted to the model's input dtype; an
+/// integer input dtype takes only integral values in its range.
+///
+/// A file's sample shape is compared with the model's axis by axis, as
+/// source.layout says: by default the two must be equal once axes of size 1
+/// are dropped (28×28 images feed a [1, 28, 28] input, never a [784] or a
+/// [28, 28, 1] one); "nhwc" takes channels-last samples and moves the last
+/// axis first; "flat" takes any shape of the same number of values, in
+/// row-major order. A mismatch names the file and both shapes, and suggests
+/// the layout that would read the samples when one would. Labels are
+/// converted to the model's label dtype and compared the same way; class
+/// labels (ModelInfo::classes > 0) must be integers in [0, classes), and an
+/// error names the file and the sample (one-hot labels are named as such).
+/// Inputs and labels must have the same number of samples, at least one.
 ///
 /// CSV: the label column is source.labelColumn, a header name or, when all
 /// digits, a 0-based index; the last column when it is empty. Every other
-/// column is a feature.
+/// column is a feature: by header name in the order of source.featureColumns
+/// when it is set (a column missing or extra is an error naming them), else
+/// in file order. A CSV row feeds an input of one axis (besides axes of size
+/// 1), or any input with layout "flat".
 Dataset loadDataset(const ModelInfo &info, const DataSource &source,
                     const LoadLimits &limits = {});
 
 /// Loads only inputs, as loadDataset does, for prediction: [N, ...inputShape].
-/// A CSV file's columns are all features.
+/// A CSV file in the training layout has its label column skipped: the
+/// column named source.labelColumn when the file has it, or, by position,
+/// when the file has one column more than the model's input has values.
 Tensor loadInputs(const ModelInfo &info, const DataSource &source,
                   const LoadLimits &limits = {});
 

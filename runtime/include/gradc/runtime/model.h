@@ -78,6 +78,20 @@ struct DataSource {
   double scale = 1.0;       ///< multiply inputs by this
   std::string labelColumn;  ///< csv
   bool header = true;       ///< csv
+  /// How a file's samples map onto the model's input (docs/language.md):
+  /// "" as the model's own shape (axes of size 1 may be missing or extra),
+  /// "nhwc" channels last (moved first at load), "flat" any shape holding
+  /// the same number of values, reshaped in row-major order.
+  std::string layout;
+  /// Only integer-typed files (IDX, an integer .npy) are multiplied by
+  /// `scale`; floating-point files are taken as they are. Set for a file
+  /// given on the command line whose format none of the model's sources has:
+  /// integer data is stored unscaled, floating-point data usually is not.
+  bool scaleIntegersOnly = false;
+  /// CSV: the feature columns by header name, in the order the model takes
+  /// them (the training data's header); empty: every column but the label,
+  /// in file order.
+  std::vector<std::string> featureColumns;
 };
 
 /// A learning-rate schedule from `train { schedule ... }`, as a function of the
@@ -135,9 +149,14 @@ struct ModelInfo {
   /// (docs/distributed.md).
   int64_t ranks = 1;
   /// Identifies the compiled model: a hash (16 hex digits) of its kernels,
-  /// buffers and settings. Checkpoints record it, and a checkpoint of another
-  /// model is refused.
+  /// buffers and the settings that change the computation (not the defaults
+  /// of the program's flags, nor where the model file and its data are).
+  /// Checkpoints record it, and a checkpoint of another model is refused.
   std::string fingerprint;
+  /// The train section's settings that the fingerprint covers, one
+  /// "key=value" line each (optimizer.beta1=0.9): a refused checkpoint's
+  /// message names those that differ.
+  std::string trainSettings;
 };
 
 /// What one step reports: the batch's mean loss and its metric statistics,

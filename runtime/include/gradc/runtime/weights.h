@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <string>
 
 namespace gradc::rt {
 
@@ -34,17 +36,26 @@ namespace gradc::rt {
 /// where a distribution needs it, or a dtype that is not floating point.
 void initializeParameters(Model &model, uint64_t seed);
 
-/// Writes every Param and Buffer, by BufferRef::name, as a safetensors file
-/// (metadata: format "pt", the model's name), replacing `path` atomically
-/// (writeFileAtomically). Optimizer state is not written.
-void saveWeights(Model &model, const std::filesystem::path &path);
+/// The metadata key of a weights file (and checkpoint) that records the CSV
+/// feature columns the model was trained on, comma-separated, in the model's
+/// order: evaluation and prediction match a CSV file's columns by these names.
+inline constexpr const char *kCsvFeaturesKey = "csv_features";
 
-/// Reads a weights file back into the model's Params and Buffers. The file
-/// must hold exactly those names, each with the model's dtype and shape; a
-/// missing name, an extra name (optimizer state included), or a dtype or shape
+/// Writes every Param and Buffer, by BufferRef::name, as a safetensors file
+/// (metadata: format "pt", the model's name, and `metadata`), replacing
+/// `path` atomically (writeFileAtomically). Optimizer state is not written.
+void saveWeights(Model &model, const std::filesystem::path &path,
+                 const std::map<std::string, std::string> &metadata = {});
+
+/// Reads a weights file back into the model's Params and Buffers and returns
+/// its metadata. The file must hold exactly those names, each with the
+/// model's dtype and shape; a missing name, an extra name, or a dtype or shape
 /// mismatch is an Error that names the file and the tensor, and the model is
-/// left unchanged.
-void loadWeights(Model &model, const std::filesystem::path &path);
+/// left unchanged. A checkpoint (saveCheckpoint) is accepted too: its
+/// optimizer state is checked against the model's and left out, and its
+/// checksums are verified.
+std::map<std::string, std::string> loadWeights(Model &model,
+                                               const std::filesystem::path &path);
 
 } // namespace gradc::rt
 
