@@ -343,6 +343,9 @@ int trainerMain(Model &model, int argc, const char *const *argv, std::ostream &o
 }
 
 int trainerMain(Model &model, int argc, char **argv) {
+  // Every line reaches a pipe or a file when it is printed, not when a buffer
+  // fills: a run's progress can be followed, and a killed run keeps its lines.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   return trainerMain(model, argc, argv, std::cout, std::cerr);
 }
 

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <ostream>
 #include <set>
@@ -329,6 +330,64 @@ void requireMonitorable(const std::string &origin, const std::string &metric,
   throw UsageError(origin + ": unknown metric " + inQuotes(metric) + "; this run has " + list);
 }
 
+// Levenshtein distance between two flag names.
+size_t editDistance(const std::string &a, const std::string &b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unrecognised option '--x'", with the flag meant when one is close, and
+// why flags that set compile-time settings do not exist.
+std::string unknownOptionMessage(const std::string &given, const po::options_description &all,
+                                 const ModelInfo &info) {
+  std::string name = given;
+  while (!name.empty() && name.front() == '-')
+    name.erase(name.begin());
+  name = name.substr(0, name.find('='));
+  static const std::map<std::string, std::string> compileTime = {
+      {"batch", "batch"},         {"batch-size", "batch"},    {"optimizer", "optimizer"},
+      {"l1", "l1"},               {"l2", "l2"},               {"weight-decay", "optimizer"},
+      {"clip-grad-norm", "clip_grad_norm"}, {"schedule", "schedule"}};
+  auto fixed = compileTime.find(name);
+  if (fixed != compileTime.end()) {
+    std::string message = "unrecognised option '--" + name + "': the " + fixed->second +
+                          " is fixed when the model is compiled (train { " + fixed->second +
+                          " ... } in the model file; recompile with gradc to change it)";
+    if (fixed->second == "batch")
+      message += "; this program's batch is " + std::to_string(info.batch * info.ranks);
+    return message;
+  }
+  std::string best;
+  size_t bestDistance = std::numeric_limits<size_t>::max();
+  for (const auto &option : all.options()) {
+    const std::string candidate = option->long_name();
+    if (candidate.empty() || candidate == "positional")
+      continue;
+    size_t distance = editDistance(name, candidate);
+    if (candidate.rfind(name, 0) == 0 && name.size() >= 3)
+      distance = std::min<size_t>(distance, 1);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  std::string message = "unrecognised option '--" + name + "'";
+  if (!best.empty() && bestDistance <= std::max<size_t>(2, name.size() / 3))
+    message += "; did you mean --" + best + "?";
+  return message + " (see --help)";
+}
+
 } // namespace
 
 bool metricIsMinimized(const std::string &name) {
@@ -467,6 +526,8 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
                          po::command_line_style::allow_guessing)
                   .run(),
               vm);
+  } catch (const po::unknown_option &error) {
+    throw UsageError(unknownOptionMessage(error.get_option_name(), all, info));
   } catch (const po::error &error) {
     throw UsageError(error.what());
   }

@@ -223,6 +223,13 @@ void Trainer::loadData() {
   if (!train_.featureNames.empty())
     weightsMetadata_[kCsvFeaturesKey] = joinColumns(train_.featureNames);
   batchesPerEpoch_ = train_.size / globalBatch_;
+  if (batchesPerEpoch_ == 0 && validation_)
+    throw Error(options_.dataOrigin + " has " +
+                std::to_string(train_.size + validation_->size) + " samples; validation " +
+                fixed(options_.validation, 2) + " holds out " +
+                std::to_string(validation_->size) + " of them, which leaves " +
+                std::to_string(train_.size) + " to train on, fewer than one batch of " +
+                std::to_string(globalBatch_));
   if (batchesPerEpoch_ == 0)
     throw Error(options_.dataOrigin + " has " + std::to_string(train_.size) +
                 " samples, fewer than one batch of " + std::to_string(globalBatch_));
@@ -723,7 +730,11 @@ void Trainer::finishEpoch(double seconds, bool partial) {
   addMetricFields(record, "", loss, info_.metrics, metrics);
   last_ = finalLine("train", loss, info_.metrics, metrics);
   addEvaluations(record);
-  print("epoch " + std::to_string(epoch_ + 1) + "/" + std::to_string(epochs_) + "  " +
+  // An epoch cut short (--steps, early stopping) says how much of it ran.
+  const std::string part = partial ? " (" + std::to_string(batch_) + " of " +
+                                         std::to_string(batchesPerEpoch_) + " batches)"
+                                   : "";
+  print("epoch " + std::to_string(epoch_ + 1) + "/" + std::to_string(epochs_) + part + "  " +
         formatFields(record, first) + "  (" + fixed(seconds, 1) + " s)");
   if (!gradients_.empty())
     record.add("grad_norm", gradNormSum_ / static_cast<double>(batches_));

@@ -69,7 +69,13 @@ TEST_F(TrainerFlagsTest, NumericValuesAreValidated) {
 TEST_F(TrainerFlagsTest, UnknownRepeatedAndStrayArgumentsAreRefused) {
   std::vector<FlagCase> cases = {
       {{"--bogus"}, "unrecognised option '--bogus'"},
-      {{"--epoch", "3"}, "unrecognised option '--epoch'"},
+      {{"--epoch", "3"}, "unrecognised option '--epoch'; did you mean --epochs?"},
+      {{"--chekpoint-dir", "d"}, "unrecognised option '--chekpoint-dir'; did you mean "
+                                 "--checkpoint-dir?"},
+      {{"--batch", "32"}, "unrecognised option '--batch': the batch is fixed when the model is "
+                          "compiled (train { batch ... } in the model file; recompile with "
+                          "gradc to change it); this program's batch is"},
+      {{"--bogus"}, "unrecognised option '--bogus' (see --help)"},
       {{"--epochs", "2", "--epochs", "3"}, "option '--epochs' cannot be specified more than once"},
       {{"stray"}, "unexpected argument 'stray'"},
       {{"--quiet=yes"}, "option '--quiet' does not take any arguments"},

@@ -274,11 +274,14 @@ std::optional<DictionaryAttr> schedule(SettingsBuilder &sb, const ExprAST &value
     names = {"every", "gamma"};
   else if (kind == "exponential")
     names = {"gamma"};
-  else if (kind == "cosine")
+  else if (kind == "cosine" || kind == "linear")
     names = {"steps", "warmup", "min_lr"};
+  else if (kind == "one_cycle")
+    names = {"steps", "pct_start", "div_factor", "final_div_factor"};
   else {
     sb.diag.error(value.getLoc(), "unknown schedule '" + kind +
-                                      "'; expected constant, step, exponential or cosine");
+                                      "'; expected constant, step, exponential, cosine, "
+                                      "linear or one_cycle");
     return std::nullopt;
   }
   std::map<std::string, const ExprAST *> values;
@@ -308,25 +311,46 @@ std::optional<DictionaryAttr> schedule(SettingsBuilder &sb, const ExprAST &value
     if (!g)
       return std::nullopt;
     attrs.push_back(sb.attr("gamma", sb.b.getF64FloatAttr(*g)));
-  } else if (kind == "cosine") {
+  } else if (kind == "cosine" || kind == "linear") {
+    const std::string what = "schedule " + kind.str();
     const ExprAST *steps = need("steps");
-    auto s = steps ? sb.integer(*steps, "schedule cosine steps", 1) : std::nullopt;
+    auto s = steps ? sb.integer(*steps, what + " steps", 1) : std::nullopt;
     std::optional<int64_t> w = 0;
     if (values.count("warmup"))
-      w = sb.integer(*values["warmup"], "schedule cosine warmup", 0);
+      w = sb.integer(*values["warmup"], what + " warmup", 0);
     std::optional<double> m = 0.0;
     if (values.count("min_lr"))
-      m = sb.numberIn(*values["min_lr"], "schedule cosine min_lr", 0,
+      m = sb.numberIn(*values["min_lr"], what + " min_lr", 0,
                       std::numeric_limits<double>::infinity(), false, true);
     if (!s || !w || !m)
       return std::nullopt;
     if (*w >= *s) {
-      sb.diag.error(value.getLoc(), "cosine warmup must be shorter than its steps");
+      sb.diag.error(value.getLoc(), kind + " warmup must be shorter than its steps");
       return std::nullopt;
     }
     attrs.push_back(sb.attr("steps", sb.b.getI64IntegerAttr(*s)));
     attrs.push_back(sb.attr("warmup", sb.b.getI64IntegerAttr(*w)));
     attrs.push_back(sb.attr("min_lr", sb.b.getF64FloatAttr(*m)));
+  } else if (kind == "one_cycle") {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    const ExprAST *steps = need("steps");
+    auto s = steps ? sb.integer(*steps, "schedule one_cycle steps", 2) : std::nullopt;
+    auto optional = [&](const char *name, double fallback, double low, bool lowOpen,
+                        double high) -> std::optional<double> {
+      if (!values.count(name))
+        return fallback;
+      return sb.numberIn(*values[name], std::string("schedule one_cycle ") + name, low, high,
+                         lowOpen, true);
+    };
+    auto pct = optional("pct_start", 0.3, 0, true, 1);
+    auto div = optional("div_factor", 25, 0, true, inf);
+    auto finalDiv = optional("final_div_factor", 1e4, 0, true, inf);
+    if (!s || !pct || !div || !finalDiv)
+      return std::nullopt;
+    attrs.push_back(sb.attr("steps", sb.b.getI64IntegerAttr(*s)));
+    attrs.push_back(sb.attr("pct_start", sb.b.getF64FloatAttr(*pct)));
+    attrs.push_back(sb.attr("div_factor", sb.b.getF64FloatAttr(*div)));
+    attrs.push_back(sb.attr("final_div_factor", sb.b.getF64FloatAttr(*finalDiv)));
   }
   return sb.b.getDictionaryAttr(attrs);
 }

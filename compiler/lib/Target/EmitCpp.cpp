@@ -584,6 +584,14 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   os << "  info_.schedule.warmup = " << static_cast<int64_t>(num(schedule, "warmup", 0))
      << ";\n";
   os << "  info_.schedule.minLr = " << num(schedule, "min_lr", 0.0) << ";\n";
+  if (str(schedule, "kind") == "one_cycle") {
+    os << "  info_.schedule.pctStart = " << llvm::format("%.17g", num(schedule, "pct_start", 0.3))
+       << ";\n";
+    os << "  info_.schedule.divFactor = "
+       << llvm::format("%.17g", num(schedule, "div_factor", 25)) << ";\n";
+    os << "  info_.schedule.finalDivFactor = "
+       << llvm::format("%.17g", num(schedule, "final_div_factor", 1e4)) << ";\n";
+  }
   os << "  info_.epochs = " << static_cast<int64_t>(num(train, "epochs", 1)) << ";\n";
   os << "  info_.lr = " << llvm::format("%.17g", num(train, "lr", 1e-3)) << ";\n";
   os << "  info_.seed = " << static_cast<int64_t>(num(train, "seed", 0)) << ";\n";

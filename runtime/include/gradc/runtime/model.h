@@ -98,7 +98,9 @@ struct DataSource {
 /// optimizer step (0-based) and the base learning rate:
 ///  constant: lr;  step: lr · gamma^floor(t / every);  exponential: lr · gamma^t;
 ///  cosine: linear warmup from 0 over `warmup` steps, then
-///          min_lr + (lr − min_lr)(1 + cos(π · min(t − warmup, steps − warmup) / (steps − warmup))) / 2.
+///          min_lr + (lr − min_lr)(1 + cos(π · min(t − warmup, steps − warmup) / (steps − warmup))) / 2;
+///  linear: the same warmup, then min_lr + (lr − min_lr)(1 − min(t − warmup, steps − warmup) / (steps − warmup));
+///  one_cycle: PyTorch's OneCycleLR (cosine annealing, the learning rate only), see schedule.h.
 struct Schedule {
   std::string kind = "constant";
   int64_t every = 1;
@@ -106,6 +108,9 @@ struct Schedule {
   int64_t steps = 1;
   int64_t warmup = 0;
   double minLr = 0.0;
+  double pctStart = 0.3;
+  double divFactor = 25.0;
+  double finalDivFactor = 1e4;
 };
 
 /// Everything the trainer needs to know about a compiled model.

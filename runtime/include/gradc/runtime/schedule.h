@@ -10,7 +10,8 @@ namespace gradc::rt {
 
 /// Throws Error unless the schedule is one learningRate() can evaluate: kind
 /// "constant", "step" (every ≥ 1, gamma ≥ 0), "exponential" (gamma ≥ 0) or
-/// "cosine" (steps ≥ 1, 0 ≤ warmup ≤ steps, min_lr ≥ 0).
+/// "cosine" or "linear" (steps ≥ 1, 0 ≤ warmup ≤ steps, min_lr ≥ 0), or
+/// "one_cycle" (steps ≥ 2, pct_start in (0, 1], div factors > 0).
 void validateSchedule(const Schedule &schedule);
 
 /// The learning rate of optimizer step `step` (0-based) for base rate `baseLr`,
@@ -23,6 +24,14 @@ void validateSchedule(const Schedule &schedule);
 ///                p = min(step − warmup, steps − warmup) / (steps − warmup)
 ///                (p = 1 when steps == warmup), so the rate stays at minLr
 ///                after `steps` steps.
+///   linear       the same warmup; then minLr + (baseLr − minLr) · (1 − p)
+///   one_cycle    torch.optim.lr_scheduler.OneCycleLR(max_lr = baseLr,
+///                total_steps = steps, pct_start, div_factor, final_div_factor,
+///                anneal_strategy "cos", three_phase False) for the learning
+///                rate (gradc cycles no momentum: cycle_momentum=False): from
+///                baseLr / div_factor up to baseLr by step pct_start · steps − 1,
+///                then down to baseLr / div_factor / final_div_factor at step
+///                steps − 1, where it stays.
 /// Throws Error for an invalid schedule or a negative step.
 double learningRate(const Schedule &schedule, double baseLr, int64_t step);
 
