@@ -88,8 +88,8 @@ TEST(Schedule, CosineWithoutWarmupStartsAtTheBaseRate) {
 }
 
 TEST(Schedule, InvalidSchedulesAreErrors) {
-  EXPECT_RT_ERROR(learningRate(schedule("linear"), 0.1, 0),
-                  "unknown learning-rate schedule 'linear'");
+  EXPECT_RT_ERROR(learningRate(schedule("triangle"), 0.1, 0),
+                  "unknown learning-rate schedule 'triangle'");
   Schedule step = schedule("step");
   step.every = 0;
   EXPECT_RT_ERROR(validateSchedule(step), "invalid step schedule: every must be at least 1");

@@ -340,7 +340,7 @@ std::optional<DictionaryAttr> schedule(SettingsBuilder &sb, const ExprAST &value
       if (!values.count(name))
         return fallback;
       return sb.numberIn(*values[name], std::string("schedule one_cycle ") + name, low, high,
-                         lowOpen, true);
+                         lowOpen, std::isinf(high));
     };
     auto pct = optional("pct_start", 0.3, 0, true, 1);
     auto div = optional("div_factor", 25, 0, true, inf);
