@@ -943,41 +943,54 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
 namespace {
 using Builtin = Val (*)(ModelBuilder &, const CallExprAST &);
 
+struct BuiltinEntry {
+  StringRef name;
+  Builtin build;
+};
+
+const BuiltinEntry kBuiltins[] = {
+    {"dense", dense},
+    {"conv2d", conv2d},
+    {"batch_norm", batchNorm},
+    {"layer_norm", layerNorm},
+    {"embedding", embedding},
+    {"relu", unary<nn::ReluOp>},
+    {"leaky_relu", leakyRelu},
+    {"sigmoid", unary<nn::SigmoidOp>},
+    {"tanh", unary<nn::TanhOp>},
+    {"gelu", unary<nn::GeluOp>},
+    {"softmax", softmaxLike<nn::SoftmaxOp>},
+    {"log_softmax", softmaxLike<nn::LogSoftmaxOp>},
+    {"exp", unary<nn::ExpOp>},
+    {"log", unary<nn::LogOp>},
+    {"sqrt", unary<nn::SqrtOp>},
+    {"abs", unary<nn::AbsOp>},
+    {"square", unary<nn::SquareOp>},
+    {"max", extremum<nn::MaximumOp>},
+    {"min", extremum<nn::MinimumOp>},
+    {"flatten", flatten},
+    {"reshape", reshape},
+    {"transpose", transpose},
+    {"concat", concat},
+    {"sum", reduction<nn::ReduceSumOp>},
+    {"mean", reduction<nn::ReduceMeanOp>},
+    {"max_pool2d", pool<nn::MaxPool2DOp>},
+    {"avg_pool2d", pool<nn::AvgPool2DOp>},
+    {"global_avg_pool", globalAvgPool},
+    {"matmul", matmul},
+    {"dropout", dropout},
+    {"softmax_cross_entropy", softmaxCrossEntropy},
+    {"mse", pointwiseLoss},
+    {"l1_loss", pointwiseLoss},
+    {"huber", pointwiseLoss},
+    {"bce_with_logits", pointwiseLoss},
+};
+
 Builtin lookupBuiltin(StringRef name) {
-  return llvm::StringSwitch<Builtin>(name)
-          .Case("dense", dense)
-          .Case("conv2d", conv2d)
-          .Case("batch_norm", batchNorm)
-          .Case("layer_norm", layerNorm)
-          .Case("embedding", embedding)
-          .Case("relu", unary<nn::ReluOp>)
-          .Case("leaky_relu", leakyRelu)
-          .Case("sigmoid", unary<nn::SigmoidOp>)
-          .Case("tanh", unary<nn::TanhOp>)
-          .Case("gelu", unary<nn::GeluOp>)
-          .Case("softmax", softmaxLike<nn::SoftmaxOp>)
-          .Case("log_softmax", softmaxLike<nn::LogSoftmaxOp>)
-          .Case("exp", unary<nn::ExpOp>)
-          .Case("log", unary<nn::LogOp>)
-          .Case("sqrt", unary<nn::SqrtOp>)
-          .Case("abs", unary<nn::AbsOp>)
-          .Case("square", unary<nn::SquareOp>)
-          .Case("max", extremum<nn::MaximumOp>)
-          .Case("min", extremum<nn::MinimumOp>)
-          .Case("flatten", flatten)
-          .Case("reshape", reshape)
-          .Case("transpose", transpose)
-          .Case("concat", concat)
-          .Case("sum", reduction<nn::ReduceSumOp>)
-          .Case("mean", reduction<nn::ReduceMeanOp>)
-          .Case("max_pool2d", pool<nn::MaxPool2DOp>)
-          .Case("avg_pool2d", pool<nn::AvgPool2DOp>)
-          .Case("global_avg_pool", globalAvgPool)
-          .Case("matmul", matmul)
-          .Case("dropout", dropout)
-          .Case("softmax_cross_entropy", softmaxCrossEntropy)
-          .Cases("mse", "l1_loss", "huber", "bce_with_logits", pointwiseLoss)
-          .Default(nullptr);
+  for (const BuiltinEntry &entry : kBuiltins)
+    if (entry.name == name)
+      return entry.build;
+  return nullptr;
 }
 
 bool isMetricName(StringRef name) {
@@ -987,6 +1000,39 @@ bool isMetricName(StringRef name) {
 
 bool isBuiltinName(StringRef name) {
   return lookupBuiltin(name) != nullptr || isMetricName(name);
+}
+
+std::string closestBuiltinName(StringRef name) {
+  // PyTorch's and Keras' names for built-ins, lowercased.
+  static const std::pair<StringRef, StringRef> kOtherNames[] = {
+      {"linear", "dense"},           {"conv", "conv2d"},
+      {"batchnorm1d", "batch_norm"}, {"batchnorm2d", "batch_norm"},
+      {"batchnorm", "batch_norm"},   {"layernorm", "layer_norm"},
+      {"maxpool2d", "max_pool2d"},   {"avgpool2d", "avg_pool2d"},
+      {"cross_entropy", "softmax_cross_entropy"},
+      {"crossentropyloss", "softmax_cross_entropy"},
+      {"mse_loss", "mse"},           {"mseloss", "mse"},
+      {"bce", "bce_with_logits"},    {"bcewithlogitsloss", "bce_with_logits"},
+      {"adaptive_avg_pool2d", "global_avg_pool"},
+      {"globalaveragepooling2d", "global_avg_pool"},
+      {"view", "reshape"},           {"cat", "concat"}};
+  const std::string lower = name.lower();
+  for (const auto &[other, builtin] : kOtherNames)
+    if (lower == other)
+      return builtin.str();
+  if (lookupBuiltin(lower))
+    return lower;
+  std::string best;
+  unsigned bestDistance = std::max<unsigned>(2, name.size() / 3) + 1;
+  for (const BuiltinEntry &entry : kBuiltins) {
+    unsigned distance = name.edit_distance(entry.name, /*AllowReplacements=*/true,
+                                           bestDistance);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = entry.name.str();
+    }
+  }
+  return best;
 }
 
 Val callBuiltin(ModelBuilder &mb, const CallExprAST &call,

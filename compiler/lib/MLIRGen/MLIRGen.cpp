@@ -369,7 +369,9 @@ Val ModelBuilder::evalCall(const CallExprAST &call) {
   Val result = callBuiltin(*this, call, handled);
   if (handled)
     return result;
-  error(call.getLoc(), "unknown layer or function '" + call.getCallee() + "'");
+  std::string closest = closestBuiltinName(call.getCallee());
+  error(call.getLoc(), "unknown layer or function '" + call.getCallee() + "'" +
+                           (closest.empty() ? "" : "; did you mean '" + closest + "'?"));
   return Val::poison();
 }
 

@@ -208,6 +208,10 @@ Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);
 /// Whether `name` is a built-in layer, function, loss or metric.
 bool isBuiltinName(llvm::StringRef name);
 
+/// The built-in layer or function whose name is closest to `name` (a typo's
+/// correction), or "" when none is close.
+std::string closestBuiltinName(llvm::StringRef name);
+
 /// Builds the statistics of a `metric` statement as a model result.
 bool genMetric(ModelBuilder &mb, const CallExprAST &call);
 

@@ -403,6 +403,12 @@ int main(int argc, char **argv) {
   registry.insert<gradc::nn::NNDialect, gradc::kern::KernDialect, func::FuncDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // An error names its model line; the IR of the operation it is attached to
+  // (a whole function for some) is printed only when asked for.
+  llvm::cl::Option *printOp =
+      llvm::cl::getRegisteredOptions().lookup("mlir-print-op-on-diagnostic");
+  if (!printOp || printOp->getNumOccurrences() == 0)
+    context.printOpOnDiagnostic(false);
 
   std::string error;
   auto input = openInputFile(inputFilename, &error);
