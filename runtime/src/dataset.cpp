@@ -212,8 +212,15 @@ Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &model
     throw Error::inFile(file, mismatch);
   if (raw.dim(0) == 0)
     throw Error::inFile(file, "holds no samples");
-  if (layout == "nhwc" && modelShape.size() >= 2 && sampleShape.size() >= 2)
+  if (layout == "nhwc" && modelShape.size() >= 2) {
+    // Axes of size 1 aside, the samples are [d1, ..., dk, C]: laid out so
+    // (a missing channel axis of size 1 included), they move C first.
+    std::vector<int64_t> channelsLast = {raw.dim(0)};
+    channelsLast.insert(channelsLast.end(), modelShape.begin() + 1, modelShape.end());
+    channelsLast.push_back(modelShape.front());
+    raw.reshape(std::move(channelsLast));
     raw = channelsFirst(raw);
+  }
   const uint64_t modelValues = elementsOf(modelShape);
   // Floating-point samples already in the model's dtype and scale are used
   // as they are: a data set is held once, not twice, while it loads.

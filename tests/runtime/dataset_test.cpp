@@ -96,6 +96,14 @@ TEST_F(DatasetTest, SampleShapesAreComparedAxisByAxis) {
         for (int64_t w = 0; w < 3; ++w)
           EXPECT_EQ(data.inputs.data<float>()[((n * 4 + c) * 2 + h) * 3 + w],
                     static_cast<float>(((n * 2 + h) * 3 + w) * 4 + c));
+  // One channel: (N, 4, 6) images are already in order, never transposed.
+  writeNpy<float>(dir_.file("gray.npy"), {2, 4, 6}, values);
+  DataSource gray{"npy", path("gray.npy"), path("y.npy")};
+  gray.layout = "nhwc";
+  Dataset grayData = loadDataset(imageModel({1, 4, 6}, 2), gray);
+  ASSERT_EQ(grayData.inputs.shape(), (std::vector<int64_t>{2, 1, 4, 6}));
+  for (size_t i = 0; i < 48; ++i)
+    EXPECT_EQ(grayData.inputs.data<float>()[i], static_cast<float>(i));
   EXPECT_RT_ERROR(loadDataset(imageModel({3, 2, 4}, 2), source),
                   "input samples are [2, 3, 4], but the model's input is [3, 2, 4] (channels "
                   "last: [2, 4, 3])");
