@@ -27,9 +27,8 @@ inline rt::LoadLimits fuzzLimits() {
 inline void loadAsDataset(const std::string &kind, const std::string &path,
                           int64_t valuesPerSample, int64_t classes) {
   rt::ModelInfo info;
-  info.inputShape = {valuesPerSample};
-  info.labelShape = {valuesPerSample};
-  info.classes = classes;
+  info.inputs = {{"x", rt::DType::F32, {valuesPerSample}}};
+  info.labels = {{"y", rt::DType::I32, {valuesPerSample}, classes}};
   rt::DataSource source;
   source.kind = kind;
   source.inputs = path;

@@ -252,27 +252,42 @@ Tensor loadArray(const std::string &kind, const std::string &path, const LoadLim
 // The number of columns of a CSV file.
 size_t csvColumnCount(const std::string &path) { return readCsvHeader(path).size(); }
 
+// A CSV file feeds a model of one input and at most one label.
+void requireCsvModel(const ModelInfo &info, const DataSource &source) {
+  if (info.inputs.size() != 1 || info.labels.size() > 1)
+    throw Error::inFile(source.inputs,
+                        "a CSV file feeds a model of one input and at most one label; this "
+                        "model has " + std::to_string(info.inputs.size()) + " inputs and " +
+                        std::to_string(info.labels.size()) +
+                        " labels: give a .npy or IDX file per input and label (npy(NAME: "
+                        "\"FILE\", ...) in the model, or --data NAME=FILE)");
+}
+
 // withLabels: the label column must be there; without, it is skipped when
-// it is (prediction on data in the training layout).
+// it is (prediction on data in the training layout of a model with a label).
 CsvTable loadCsvSource(const ModelInfo &info, const DataSource &source, bool withLabels,
                        const LoadLimits &limits) {
+  requireCsvModel(info, source);
   CsvOptions options;
   options.hasHeader = source.header;
   options.featureDType = DType::F64;
-  options.labelDType = info.labelDType == DType::I32 ? DType::I64 : DType::F64;
+  options.labelDType =
+      !info.labels.empty() && info.labels[0].dtype == DType::I32 ? DType::I64 : DType::F64;
   options.limits = limits;
   if (source.header && !source.featureColumns.empty())
     options.featureColumns = source.featureColumns;
   const std::string &column = source.labelColumn;
   bool isIndex = !column.empty() &&
                  column.find_first_not_of("0123456789") == std::string::npos;
-  if (!withLabels) {
+  if (info.labels.empty()) {
+    // Every column is a feature.
+  } else if (!withLabels) {
     // The training layout has one column more than the model has features.
     options.labelDType = DType::F64;
     if (!column.empty() && !isIndex && source.header) {
       options.labelColumnName = column;
       options.labelColumnOptional = true;
-    } else if (csvColumnCount(source.inputs) == elementsOf(info.inputShape) + 1) {
+    } else if (csvColumnCount(source.inputs) == elementsOf(info.inputs[0].shape) + 1) {
       options.labelColumnIndex =
           column.empty() ? csvColumnCount(source.inputs) - 1 : std::stoull(column);
     }
@@ -289,12 +304,65 @@ CsvTable loadCsvSource(const ModelInfo &info, const DataSource &source, bool wit
 // CSV rows are flat: they feed an input of one axis (besides axes of size
 // 1), or any input with layout "flat".
 Tensor csvInputs(const ModelInfo &info, const DataSource &source, CsvTable &table) {
+  const TensorSpec &input = info.inputs[0];
   std::string layout = source.layout;
-  if (layout.empty() && withoutUnitAxes(info.inputShape).size() <= 1)
+  if (layout.empty() && withoutUnitAxes(input.shape).size() <= 1)
     layout = "flat";
-  return toModelSamples(std::move(table.features), info.inputDType, info.inputShape,
+  return toModelSamples(std::move(table.features), input.dtype, input.shape,
                         source.scaleIntegersOnly ? 1.0 : source.scale, 0, source.inputs, "input",
                         layout, true);
+}
+
+// The file of `spec` (input or label `index` of `count`) in an IDX or .npy
+// source: named in source.files, or the source's inputs / labels file for a
+// model's only input / label.
+std::string fileOf(const DataSource &source, const TensorSpec &spec, bool label, size_t count) {
+  auto named = source.files.find(spec.name);
+  if (named != source.files.end())
+    return named->second;
+  const std::string &single = label ? source.labels : source.inputs;
+  if (count == 1 && !single.empty())
+    return single;
+  const std::string where = !source.inputs.empty()         ? source.inputs
+                            : !source.files.empty()        ? source.files.begin()->second
+                                                           : std::string("the data source");
+  if (label && count == 1)
+    throw Error::inFile(where, "needs a labels file");
+  throw Error::inFile(where, std::string("names no file for the model's ") +
+                                 (label ? "label '" : "input '") + spec.name + "' (" +
+                                 source.kind + "(" + spec.name + ": \"FILE\", ...) in the "
+                                 "model, or --" + (label ? "labels " : "data ") + spec.name +
+                                 "=FILE)");
+}
+
+// The model's inputs (or labels) from an IDX or .npy source, each checked and
+// converted; every file must hold `samples` samples (the first file's count
+// when it is -1).
+std::vector<Tensor> loadArrays(const ModelInfo &info, const DataSource &source, bool labels,
+                               const LoadLimits &limits, int64_t &samples,
+                               std::string &firstFile) {
+  const std::vector<TensorSpec> &specs = labels ? info.labels : info.inputs;
+  std::vector<Tensor> tensors;
+  for (const TensorSpec &spec : specs) {
+    const std::string file = fileOf(source, spec, labels, specs.size());
+    Tensor raw = loadArray(source.kind, file, limits);
+    if (raw.rank() > 0 && samples >= 0 && raw.dim(0) != samples)
+      throw Error(firstFile + " has " + std::to_string(samples) + " samples but " + file +
+                  " has " + std::to_string(raw.dim(0)));
+    if (raw.rank() > 0 && samples < 0) {
+      samples = raw.dim(0);
+      firstFile = file;
+    }
+    if (labels) {
+      tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, 1.0,
+                                       spec.classes, file, "label"));
+    } else {
+      const double scale = inputScale(source, raw);
+      tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, scale, 0, file,
+                                       "input", source.layout, true));
+    }
+  }
+  return tensors;
 }
 
 } // namespace
@@ -315,40 +383,65 @@ std::optional<std::string> dataFormatOf(const std::filesystem::path &path) {
 Dataset loadDataset(const ModelInfo &info, const DataSource &source,
                     const LoadLimits &limits) {
   Dataset dataset;
-  const double noScale = 1.0;
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, true, limits);
     dataset.featureNames = table.featureNames;
-    dataset.inputs = csvInputs(info, source, table);
-    dataset.labels = toModelSamples(std::move(*table.labels), info.labelDType, info.labelShape,
-                                    noScale, info.classes, source.inputs, "label");
+    dataset.inputs.push_back(csvInputs(info, source, table));
+    if (!info.labels.empty()) {
+      const TensorSpec &label = info.labels[0];
+      dataset.labels.push_back(toModelSamples(std::move(*table.labels), label.dtype,
+                                              label.shape, 1.0, label.classes, source.inputs,
+                                              "label"));
+    }
   } else {
-    if (source.labels.empty())
-      throw Error::inFile(source.inputs, "needs a labels file");
-    Tensor inputs = loadArray(source.kind, source.inputs, limits);
-    Tensor labels = loadArray(source.kind, source.labels, limits);
-    if (inputs.rank() > 0 && labels.rank() > 0 && inputs.dim(0) != labels.dim(0))
-      throw Error(source.inputs + " has " + std::to_string(inputs.dim(0)) + " samples but " +
-                  source.labels + " has " + std::to_string(labels.dim(0)));
-    const double scale = inputScale(source, inputs);
-    dataset.inputs = toModelSamples(std::move(inputs), info.inputDType, info.inputShape, scale,
-                                    0, source.inputs, "input", source.layout, true);
-    dataset.labels = toModelSamples(std::move(labels), info.labelDType, info.labelShape,
-                                    noScale, info.classes, source.labels, "label");
+    int64_t samples = -1;
+    std::string firstFile;
+    dataset.inputs = loadArrays(info, source, false, limits, samples, firstFile);
+    dataset.labels = loadArrays(info, source, true, limits, samples, firstFile);
   }
-  dataset.size = dataset.inputs.dim(0);
+  dataset.size = dataset.inputs.empty() ? 0 : dataset.inputs.front().dim(0);
   return dataset;
 }
 
-Tensor loadInputs(const ModelInfo &info, const DataSource &source, const LoadLimits &limits) {
+std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
+                               const LoadLimits &limits) {
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, false, limits);
-    return csvInputs(info, source, table);
+    std::vector<Tensor> inputs;
+    inputs.push_back(csvInputs(info, source, table));
+    return inputs;
   }
-  Tensor inputs = loadArray(source.kind, source.inputs, limits);
-  const double scale = inputScale(source, inputs);
-  return toModelSamples(std::move(inputs), info.inputDType, info.inputShape, scale, 0,
-                        source.inputs, "input", source.layout, true);
+  int64_t samples = -1;
+  std::string firstFile;
+  return loadArrays(info, source, false, limits, samples, firstFile);
+}
+
+std::vector<const void *> samplePointers(const std::vector<Tensor> &tensors, int64_t sample) {
+  std::vector<const void *> pointers;
+  for (const Tensor &tensor : tensors) {
+    const uint64_t bytes = tensor.dim(0) == 0 ? 0 : tensor.numBytes() / tensor.dim(0);
+    pointers.push_back(tensor.bytes() + static_cast<uint64_t>(sample) * bytes);
+  }
+  return pointers;
+}
+
+std::vector<Tensor> batchTensors(const std::vector<TensorSpec> &specs, int64_t batch) {
+  std::vector<Tensor> tensors;
+  for (const TensorSpec &spec : specs) {
+    std::vector<int64_t> shape = {batch};
+    shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
+    tensors.emplace_back(spec.dtype, shape);
+  }
+  return tensors;
+}
+
+void gatherSamples(const std::vector<Tensor> &from, const int64_t *indices, int64_t count,
+                   std::vector<Tensor> &to) {
+  if (from.size() != to.size())
+    throw Error("gatherSamples: " + std::to_string(from.size()) + " tensors into " +
+                std::to_string(to.size()));
+  for (size_t i = 0; i < from.size(); ++i)
+    gatherSamples(from[i], indices, count, to[i]);
 }
 
 void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to) {

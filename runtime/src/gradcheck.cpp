@@ -65,12 +65,14 @@ int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out)
                 " samples, fewer than one batch of " + std::to_string(info.batch));
   // The first batch of the first epoch, as training would see it.
   std::vector<int64_t> order = epochOrder(options.seed, 0, data.size, options.shuffle);
-  Tensor inputs = batchTensor(info.inputDType, info.batch, info.inputShape);
-  Tensor labels = batchTensor(info.labelDType, info.batch, info.labelShape);
+  std::vector<Tensor> inputs = batchTensors(info.inputs, info.batch);
+  std::vector<Tensor> labels = batchTensors(info.labels, info.batch);
   gatherSamples(data.inputs, order.data(), info.batch, inputs);
   gatherSamples(data.labels, order.data(), info.batch, labels);
+  const std::vector<const void *> inputPointers = samplePointers(inputs, 0),
+                                  labelPointers = samplePointers(labels, 0);
   const uint64_t rngKey = stepRngKey(options.seed, 0);
-  auto loss = [&] { return model.lossGrad(inputs.bytes(), labels.bytes(), rngKey).loss; };
+  auto loss = [&] { return model.lossGrad(inputPointers.data(), labelPointers.data(), rngKey).loss; };
 
   const double baseLoss = loss();
   if (!std::isfinite(baseLoss))

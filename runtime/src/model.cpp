@@ -5,11 +5,11 @@
 
 namespace gradc::rt {
 
-StepResult Model::lossGrad(const void *, const void *, uint64_t) {
+StepResult Model::lossGrad(const void *const *, const void *const *, uint64_t) {
   throw Error("model '" + info().name + "' was compiled without a loss_grad entry point");
 }
 
-StepResult Model::trainGrad(const void *, const void *, uint64_t) {
+StepResult Model::trainGrad(const void *const *, const void *const *, uint64_t) {
   throw Error("model '" + info().name + "' was compiled without a train_grad entry point");
 }
 

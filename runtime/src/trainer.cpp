@@ -121,19 +121,18 @@ Tensor classesOf(const Tensor &outputs) {
 int runPredict(Model &model, const TrainerOptions &options, std::ostream &out) {
   const ModelInfo &info = model.info();
   detail::checkBatch(info);
-  Tensor inputs = loadInputs(info, options.data);
-  const int64_t count = inputs.dim(0);
+  std::vector<Tensor> inputs = loadInputs(info, options.data);
+  const int64_t count = inputs.front().dim(0);
   std::vector<int64_t> outputShape = {count};
   outputShape.insert(outputShape.end(), info.outputShape.begin(), info.outputShape.end());
   Tensor outputs(info.outputDType, outputShape);
-  const uint64_t inputBytes = detail::bytesPerSample(inputs),
-                 outputBytes = detail::bytesPerSample(outputs);
+  const uint64_t outputBytes = detail::bytesPerSample(outputs);
   const int64_t fullBatches = count / info.batch;
   for (int64_t b = 0; b < fullBatches; ++b)
-    model.predict(inputs.bytes() + b * info.batch * inputBytes,
+    model.predict(samplePointers(inputs, b * info.batch).data(),
                   outputs.bytes() + b * info.batch * outputBytes);
   for (int64_t i = fullBatches * info.batch; i < count; ++i)
-    model.predictOne(inputs.bytes() + i * inputBytes, outputs.bytes() + i * outputBytes);
+    model.predictOne(samplePointers(inputs, i).data(), outputs.bytes() + i * outputBytes);
   Tensor written = options.predictClasses ? classesOf(outputs) : std::move(outputs);
   const bool csv = options.out.size() >= 4 &&
                    options.out.compare(options.out.size() - 4, 4, ".csv") == 0;
@@ -163,9 +162,13 @@ Dataset subset(const Dataset &data, const std::vector<int64_t> &indices) {
     shape[0] = static_cast<int64_t>(indices.size());
     return shape;
   };
-  Dataset result{Tensor(data.inputs.dtype(), shapeFor(data.inputs)),
-                 Tensor(data.labels.dtype(), shapeFor(data.labels)),
-                 static_cast<int64_t>(indices.size())};
+  Dataset result;
+  result.size = static_cast<int64_t>(indices.size());
+  result.featureNames = data.featureNames;
+  for (const Tensor &tensor : data.inputs)
+    result.inputs.emplace_back(tensor.dtype(), shapeFor(tensor));
+  for (const Tensor &tensor : data.labels)
+    result.labels.emplace_back(tensor.dtype(), shapeFor(tensor));
   gatherSamples(data.inputs, indices.data(), result.size, result.inputs);
   gatherSamples(data.labels, indices.data(), result.size, result.labels);
   return result;
@@ -286,21 +289,19 @@ Evaluation evaluate(Model &model, const Dataset &data) {
   detail::checkBatch(info);
   if (data.size < 1)
     throw Error("cannot evaluate an empty data set");
-  const uint64_t inputBytes = detail::bytesPerSample(data.inputs);
-  const uint64_t labelBytes = detail::bytesPerSample(data.labels);
   const int64_t fullBatches = data.size / info.batch;
   MetricTotals totals(info.metrics);
   double lossSum = 0;
   for (int64_t b = 0; b < fullBatches; ++b) {
     const int64_t first = b * info.batch;
-    StepResult result = model.evalStep(data.inputs.bytes() + first * inputBytes,
-                                       data.labels.bytes() + first * labelBytes);
+    StepResult result = model.evalStep(samplePointers(data.inputs, first).data(),
+                                       samplePointers(data.labels, first).data());
     lossSum += result.loss * static_cast<double>(info.batch);
     totals.add(result.metricStats);
   }
   for (int64_t i = fullBatches * info.batch; i < data.size; ++i) {
-    StepResult result =
-        model.evalOne(data.inputs.bytes() + i * inputBytes, data.labels.bytes() + i * labelBytes);
+    StepResult result = model.evalOne(samplePointers(data.inputs, i).data(),
+                                      samplePointers(data.labels, i).data());
     lossSum += result.loss;
     totals.add(result.metricStats);
   }
@@ -356,12 +357,6 @@ std::string fixed(double value, int decimals) {
   char text[64];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
   return text;
-}
-
-Tensor batchTensor(DType dtype, int64_t batch, const std::vector<int64_t> &sampleShape) {
-  std::vector<int64_t> shape = {batch};
-  shape.insert(shape.end(), sampleShape.begin(), sampleShape.end());
-  return Tensor(dtype, shape);
 }
 
 uint64_t bytesPerSample(const Tensor &tensor) {

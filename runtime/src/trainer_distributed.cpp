@@ -193,20 +193,18 @@ Evaluation evaluateShared(Model &model, const Dataset &data, Communicator &comm)
     throw Error("cannot evaluate an empty data set");
   const int64_t ranks = comm.size(), rank = comm.rank();
   const int64_t begin = data.size * rank / ranks, end = data.size * (rank + 1) / ranks;
-  const uint64_t inputBytes = bytesPerSample(data.inputs);
-  const uint64_t labelBytes = bytesPerSample(data.labels);
   MetricTotals totals(info.metrics);
   double lossSum = 0;
   int64_t i = begin;
   for (; i + info.batch <= end; i += info.batch) {
-    StepResult result = model.evalStep(data.inputs.bytes() + i * inputBytes,
-                                       data.labels.bytes() + i * labelBytes);
+    StepResult result = model.evalStep(samplePointers(data.inputs, i).data(),
+                                       samplePointers(data.labels, i).data());
     lossSum += result.loss * static_cast<double>(info.batch);
     totals.add(result.metricStats);
   }
   for (; i < end; ++i) {
-    StepResult result =
-        model.evalOne(data.inputs.bytes() + i * inputBytes, data.labels.bytes() + i * labelBytes);
+    StepResult result = model.evalOne(samplePointers(data.inputs, i).data(),
+                                      samplePointers(data.labels, i).data());
     lossSum += result.loss;
     totals.add(result.metricStats);
   }

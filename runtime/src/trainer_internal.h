@@ -25,9 +25,7 @@ namespace gradc::rt::detail {
 /// "0.5123" for decimals = 4.
 std::string fixed(double value, int decimals);
 
-/// Samples a batch-sized tensor holds: [batch, ...sample shape].
-Tensor batchTensor(DType dtype, int64_t batch, const std::vector<int64_t> &sampleShape);
-
+/// Bytes of one sample of a tensor whose first axis is the sample.
 uint64_t bytesPerSample(const Tensor &tensor);
 
 double secondsSince(std::chrono::steady_clock::time_point start);

@@ -197,28 +197,71 @@ struct SourceFlags {
   const char *description; // "training data" or "test data"
 };
 
+// The files of one data flag (--data, --labels, ...): FILE for a model's only
+// input (label), or NAME=FILE for each of several, NAME an input's (label's)
+// name. Returns the format of the files.
+std::string addDataFiles(const std::string &flag, const std::vector<std::string> &values,
+                         const std::vector<TensorSpec> &specs, bool labels,
+                         DataSource &source) {
+  const char *what = labels ? "label" : "input";
+  std::string names;
+  for (const TensorSpec &spec : specs)
+    names += (names.empty() ? "" : ", ") + spec.name;
+  if (specs.empty())
+    throw UsageError(flag + ": the model has no " + what);
+  std::string format;
+  for (const std::string &value : values) {
+    const size_t equals = value.find('=');
+    const std::string name = equals == std::string::npos ? "" : value.substr(0, equals);
+    const bool named = std::any_of(specs.begin(), specs.end(),
+                                   [&](const TensorSpec &spec) { return spec.name == name; });
+    std::string file = named ? value.substr(equals + 1) : value;
+    if (named) {
+      if (!source.files.emplace(name, file).second)
+        throw UsageError(flag + ": two files for the " + std::string(what) + " '" + name + "'");
+    } else if (specs.size() == 1 && values.size() == 1) {
+      (labels ? source.labels : source.inputs) = file;
+    } else {
+      throw UsageError(flag + ": the model has the " + what + "s " + names + ": give one " +
+                       flag + " NAME=FILE for each, got " + inQuotes(value));
+    }
+    requireReadableFlag(flag, file);
+    std::string fileFormat = formatOfFlag(flag, file);
+    if (!format.empty() && fileFormat != format)
+      throw UsageError(flag + ": " + inQuotes(file) + " is " + fileFormat + ", but " +
+                       "the other files are " + format + "; give files of one format");
+    format = fileFormat;
+    if (source.inputs.empty() && !labels)
+      source.inputs = file;
+  }
+  if (specs.size() > 1)
+    for (const TensorSpec &spec : specs)
+      if (source.files.count(spec.name) == 0)
+        throw UsageError(flag + ": no file for the " + std::string(what) + " '" + spec.name +
+                         "' (" + flag + " " + spec.name + "=FILE)");
+  return format;
+}
+
 // The data source for one role: from its flags, else the model's default.
-DataSource resolveSource(const po::variables_map &vm, const SourceFlags &flags,
-                         const DataSource &own, const DataSource &other,
-                         const std::string &layout, std::string &origin) {
+DataSource resolveSource(const po::variables_map &vm, const ModelInfo &info,
+                         const SourceFlags &flags, const DataSource &own,
+                         const DataSource &other, const std::string &layout,
+                         std::string &origin) {
   const std::string inputsFlag = std::string("--") + flags.inputs;
   const std::string labelsFlag = std::string("--") + flags.labels;
+  auto values = [&](const char *name) { return vm[name].as<std::vector<std::string>>(); };
   if (vm.count(flags.labels) && !vm.count(flags.inputs))
     throw UsageError(labelsFlag + " needs " + inputsFlag);
   if (vm.count(flags.inputs)) {
     DataSource source;
-    source.inputs = vm[flags.inputs].as<std::string>();
-    requireReadableFlag(inputsFlag, source.inputs);
-    source.kind = formatOfFlag(inputsFlag, source.inputs);
+    source.kind = addDataFiles(inputsFlag, values(flags.inputs), info.inputs, false, source);
     if (vm.count(flags.labels)) {
-      source.labels = vm[flags.labels].as<std::string>();
       if (source.kind == "csv")
         throw UsageError(labelsFlag + ": a CSV file holds its labels in a column; " +
                          labelsFlag + " is for .npy and IDX data");
-      requireReadableFlag(labelsFlag, source.labels);
-      if (formatOfFlag(labelsFlag, source.labels) == "csv")
+      if (addDataFiles(labelsFlag, values(flags.labels), info.labels, true, source) == "csv")
         throw UsageError(labelsFlag + ": labels must be .npy or IDX, not CSV");
-    } else if (source.kind != "csv") {
+    } else if (source.kind != "csv" && !info.labels.empty()) {
       throw UsageError(inputsFlag + " " + inQuotes(source.inputs) + " needs " + labelsFlag +
                        " FILE (only CSV files hold their labels)");
     }
@@ -228,7 +271,10 @@ DataSource resolveSource(const po::variables_map &vm, const SourceFlags &flags,
   if (own.kind.empty())
     return {};
   origin = std::string("the model's ") + flags.description;
-  for (const std::string *path : {&own.inputs, &own.labels}) {
+  std::vector<const std::string *> paths = {&own.inputs, &own.labels};
+  for (const auto &entry : own.files)
+    paths.push_back(&entry.second);
+  for (const std::string *path : paths) {
     if (path->empty())
       continue;
     std::string reason = unreadableReason(*path);
@@ -242,6 +288,11 @@ DataSource resolveSource(const po::variables_map &vm, const SourceFlags &flags,
 std::string describeSource(const DataSource &source) {
   if (source.kind.empty())
     return "none";
+  std::string text;
+  for (const auto &[name, file] : source.files)
+    text += (text.empty() ? "" : " + ") + name + "=" + file;
+  if (!text.empty())
+    return text;
   return source.labels.empty() ? source.inputs : source.inputs + " + " + source.labels;
 }
 
@@ -407,6 +458,9 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   auto text = [](const char *valueName) {
     return po::value<std::string>()->value_name(valueName);
   };
+  auto files = [](const char *valueName) {
+    return po::value<std::vector<std::string>>()->value_name(valueName);
+  };
   auto modelDefault = [](const std::string &value) {
     return value.empty() ? std::string(" (default: none)") : " (default " + value + ")";
   };
@@ -448,12 +502,13 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
                                            "metric (else val_loss) here");
   po::options_description data("Data");
   data.add_options()
-      ("data", text("FILE"), ("training inputs (default: " + describeSource(info.data) + ")")
-                                 .c_str())
-      ("labels", text("FILE"), "training labels, for .npy and IDX --data")
-      ("test", text("FILE"), ("test inputs, evaluated after every epoch (default: " +
-                              describeSource(info.test) + ")").c_str())
-      ("test-labels", text("FILE"), "test labels, for .npy and IDX --test")
+      ("data", files("FILE"), ("training inputs; NAME=FILE for each of several inputs "
+                               "(default: " + describeSource(info.data) + ")").c_str())
+      ("labels", files("FILE"), "training labels, for .npy and IDX --data (NAME=FILE for "
+                                "each of several)")
+      ("test", files("FILE"), ("test inputs, evaluated after every epoch (default: " +
+                               describeSource(info.test) + ")").c_str())
+      ("test-labels", files("FILE"), "test labels, for .npy and IDX --test")
       ("stream-data", "keep the training inputs in their .npy file and read them a batch at "
                       "a time, instead of in memory (when they need no conversion)")
       ("layout", text("L"), "how the samples of files given here map onto the model's input: "
@@ -480,7 +535,8 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   po::options_description modes("Evaluation, prediction and checks");
   modes.add_options()
       ("eval", "evaluate the --load weights on the test data, and exit")
-      ("predict", text("X"), "run the model on every sample of X (.npy, .csv or IDX) ...")
+      ("predict", files("X"), "run the model on every sample of X (.npy, .csv or IDX; "
+                              "NAME=X for each of several inputs) ...")
       ("out", text("Y.npy|Y.csv"), "... and write its outputs here (by the name's "
                                    "extension), then exit")
       ("predict-classes", "with --predict: write each sample's class (the index of its "
@@ -618,7 +674,8 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   };
   options.load = pathOf("load");
   options.save = pathOf("save");
-  options.predict = pathOf("predict");
+  if (vm.count("predict"))
+    options.predict = vm["predict"].as<std::vector<std::string>>().front();
   options.out = pathOf("out");
   options.log = pathOf("log");
   options.saveBest = pathOf("save-best");
@@ -639,7 +696,9 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
     throw UsageError("--out: cannot tell the format of " + inQuotes(options.out) +
                      " (expected a name ending in .npy or .csv)");
   options.predictClasses = vm.count("predict-classes") > 0;
-  if (options.predictClasses && info.classes == 0)
+  if (options.predictClasses &&
+      std::none_of(info.labels.begin(), info.labels.end(),
+                   [](const TensorSpec &label) { return label.classes > 0; }))
     throw UsageError("--predict-classes needs a model whose label is a class index (`label y: "
                      "i32[B] classes K`); this model's outputs are not class scores");
   std::string layout;
@@ -659,10 +718,10 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   if (vm.count("load") && context.ownsFiles)
     requireReadableFlag("--load", options.load);
   if (vm.count("predict")) {
-    requireReadableFlag("--predict", options.predict);
     DataSource source;
-    source.kind = formatOfFlag("--predict", options.predict);
-    source.inputs = options.predict;
+    source.kind = addDataFiles("--predict", vm["predict"].as<std::vector<std::string>>(),
+                               info.inputs, false, source);
+    options.predict = source.inputs;
     options.data = withModelSettings(source, info.data, info.test, layout);
   }
   if (vm.count("log"))
@@ -688,14 +747,14 @@ std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int arg
   const SourceFlags testFlags{"test", "test-labels", "test data"};
   if (options.mode == Mode::Train || options.mode == Mode::Gradcheck) {
     options.data =
-        resolveSource(vm, trainingFlags, info.data, info.test, layout, options.dataOrigin);
+        resolveSource(vm, info, trainingFlags, info.data, info.test, layout, options.dataOrigin);
     if (options.data.kind.empty())
       throw UsageError("no training data: the model's train section names none; pass "
                        "--data FILE");
   }
   if (options.mode == Mode::Train || options.mode == Mode::Eval) {
     options.test =
-        resolveSource(vm, testFlags, info.test, info.data, layout, options.testOrigin);
+        resolveSource(vm, info, testFlags, info.test, info.data, layout, options.testOrigin);
     if (options.mode == Mode::Eval && options.test.kind.empty())
       throw UsageError("no test data to evaluate: the model's train section names none; "
                        "pass --test FILE");

@@ -178,7 +178,7 @@ private:
   std::vector<int64_t> fileIndex_; // training sample → its index in the data file
   std::optional<Dataset> validation_, test_;
   int64_t batchesPerEpoch_ = 0, epochs_ = 0;
-  Tensor batchInputs_, batchLabels_;
+  std::vector<Tensor> batchInputs_, batchLabels_;
   std::vector<BufferRef> gradients_;
 
   // The position in the run, saved in checkpoints.
@@ -506,7 +506,10 @@ void Trainer::trainStep(int64_t batch, const std::vector<int64_t> &order) {
   gatherSamples(train_.inputs, order.data() + first, info_.batch, batchInputs_);
   gatherSamples(train_.labels, order.data() + first, info_.batch, batchLabels_);
   // --stream-data: the batch's samples leave memory again (back to the file).
-  train_.inputs.releasePages();
+  for (Tensor &inputs : train_.inputs)
+    inputs.releasePages();
+  const std::vector<const void *> inputs = samplePointers(batchInputs_, 0),
+                                  labels = samplePointers(batchLabels_, 0);
   const int64_t step = model_.step();
   lastLr_ = learningRate(info_.schedule, options_.lr, step);
   // A kernel's NaN or infinity (--check-numerics), named with the step.
@@ -522,7 +525,7 @@ void Trainer::trainStep(int64_t batch, const std::vector<int64_t> &order) {
   double gradNorm = 0;
   if (!shared_) {
     inStep([&] {
-      result = model_.trainStep(batchInputs_.bytes(), batchLabels_.bytes(), lastLr_,
+      result = model_.trainStep(inputs.data(), labels.data(), lastLr_,
                                 stepRngKey(options_.seed, step));
     });
     gradNorm = guardNumerics(result, step, batch, order);
@@ -530,7 +533,7 @@ void Trainer::trainStep(int64_t batch, const std::vector<int64_t> &order) {
     // Forward and backward on this rank's share, the average over the ranks,
     // then the same update on every rank.
     inStep([&] {
-      result = model_.trainGrad(batchInputs_.bytes(), batchLabels_.bytes(),
+      result = model_.trainGrad(inputs.data(), labels.data(),
                                 stepRngKey(options_.seed, step, comm_.rank()));
     });
     reduceStep(result, step);
@@ -588,16 +591,22 @@ double Trainer::guardNumerics(const StepResult &result, int64_t step, int64_t ba
   message += "; " + bad + ".";
   // The first non-finite input of the step's batch, over every rank's share.
   int64_t found[2] = {INT64_MAX, 0}; // its file index, and whether it is -inf/inf/NaN
-  if (info_.inputDType == DType::F32 || info_.inputDType == DType::F64) {
-    const int64_t perSample = static_cast<int64_t>(bytesPerSample(batchInputs_) /
-                                                   dtypeSize(info_.inputDType));
+  for (const Tensor &inputs : batchInputs_) {
+    const DType dtype = inputs.dtype();
+    if (dtype != DType::F32 && dtype != DType::F64)
+      continue;
+    const int64_t perSample =
+        static_cast<int64_t>(bytesPerSample(inputs) / dtypeSize(dtype));
     const int64_t first = batch * globalBatch_ + comm_.rank() * info_.batch;
     for (int64_t i = 0; i < info_.batch * perSample; ++i) {
-      double value = info_.inputDType == DType::F32 ? batchInputs_.data<float>()[i]
-                                                    : batchInputs_.data<double>()[i];
+      double value =
+          dtype == DType::F32 ? inputs.data<float>()[i] : inputs.data<double>()[i];
       if (!std::isfinite(value)) {
-        found[0] = fileIndex_[static_cast<size_t>(order[first + i / perSample])];
-        found[1] = std::isnan(value) ? 0 : value > 0 ? 1 : -1;
+        const int64_t index = fileIndex_[static_cast<size_t>(order[first + i / perSample])];
+        if (index < found[0]) {
+          found[0] = index;
+          found[1] = std::isnan(value) ? 0 : value > 0 ? 1 : -1;
+        }
         break;
       }
     }
@@ -833,8 +842,8 @@ int Trainer::run() {
     collectively(comm_, err_, [&] { resume(file, metadata); });
   }
   collectively(comm_, err_, [&] { openOutputs(); });
-  batchInputs_ = batchTensor(info_.inputDType, info_.batch, info_.inputShape);
-  batchLabels_ = batchTensor(info_.labelDType, info_.batch, info_.labelShape);
+  batchInputs_ = batchTensors(info_.inputs, info_.batch);
+  batchLabels_ = batchTensors(info_.labels, info_.batch);
 
   auto stepsLeft = [&] { return !options_.steps || model_.step() < *options_.steps; };
   if (monitor_.stopped() && !options_.quiet)

@@ -68,7 +68,9 @@ void checkTrainStepsAgree() {
     const float stepNumber = static_cast<float>(step);
     float loss = 0;
     typed.train_step(x.data(), y.data(), &lr, &stepNumber, &loss, confusion.data());
-    gradc::rt::StepResult result = generic.trainStep(x.data(), y.data(), lr, 0);
+    // The Model interface takes a pointer per input and per label.
+    const void *inputs[] = {x.data()}, *labels[] = {y.data()};
+    gradc::rt::StepResult result = generic.trainStep(inputs, labels, lr, 0);
     check(static_cast<double>(loss) == result.loss, "the two steps' losses agree");
     int64_t counted = 0;
     for (int32_t count : confusion)

@@ -25,8 +25,8 @@ ModelInfo imageModel(std::vector<int64_t> inputShape, int64_t classes) {
   ModelInfo info;
   info.name = "Images";
   info.batch = 2;
-  info.inputShape = std::move(inputShape);
-  info.classes = classes;
+  info.inputs = {{"x", DType::F32, std::move(inputShape)}};
+  info.labels = {{"y", DType::I32, {}, classes}};
   return info;
 }
 
@@ -55,11 +55,11 @@ TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {
   DataSource source{"idx", path("images-ubyte"), path("labels-ubyte"), 1.0 / 255};
   Dataset data = loadDataset(imageModel({1, 4, 5}, 3), source);
   EXPECT_EQ(data.size, 3);
-  EXPECT_EQ(data.inputs.shape(), (std::vector<int64_t>{3, 1, 4, 5}));
-  EXPECT_EQ(data.inputs.dtype(), DType::F32);
-  EXPECT_EQ(data.inputs.data<float>()[7], static_cast<float>(28 / 255.0));
-  EXPECT_EQ(data.labels.shape(), (std::vector<int64_t>{3}));
-  EXPECT_EQ(data.labels.data<int32_t>()[0], 2);
+  EXPECT_EQ(data.inputs[0].shape(), (std::vector<int64_t>{3, 1, 4, 5}));
+  EXPECT_EQ(data.inputs[0].dtype(), DType::F32);
+  EXPECT_EQ(data.inputs[0].data<float>()[7], static_cast<float>(28 / 255.0));
+  EXPECT_EQ(data.labels[0].shape(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(data.labels[0].data<int32_t>()[0], 2);
 
   // A [784]-style input takes images only when the source says so.
   EXPECT_RT_ERROR(loadDataset(imageModel({20}, 3), source),
@@ -67,8 +67,8 @@ TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {
                                          "is [20]; both hold 20 values: add layout: \"flat\"");
   source.layout = "flat";
   Dataset flat = loadDataset(imageModel({20}, 3), source);
-  EXPECT_EQ(flat.inputs.shape(), (std::vector<int64_t>{3, 20}));
-  EXPECT_EQ(flat.inputs.data<float>()[7], static_cast<float>(28 / 255.0));
+  EXPECT_EQ(flat.inputs[0].shape(), (std::vector<int64_t>{3, 20}));
+  EXPECT_EQ(flat.inputs[0].data<float>()[7], static_cast<float>(28 / 255.0));
 }
 
 TEST_F(DatasetTest, SampleShapesAreComparedAxisByAxis) {
@@ -88,31 +88,31 @@ TEST_F(DatasetTest, SampleShapesAreComparedAxisByAxis) {
                   "values");
   source.layout = "nhwc";
   Dataset data = loadDataset(imageModel({4, 2, 3}, 2), source);
-  ASSERT_EQ(data.inputs.shape(), (std::vector<int64_t>{2, 4, 2, 3}));
+  ASSERT_EQ(data.inputs[0].shape(), (std::vector<int64_t>{2, 4, 2, 3}));
   // Element [n, c, h, w] comes from [n, h, w, c] of the file.
   for (int64_t n = 0; n < 2; ++n)
     for (int64_t c = 0; c < 4; ++c)
       for (int64_t h = 0; h < 2; ++h)
         for (int64_t w = 0; w < 3; ++w)
-          EXPECT_EQ(data.inputs.data<float>()[((n * 4 + c) * 2 + h) * 3 + w],
+          EXPECT_EQ(data.inputs[0].data<float>()[((n * 4 + c) * 2 + h) * 3 + w],
                     static_cast<float>(((n * 2 + h) * 3 + w) * 4 + c));
   // One channel: (N, 4, 6) images are already in order, never transposed.
   writeNpy<float>(dir_.file("gray.npy"), {2, 4, 6}, values);
   DataSource gray{"npy", path("gray.npy"), path("y.npy")};
   gray.layout = "nhwc";
   Dataset grayData = loadDataset(imageModel({1, 4, 6}, 2), gray);
-  ASSERT_EQ(grayData.inputs.shape(), (std::vector<int64_t>{2, 1, 4, 6}));
+  ASSERT_EQ(grayData.inputs[0].shape(), (std::vector<int64_t>{2, 1, 4, 6}));
   for (size_t i = 0; i < 48; ++i)
-    EXPECT_EQ(grayData.inputs.data<float>()[i], static_cast<float>(i));
+    EXPECT_EQ(grayData.inputs[0].data<float>()[i], static_cast<float>(i));
   EXPECT_RT_ERROR(loadDataset(imageModel({3, 2, 4}, 2), source),
                   "input samples are [2, 3, 4], but the model's input is [3, 2, 4] (channels "
                   "last: [2, 4, 3])");
   // Axes of size 1 may be missing or extra: (N, 6) feeds [1, 6] and [6, 1].
   writeNpy<float>(dir_.file("x.npy"), {2, 6}, std::vector<float>(12));
   DataSource plain{"npy", path("x.npy"), path("y.npy")};
-  EXPECT_EQ(loadDataset(imageModel({1, 6}, 2), plain).inputs.shape(),
+  EXPECT_EQ(loadDataset(imageModel({1, 6}, 2), plain).inputs[0].shape(),
             (std::vector<int64_t>{2, 1, 6}));
-  EXPECT_EQ(loadDataset(imageModel({6, 1}, 2), plain).inputs.shape(),
+  EXPECT_EQ(loadDataset(imageModel({6, 1}, 2), plain).inputs[0].shape(),
             (std::vector<int64_t>{2, 6, 1}));
 }
 
@@ -129,14 +129,14 @@ TEST_F(DatasetTest, ScaleOnlyForIntegerFilesWhenTheSourceSaysSo) {
   writeNpy<float>(dir_.file("f32.npy"), {1, 2}, {1.0f, 0.2f});
   DataSource source{"npy", path("u8.npy"), "", 1.0 / 255};
   source.scaleIntegersOnly = true;
-  Tensor scaled = loadInputs(imageModel({2}, 2), source);
+  Tensor scaled = std::move(loadInputs(imageModel({2}, 2), source).front());
   EXPECT_EQ(scaled.data<float>()[0], 1.0f);
   EXPECT_EQ(scaled.data<float>()[1], static_cast<float>(51 / 255.0));
   source.inputs = path("f32.npy");
-  Tensor asIs = loadInputs(imageModel({2}, 2), source);
+  Tensor asIs = std::move(loadInputs(imageModel({2}, 2), source).front());
   EXPECT_EQ(asIs.data<float>()[1], 0.2f);
   source.scaleIntegersOnly = false;
-  EXPECT_EQ(loadInputs(imageModel({2}, 2), source).data<float>()[0],
+  EXPECT_EQ(loadInputs(imageModel({2}, 2), source).front().data<float>()[0],
             static_cast<float>(1.0 / 255));
 }
 
@@ -150,11 +150,11 @@ TEST_F(DatasetTest, CsvColumnsAreMatchedByName) {
   source.inputs = path("shuffled.csv");
   source.featureColumns = train.featureNames;
   Dataset test = loadDataset(info, source);
-  EXPECT_EQ(test.inputs.data<float>()[0], 10.0f);
-  EXPECT_EQ(test.inputs.data<float>()[1], 20.0f);
-  EXPECT_EQ(test.labels.data<int32_t>()[0], 1);
+  EXPECT_EQ(test.inputs[0].data<float>()[0], 10.0f);
+  EXPECT_EQ(test.inputs[0].data<float>()[1], 20.0f);
+  EXPECT_EQ(test.labels[0].data<int32_t>()[0], 1);
   // Prediction on the training layout skips the label column.
-  Tensor inputs = loadInputs(info, source);
+  Tensor inputs = std::move(loadInputs(info, source).front());
   EXPECT_EQ(inputs.shape(), (std::vector<int64_t>{2, 2}));
   EXPECT_EQ(inputs.data<float>()[3], 40.0f);
   writeBytes(dir_.file("other.csv"), "x1,z,y\n1,2,0\n");
@@ -204,17 +204,15 @@ TEST_F(DatasetTest, NonIntegralClassLabelsAreRefused) {
 TEST_F(DatasetTest, RegressionTargetsAndDoubleInputs) {
   ModelInfo info;
   info.batch = 1;
-  info.inputDType = DType::F64;
-  info.inputShape = {2};
-  info.labelDType = DType::F32;
-  info.labelShape = {2};
+  info.inputs = {{"x", DType::F64, {2}}};
+  info.labels = {{"y", DType::F32, {2}}};
   writeNpy<float>(dir_.file("x.npy"), {2, 2}, {0.5f, 1.5f, 2.5f, 3.5f});
   writeNpy<double>(dir_.file("y.npy"), {2, 2}, {0.25, -1, 7, 8});
   Dataset data = loadDataset(info, {"npy", path("x.npy"), path("y.npy"), 2.0});
-  EXPECT_EQ(data.inputs.dtype(), DType::F64);
-  EXPECT_EQ(data.inputs.data<double>()[3], 7.0);
-  EXPECT_EQ(data.labels.shape(), (std::vector<int64_t>{2, 2}));
-  EXPECT_EQ(data.labels.data<float>()[0], 0.25f);
+  EXPECT_EQ(data.inputs[0].dtype(), DType::F64);
+  EXPECT_EQ(data.inputs[0].data<double>()[3], 7.0);
+  EXPECT_EQ(data.labels[0].shape(), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(data.labels[0].data<float>()[0], 0.25f);
 }
 
 TEST_F(DatasetTest, CsvLabelColumnByNameIndexOrLast) {
@@ -223,20 +221,20 @@ TEST_F(DatasetTest, CsvLabelColumnByNameIndexOrLast) {
   DataSource byName{"csv", path("t.csv"), "", 1.0, "label", true};
   Dataset data = loadDataset(info, byName);
   EXPECT_EQ(data.size, 3);
-  EXPECT_EQ(data.inputs.data<float>()[2], 3.0f);
-  EXPECT_EQ(data.labels.data<int32_t>()[1], 1);
+  EXPECT_EQ(data.inputs[0].data<float>()[2], 3.0f);
+  EXPECT_EQ(data.labels[0].data<int32_t>()[1], 1);
 
   DataSource byIndex = byName;
   byIndex.labelColumn = "1";
-  EXPECT_EQ(loadDataset(info, byIndex).labels.data<int32_t>()[2], 1);
+  EXPECT_EQ(loadDataset(info, byIndex).labels[0].data<int32_t>()[2], 1);
 
   writeBytes(dir_.file("last.csv"), "1,2,0\n3,4,1\n");
   DataSource last{"csv", path("last.csv"), "", 1.0, "", false};
   Dataset lastColumn = loadDataset(info, last);
-  EXPECT_EQ(lastColumn.labels.data<int32_t>()[1], 1);
-  EXPECT_EQ(lastColumn.inputs.data<float>()[3], 4.0f);
+  EXPECT_EQ(lastColumn.labels[0].data<int32_t>()[1], 1);
+  EXPECT_EQ(lastColumn.inputs[0].data<float>()[3], 4.0f);
 
-  Tensor inputs = loadInputs(imageModel({3}, 2), last);
+  Tensor inputs = std::move(loadInputs(imageModel({3}, 2), last).front());
   EXPECT_EQ(inputs.shape(), (std::vector<int64_t>{2, 3}));
 }
 

@@ -40,9 +40,8 @@ public:
         gradBias_(classes) {
     info_.name = "SoftmaxRegression";
     info_.batch = batch;
-    info_.inputShape = {features};
-    info_.labelShape = {};
-    info_.classes = classes;
+    info_.inputs = {{"x", DType::F32, {features}}};
+    info_.labels = {{"y", DType::I32, {}, classes}};
     info_.outputShape = {classes};
     info_.metrics = {{"accuracy", MetricKind::Accuracy, classes, 1}};
     info_.optimizer = "sgd";
@@ -94,7 +93,7 @@ public:
 
   void setCheckNumerics(bool on) override { checkNumerics_ = on; }
 
-  StepResult trainStep(const void *inputs, const void *labels, double lr,
+  StepResult trainStep(const void *const *inputs, const void *const *labels, double lr,
                        uint64_t rngKey) override {
     learningRates.push_back(lr);
     rngKeys.push_back(rngKey);
@@ -112,10 +111,10 @@ public:
     return result;
   }
 
-  StepResult lossGrad(const void *inputs, const void *labels, uint64_t) override {
+  StepResult lossGrad(const void *const *inputs, const void *const *labels, uint64_t) override {
     const int64_t n = info_.batch;
-    const float *x = static_cast<const float *>(inputs);
-    const int32_t *y = static_cast<const int32_t *>(labels);
+    const float *x = static_cast<const float *>(inputs[0]);
+    const int32_t *y = static_cast<const int32_t *>(labels[0]);
     std::vector<float> logits(n * classes_), dlogits(n * classes_);
     StepResult result = forward(x, y, n, logits.data());
     if (checkNumerics_)
@@ -133,25 +132,25 @@ public:
     return result;
   }
 
-  StepResult evalStep(const void *inputs, const void *labels) override {
+  StepResult evalStep(const void *const *inputs, const void *const *labels) override {
     std::vector<float> logits(info_.batch * classes_);
-    return forward(static_cast<const float *>(inputs), static_cast<const int32_t *>(labels),
+    return forward(static_cast<const float *>(inputs[0]), static_cast<const int32_t *>(labels[0]),
                    info_.batch, logits.data());
   }
 
-  StepResult evalOne(const void *inputs, const void *labels) override {
+  StepResult evalOne(const void *const *inputs, const void *const *labels) override {
     std::vector<float> logits(classes_);
-    return forward(static_cast<const float *>(inputs), static_cast<const int32_t *>(labels), 1,
+    return forward(static_cast<const float *>(inputs[0]), static_cast<const int32_t *>(labels[0]), 1,
                    logits.data());
   }
 
-  void predict(const void *inputs, void *outputs) override {
-    linear<float>(info_.batch, features_, classes_, static_cast<const float *>(inputs),
+  void predict(const void *const *inputs, void *outputs) override {
+    linear<float>(info_.batch, features_, classes_, static_cast<const float *>(inputs[0]),
                   weight_.data(), bias_.data(), static_cast<float *>(outputs));
   }
 
-  void predictOne(const void *inputs, void *outputs) override {
-    linear<float>(1, features_, classes_, static_cast<const float *>(inputs), weight_.data(),
+  void predictOne(const void *const *inputs, void *outputs) override {
+    linear<float>(1, features_, classes_, static_cast<const float *>(inputs[0]), weight_.data(),
                   bias_.data(), static_cast<float *>(outputs));
   }
 
@@ -199,9 +198,8 @@ public:
   explicit RecordingModel(int64_t batch) : parameter_(2) {
     info_.name = "RecordingModel";
     info_.batch = batch;
-    info_.inputShape = {1};
-    info_.labelShape = {};
-    info_.classes = 2;
+    info_.inputs = {{"id", DType::F32, {1}}};
+    info_.labels = {{"y", DType::I32, {}, 2}};
     info_.outputShape = {1};
     info_.metrics = {{"accuracy", MetricKind::Accuracy, 2, 1}};
     info_.optimizer = "sgd";
@@ -224,36 +222,36 @@ public:
 
   void resetOptimizer() override { step_ = 0; }
 
-  StepResult trainStep(const void *inputs, const void *labels, double, uint64_t) override {
-    std::vector<int64_t> batch = ids(inputs, info_.batch);
+  StepResult trainStep(const void *const *inputs, const void *const *labels, double, uint64_t) override {
+    std::vector<int64_t> batch = ids(inputs[0], info_.batch);
     trainBatches.push_back(batch);
     ++step_;
-    return score(batch, labels);
+    return score(batch, labels[0]);
   }
 
-  StepResult evalStep(const void *inputs, const void *labels) override {
+  StepResult evalStep(const void *const *inputs, const void *const *labels) override {
     ++evalStepCalls;
-    std::vector<int64_t> batch = ids(inputs, info_.batch);
+    std::vector<int64_t> batch = ids(inputs[0], info_.batch);
     evalSeen.insert(evalSeen.end(), batch.begin(), batch.end());
-    return score(batch, labels);
+    return score(batch, labels[0]);
   }
 
-  StepResult evalOne(const void *inputs, const void *labels) override {
+  StepResult evalOne(const void *const *inputs, const void *const *labels) override {
     ++evalOneCalls;
-    std::vector<int64_t> one = ids(inputs, 1);
+    std::vector<int64_t> one = ids(inputs[0], 1);
     evalSeen.push_back(one[0]);
-    return score(one, labels);
+    return score(one, labels[0]);
   }
 
-  void predict(const void *inputs, void *outputs) override {
+  void predict(const void *const *inputs, void *outputs) override {
     ++predictCalls;
     for (int64_t i = 0; i < info_.batch; ++i)
-      static_cast<float *>(outputs)[i] = 2 * static_cast<const float *>(inputs)[i];
+      static_cast<float *>(outputs)[i] = 2 * static_cast<const float *>(inputs[0])[i];
   }
 
-  void predictOne(const void *inputs, void *outputs) override {
+  void predictOne(const void *const *inputs, void *outputs) override {
     ++predictOneCalls;
-    *static_cast<float *>(outputs) = 2 * *static_cast<const float *>(inputs);
+    *static_cast<float *>(outputs) = 2 * *static_cast<const float *>(inputs[0]);
   }
 
   int64_t step() const override { return step_; }

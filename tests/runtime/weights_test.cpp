@@ -47,11 +47,11 @@ public:
     return std::vector<BufferRef>(buffers_.begin(), buffers_.end());
   }
   void resetOptimizer() override {}
-  StepResult trainStep(const void *, const void *, double, uint64_t) override { return {}; }
-  StepResult evalStep(const void *, const void *) override { return {}; }
-  StepResult evalOne(const void *, const void *) override { return {}; }
-  void predict(const void *, void *) override {}
-  void predictOne(const void *, void *) override {}
+  StepResult trainStep(const void *const *, const void *const *, double, uint64_t) override { return {}; }
+  StepResult evalStep(const void *const *, const void *const *) override { return {}; }
+  StepResult evalOne(const void *const *, const void *const *) override { return {}; }
+  void predict(const void *const *, void *) override {}
+  void predictOne(const void *const *, void *) override {}
   int64_t step() const override { return 0; }
   void setStep(int64_t) override {}
 

@@ -680,8 +680,19 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
                                       "' has the name of a built-in; rename it");
 
   int64_t batch = kDefaultBatch;
-  std::optional<DictionaryAttr> train =
-      genTrainSettings(context, file.getTrain(), diag, options.batch, batch);
+  std::vector<std::string> dataNames;
+  bool hasLabels = false;
+  for (const StmtPtr &stmt : model.getBody()) {
+    if (auto *input = dyn_cast<InputStmtAST>(stmt.get()))
+      dataNames.push_back(input->getName().str());
+    if (auto *label = dyn_cast<LabelStmtAST>(stmt.get())) {
+      dataNames.push_back(label->getName().str());
+      hasLabels = true;
+    }
+  }
+  std::optional<DictionaryAttr> train = genTrainSettings(context, file.getTrain(), diag,
+                                                         options.batch, batch, dataNames,
+                                                         hasLabels);
   if (train && options.ranks > 1) {
     // Data-parallel training: `batch` stays the global batch in nn.train, and
     // every entry point is built at one rank's share of it.

@@ -216,11 +216,12 @@ std::string closestBuiltinName(llvm::StringRef name);
 bool genMetric(ModelBuilder &mb, const CallExprAST &call);
 
 /// Checks the train section and returns it as the `nn.train` dictionary.
-std::optional<mlir::DictionaryAttr> genTrainSettings(mlir::MLIRContext &context,
-                                                     const TrainAST *train,
-                                                     DiagnosticEngine &diag,
-                                                     std::optional<int64_t> batchOverride,
-                                                     int64_t &batch);
+/// `dataNames` are the model's inputs and labels, which idx and npy sources
+/// may name files for; `hasLabels` whether the model has any.
+std::optional<mlir::DictionaryAttr>
+genTrainSettings(mlir::MLIRContext &context, const TrainAST *train, DiagnosticEngine &diag,
+                 std::optional<int64_t> batchOverride, int64_t &batch,
+                 llvm::ArrayRef<std::string> dataNames, bool hasLabels);
 
 } // namespace gradc::detail
 

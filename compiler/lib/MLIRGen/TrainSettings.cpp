@@ -144,6 +144,8 @@ public:
 
   Builder b;
   DiagnosticEngine &diag;
+  /// Whether the model has a label (a data source then needs its file).
+  bool hasLabels = true;
 };
 
 /// A data path as the compiled program should see it: relative paths are
@@ -356,7 +358,8 @@ std::optional<DictionaryAttr> schedule(SettingsBuilder &sb, const ExprAST &value
 }
 
 std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &value,
-                                         llvm::StringRef setting) {
+                                         llvm::StringRef setting,
+                                         llvm::ArrayRef<std::string> dataNames) {
   auto *call = dyn_cast<CallExprAST>(&value);
   llvm::StringRef kind = call ? call->getCallee() : "";
   SmallVector<llvm::StringRef> names;
@@ -370,10 +373,30 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
     sb.diag.error(value.getLoc(), setting + " must be idx(...), csv(...) or npy(...)");
     return std::nullopt;
   }
+  // idx and npy sources may name a file per input and label of the model:
+  // npy(image: "a.npy", meta: "b.npy", y: "c.npy").
+  const size_t settingNames = names.size();
+  if (kind != "csv")
+    for (const std::string &name : dataNames)
+      if (!llvm::is_contained(names, name))
+        names.push_back(name);
   std::map<std::string, const ExprAST *> values;
   if (!sb.bindCall(*call, names, kind, values))
     return std::nullopt;
   SmallVector<NamedAttribute> attrs{sb.attr("kind", sb.b.getStringAttr(kind))};
+  SmallVector<NamedAttribute> files;
+  for (llvm::StringRef name : llvm::ArrayRef(names).drop_front(settingNames)) {
+    auto it = values.find(name.str());
+    if (it == values.end())
+      continue;
+    auto v = sb.string(*it->second, kind.str() + " " + name.str());
+    if (!v)
+      return std::nullopt;
+    files.push_back(sb.attr(name, sb.b.getStringAttr(resolvePath(*v, call->getLoc()))));
+  }
+  if (!files.empty())
+    attrs.push_back(sb.attr("files", sb.b.getDictionaryAttr(files)));
+  names.resize(settingNames);
   for (llvm::StringRef name : names) {
     auto it = values.find(name.str());
     if (name == "scale") {
@@ -416,7 +439,10 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
       attrs.push_back(sb.attr(name, sb.b.getStringAttr(std::to_string(*v))));
     } else {
       if (it == values.end()) {
-        if (name == "label_column")
+        // The files may instead be named per input and label; a model
+        // without labels needs no labels file.
+        if (name == "label_column" || !files.empty() ||
+            (name == "labels" && !sb.hasLabels))
           continue;
         sb.diag.error(call->getLoc(), kind + " needs '" + name + "'");
         return std::nullopt;
@@ -435,10 +461,11 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
 } // namespace
 
 std::optional<DictionaryAttr>
-genTrainSettings(MLIRContext &context, const TrainAST *train,
-                                DiagnosticEngine &diag,
-                                std::optional<int64_t> batchOverride, int64_t &batch) {
+genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &diag,
+                 std::optional<int64_t> batchOverride, int64_t &batch,
+                 llvm::ArrayRef<std::string> dataNames, bool hasLabels) {
   SettingsBuilder sb(context, diag);
+  sb.hasLabels = hasLabels;
   SmallVector<NamedAttribute> attrs;
   bool ok = true;
   std::optional<double> lr;
@@ -493,7 +520,7 @@ genTrainSettings(MLIRContext &context, const TrainAST *train,
         else
           ok = false;
       } else if (name == "data" || name == "test") {
-        if (auto v = dataSource(sb, value, name))
+        if (auto v = dataSource(sb, value, name, dataNames))
           attrs.push_back(sb.attr(name, *v));
         else
           ok = false;

@@ -182,6 +182,9 @@ private:
   std::string className;
   std::vector<Member> members;
   std::map<std::string, size_t> memberIndex;
+  /// The inputs and labels by name, and each one's position in its array.
+  std::vector<std::string> inputNames, labelNames;
+  std::map<std::string, size_t> dataIndex;
   int64_t stateBytes = 0, scratchBytes = 0, gradBytes = 0;
   /// Gradients of the trainable parameters: one contiguous buffer.
   std::vector<Member> grads;
@@ -234,12 +237,25 @@ LogicalResult ModelEmitter::collect() {
     }
     stepGradients = func == trainStep;
   }
+  // The model's inputs and labels in the order of eval_step's arguments,
+  // which is the order of ModelInfo::inputs / labels and of the pointer
+  // arrays the Model entry points take.
+  for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
+    StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
+    std::string name = argString(evalStep, i, nn::NNDialect::kNameAttrName).str();
+    if (role == "input")
+      dataIndex.try_emplace(name, inputNames.size()), inputNames.push_back(name);
+    else if (role == "label")
+      dataIndex.try_emplace(name, labelNames.size()), labelNames.push_back(name);
+  }
   for (func::FuncOp func : entryFuncs) {
-    unsigned inputs = 0, labels = 0;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-      inputs += role == "input";
-      labels += role == "label";
+      if ((role == "input" || role == "label") &&
+          !dataIndex.count(argString(func, i, nn::NNDialect::kNameAttrName).str()))
+        return func.emitError() << "the " << role << " '"
+                                << argString(func, i, nn::NNDialect::kNameAttrName)
+                                << "' of @" << func.getSymName() << " is not one of @eval_step";
       if (role != "param" && role != "buffer" && role != "opt_state")
         continue;
       std::string name = argString(func, i, nn::NNDialect::kNameAttrName).str();
@@ -257,10 +273,6 @@ LogicalResult ModelEmitter::collect() {
       memberIndex[name] = members.size();
       members.push_back(member);
     }
-    if (inputs > 1 || labels > 1)
-      return func.emitError() << "the generated trainer takes one input and one label; "
-                                 "this model has "
-                              << inputs << " inputs and " << labels << " labels";
   }
   // The entry points share one scratch arena: planned functions need
   // kern.arena_bytes, others lay their temporaries out one after another.
@@ -439,10 +451,9 @@ std::string ModelEmitter::callExpression(func::FuncOp func, StringRef inputs,
     std::string arg;
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
     auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
-    if (role == "input")
-      arg = "static_cast<const " + t + " *>(" + inputs.str() + ")";
-    else if (role == "label")
-      arg = "static_cast<const " + t + " *>(" + labels.str() + ")";
+    if (role == "input" || role == "label")
+      arg = "static_cast<const " + t + " *>(" + (role == "input" ? inputs : labels).str() +
+            "[" + std::to_string(dataIndex.at(name.str())) + "])";
     else if (role == "hyper")
       arg = "&" + identifier(name) + "_value";
     else if (role == "rng")
@@ -537,15 +548,13 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
     StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
-    if (role == "input") {
-      os << "  info_.inputDType = " << dtypeOf(type.getElementType()) << ";\n";
-      os << "  info_.inputShape = " << shapeList(sampleShape(type)) << ";\n";
-    } else if (role == "label") {
-      os << "  info_.labelDType = " << dtypeOf(type.getElementType()) << ";\n";
-      os << "  info_.labelShape = " << shapeList(sampleShape(type)) << ";\n";
-      if (auto classes = evalStep.getArgAttrOfType<IntegerAttr>(
-              i, nn::NNDialect::kClassesAttrName))
-        os << "  info_.classes = " << classes.getInt() << ";\n";
+    if (role == "input" || role == "label") {
+      auto classes =
+          evalStep.getArgAttrOfType<IntegerAttr>(i, nn::NNDialect::kClassesAttrName);
+      os << "  info_." << (role == "input" ? "inputs" : "labels") << ".push_back({"
+         << quoted(argString(evalStep, i, nn::NNDialect::kNameAttrName)) << ", "
+         << dtypeOf(type.getElementType()) << ", " << shapeList(sampleShape(type)) << ", "
+         << (classes ? classes.getInt() : 0) << "});\n";
     } else if (auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out")) {
       if (out.getValue() == "output") {
         os << "  info_.outputShape = " << shapeList(sampleShape(type)) << ";\n";
@@ -609,6 +618,10 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
     os << "  " << field << ".scale = " << llvm::format("%.17g", num(data, "scale", 1.0))
        << ";\n";
     os << "  " << field << ".labelColumn = " << quoted(str(data, "label_column")) << ";\n";
+    if (auto files = data.getAs<DictionaryAttr>("files"))
+      for (NamedAttribute file : files)
+        os << "  " << field << ".files[" << quoted(file.getName().getValue()) << "] = "
+           << quoted(cast<StringAttr>(file.getValue()).getValue()) << ";\n";
     if (!str(data, "layout").empty())
       os << "  " << field << ".layout = " << quoted(str(data, "layout")) << ";\n";
     auto header = data.getAs<BoolAttr>("header");
@@ -666,7 +679,7 @@ void ModelEmitter::emitSizes(llvm::raw_ostream &os) {
     }
     return out;
   };
-  auto sizes = [&](StringRef what, StringRef name, MemRefType type) {
+  auto sizes = [&](const std::string &what, StringRef name, MemRefType type) {
     os << "  static constexpr int64_t k" << what << "Shape[] = "
        << shapeList(type.getShape()) << ";  // " << name << "\n"
        << "  static constexpr int64_t k" << what << "Size = " << type.getNumElements()
@@ -677,13 +690,18 @@ void ModelEmitter::emitSizes(llvm::raw_ostream &os) {
     StringRef name = argString(evalStep, i, nn::NNDialect::kNameAttrName);
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
     auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out");
+    // kInputShape for a model's only input, kInputImageShape for its input
+    // `image` when it has several; the same for labels.
     if (role == "input") {
-      sizes("Input", name, type);
+      sizes(inputNames.size() == 1 ? "Input" : "Input" + upperCamel(name), name, type);
     } else if (role == "label") {
-      sizes("Label", name, type);
+      const std::string what = labelNames.size() == 1 ? "Label" : "Label" + upperCamel(name);
+      sizes(what, name, type);
       if (auto classes = evalStep.getArgAttrOfType<IntegerAttr>(
               i, nn::NNDialect::kClassesAttrName))
-        os << "  static constexpr int64_t kClasses = " << classes.getInt() << ";\n";
+        os << "  static constexpr int64_t k"
+           << (labelNames.size() == 1 ? std::string() : what) << "Classes = "
+           << classes.getInt() << ";\n";
     } else if (out && out.getValue() == "output") {
       sizes("Output", name, type);
     } else if (out && out.getValue() == "metric") {
@@ -762,7 +780,8 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
     return text;
   };
   os << "\ngradc::rt::StepResult " << className
-     << "::trainStep(const void *inputs, const void *labels, double lr, uint64_t rngKey) {\n"
+     << "::trainStep(const void *const *inputs, const void *const *labels, double lr,\n"
+     << "    uint64_t rngKey) {\n"
      << "  ++step_;\n"
      << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
      << "  (void)key;\n"
@@ -772,14 +791,14 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   for (auto [name, func] : {std::pair<StringRef, func::FuncOp>{"evalStep", evalStep},
                             {"evalOne", evalOne}}) {
     os << "\ngradc::rt::StepResult " << className << "::" << name
-       << "(const void *inputs, const void *labels) {\n"
+       << "(const void *const *inputs, const void *const *labels) {\n"
        << locals(func) << "  " << callExpression(func, "inputs", "labels", "nullptr", false)
        << ";\n"
        << result(func) << "}\n";
   }
   if (lossGrad) {
     os << "\ngradc::rt::StepResult " << className
-       << "::lossGrad(const void *inputs, const void *labels, uint64_t rngKey) {\n"
+       << "::lossGrad(const void *const *inputs, const void *const *labels, uint64_t rngKey) {\n"
        << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
        << "  (void)key;\n"
        << locals(lossGrad) << "  "
@@ -789,7 +808,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   if (applyUpdate && (trainGrad || lossGrad)) {
     func::FuncOp grad = trainGrad ? trainGrad : lossGrad;
     os << "\ngradc::rt::StepResult " << className
-       << "::trainGrad(const void *inputs, const void *labels, uint64_t rngKey) {\n"
+       << "::trainGrad(const void *const *inputs, const void *const *labels, uint64_t rngKey) {\n"
        << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
        << "  (void)key;\n"
        << locals(grad) << "  " << callExpression(grad, "inputs", "labels", "nullptr", true)
@@ -812,7 +831,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   for (auto [name, func] : {std::pair<StringRef, func::FuncOp>{"predict", predict},
                             {"predictOne", predictOne}}) {
     os << "\nvoid " << className << "::" << name
-       << "(const void *inputs, void *outputs) {\n  "
+       << "(const void *const *inputs, void *outputs) {\n  "
        << callExpression(func, "inputs", "nullptr", "outputs", false) << ";\n}\n";
   }
 }
@@ -847,20 +866,25 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << "  const gradc::rt::ModelInfo &info() const override { return info_; }\n"
     << "  std::vector<gradc::rt::BufferRef> buffers() override;\n"
     << "  void resetOptimizer() override;\n"
-    << "  gradc::rt::StepResult trainStep(const void *inputs, const void *labels, double lr,\n"
-    << "                                  uint64_t rngKey) override;\n"
-    << "  gradc::rt::StepResult evalStep(const void *inputs, const void *labels) override;\n"
-    << "  gradc::rt::StepResult evalOne(const void *inputs, const void *labels) override;\n"
-    << "  void predict(const void *inputs, void *outputs) override;\n"
-    << "  void predictOne(const void *inputs, void *outputs) override;\n"
+    << "  // The Model interface: one pointer per input and per label (docs/compiler.md).\n"
+    << "  gradc::rt::StepResult trainStep(const void *const *inputs, const void *const *labels,\n"
+    << "                                  double lr, uint64_t rngKey) override;\n"
+    << "  gradc::rt::StepResult evalStep(const void *const *inputs,\n"
+    << "                                 const void *const *labels) override;\n"
+    << "  gradc::rt::StepResult evalOne(const void *const *inputs,\n"
+    << "                                const void *const *labels) override;\n"
+    << "  void predict(const void *const *inputs, void *outputs) override;\n"
+    << "  void predictOne(const void *const *inputs, void *outputs) override;\n"
     << "  int64_t step() const override { return step_; }\n"
     << "  void setStep(int64_t step) override { step_ = step; }\n"
     << "  std::vector<gradc::rt::BufferRef> gradients() override;\n"
-    << (lossGrad ? "  gradc::rt::StepResult lossGrad(const void *inputs, const void *labels,\n"
+    << (lossGrad ? "  gradc::rt::StepResult lossGrad(const void *const *inputs,\n"
+                   "                                 const void *const *labels,\n"
                    "                                 uint64_t rngKey) override;\n"
                  : "")
     << (applyUpdate && (trainGrad || lossGrad)
-            ? "  gradc::rt::StepResult trainGrad(const void *inputs, const void *labels,\n"
+            ? "  gradc::rt::StepResult trainGrad(const void *const *inputs,\n"
+              "                                  const void *const *labels,\n"
               "                                  uint64_t rngKey) override;\n"
             : "")
     << (applyUpdate ? "  void applyUpdate(double lr) override;\n" : "")

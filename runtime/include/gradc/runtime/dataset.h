@@ -21,15 +21,20 @@ std::optional<std::string> dataFormatOf(const std::filesystem::path &path);
 
 /// A data set in the model's own dtypes and shapes, ready to be batched.
 struct Dataset {
-  Tensor inputs; ///< [size, ...ModelInfo::inputShape], ModelInfo::inputDType
-  Tensor labels; ///< [size, ...ModelInfo::labelShape], ModelInfo::labelDType
+  /// One tensor per ModelInfo::inputs / labels: [size, ...shape] in its dtype.
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> labels;
   int64_t size = 0;
   /// CSV: the feature columns by name, in the order of `inputs` (empty for
   /// other formats, or without a header).
   std::vector<std::string> featureNames;
 };
 
-/// Loads a data source (DataSource::kind "idx", "npy" or "csv") for a model.
+/// Loads a data source (DataSource::kind "idx", "npy" or "csv") for a model:
+/// a file per input and per label (DataSource::files by name, or
+/// DataSource::inputs / labels for a model's only input and label; a model
+/// without labels needs none), or one CSV file for a model of one input and
+/// at most one label.
 ///
 /// Inputs are multiplied by source.scale (integer files only, with
 /// source.scaleIntegersOnly) and converted to the model's input dtype; an
@@ -56,12 +61,24 @@ struct Dataset {
 Dataset loadDataset(const ModelInfo &info, const DataSource &source,
                     const LoadLimits &limits = {});
 
-/// Loads only inputs, as loadDataset does, for prediction: [N, ...inputShape].
+/// Loads only inputs, as loadDataset does, for prediction: one [N, ...shape]
+/// per ModelInfo::inputs.
 /// A CSV file in the training layout has its label column skipped: the
 /// column named source.labelColumn when the file has it, or, by position,
 /// when the file has one column more than the model's input has values.
-Tensor loadInputs(const ModelInfo &info, const DataSource &source,
-                  const LoadLimits &limits = {});
+std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
+                               const LoadLimits &limits = {});
+
+/// A pointer to sample `sample` of each tensor (whose first axis is the
+/// sample): the arrays the Model entry points take.
+std::vector<const void *> samplePointers(const std::vector<Tensor> &tensors, int64_t sample);
+
+/// A [batch, ...shape] tensor per spec, in its dtype.
+std::vector<Tensor> batchTensors(const std::vector<TensorSpec> &specs, int64_t batch);
+
+/// gatherSamples for each tensor of `from` into the same one of `to`.
+void gatherSamples(const std::vector<Tensor> &from, const int64_t *indices, int64_t count,
+                   std::vector<Tensor> &to);
 
 /// Copies samples indices[0], ..., indices[count − 1] of `from` (whose first
 /// axis is the sample) into the first `count` samples of `to`. Throws Error on

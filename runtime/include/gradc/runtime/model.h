@@ -10,6 +10,7 @@
 #include "gradc/runtime/tensor.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,15 @@ struct MetricSpec {
   int64_t termsPerSample = 1;
 };
 
+/// One of the model's inputs or labels (`input x: f32[B, 3, 8, 8]`,
+/// `label y: i32[B] classes 10`), by its name in the model.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape; ///< one sample, without the batch dimension
+  int64_t classes = 0;        ///< labels: 0 unless they are class indices
+};
+
 /// A data source from the model's `train { data ... }` / `test ...` settings.
 struct DataSource {
   std::string kind; ///< "idx", "csv", "npy", or "" when none is set
@@ -92,6 +102,11 @@ struct DataSource {
   /// them (the training data's header); empty: every column but the label,
   /// in file order.
   std::vector<std::string> featureColumns;
+  /// Files by the name of the input or label they hold, for models of
+  /// several inputs or labels (npy(image: "a.npy", meta: "b.npy", y: "c.npy"),
+  /// --data image=a.npy); `inputs` and `labels` serve a model's only input
+  /// and only label.
+  std::map<std::string, std::string> files;
 };
 
 /// A learning-rate schedule from `train { schedule ... }`, as a function of the
@@ -121,11 +136,10 @@ struct ModelInfo {
   /// `gradc -fno-step-gradients`, whose gradients() only lossGrad() and
   /// trainGrad() fill.
   bool stepGradients = true;
-  DType inputDType = DType::F32;
-  std::vector<int64_t> inputShape;  ///< one sample, without the batch dimension
-  DType labelDType = DType::I32;
-  std::vector<int64_t> labelShape;  ///< one sample, without the batch dimension
-  int64_t classes = 0;              ///< 0 unless the labels are class indices
+  /// The model's inputs and labels, in the order the entry points take them;
+  /// a model may have several of each, and no label (an autoencoder).
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> labels;
   std::vector<int64_t> outputShape; ///< one sample, without the batch dimension
   DType outputDType = DType::F32;   ///< of the model's `output` (predict)
   std::vector<MetricSpec> metrics;
@@ -171,8 +185,11 @@ struct StepResult {
   std::vector<double> metricStats;
 };
 
-/// A compiled model. All pointers address `batch` (or 1, for the *One entry
-/// points) contiguous samples in the dtypes and shapes of ModelInfo.
+/// A compiled model. The entry points take `inputs` and `labels` as arrays
+/// of pointers, one per ModelInfo::inputs / ModelInfo::labels in that order
+/// (labels may be nullptr for a model without labels); each pointer addresses
+/// `batch` (or 1, for the *One entry points) contiguous samples in its dtype
+/// and shape.
 class Model {
 public:
   virtual ~Model() = default;
@@ -188,19 +205,19 @@ public:
 
   /// One optimizer step on a full batch: forward, backward, update. `lr` is the
   /// learning rate for this step (after the schedule); `rngKey` seeds dropout.
-  virtual StepResult trainStep(const void *inputs, const void *labels, double lr,
+  virtual StepResult trainStep(const void *const *inputs, const void *const *labels, double lr,
                                uint64_t rngKey) = 0;
 
   /// Forward in evaluation mode on a full batch.
-  virtual StepResult evalStep(const void *inputs, const void *labels) = 0;
+  virtual StepResult evalStep(const void *const *inputs, const void *const *labels) = 0;
 
   /// Forward in evaluation mode on one sample: evaluates the last partial
   /// batch without padding, so no sample is dropped or counted twice.
-  virtual StepResult evalOne(const void *inputs, const void *labels) = 0;
+  virtual StepResult evalOne(const void *const *inputs, const void *const *labels) = 0;
 
   /// The model's `output` for a full batch / one sample.
-  virtual void predict(const void *inputs, void *outputs) = 0;
-  virtual void predictOne(const void *inputs, void *outputs) = 0;
+  virtual void predict(const void *const *inputs, void *outputs) = 0;
+  virtual void predictOne(const void *const *inputs, void *outputs) = 0;
 
   /// Optimizer steps taken since resetOptimizer().
   virtual int64_t step() const = 0;
@@ -217,7 +234,7 @@ public:
   /// `rngKey`) without updating anything: returns the loss and metric
   /// statistics and fills gradients(). Throws gradc::rt::Error where the
   /// model has no such entry point.
-  virtual StepResult lossGrad(const void *inputs, const void *labels, uint64_t rngKey);
+  virtual StepResult lossGrad(const void *const *inputs, const void *const *labels, uint64_t rngKey);
 
   /// Forward and backward on a full batch in training mode, as trainStep
   /// computes them (running statistics of batch normalization included), but
@@ -225,7 +242,7 @@ public:
   /// metric statistics. Data-parallel training calls it, averages gradients()
   /// across processes, then calls applyUpdate(). Throws gradc::rt::Error
   /// where the model has no such entry point.
-  virtual StepResult trainGrad(const void *inputs, const void *labels, uint64_t rngKey);
+  virtual StepResult trainGrad(const void *const *inputs, const void *const *labels, uint64_t rngKey);
 
   /// The optimizer update of trainStep applied to the gradients() as they
   /// are (l1/l2 terms, clipping, then the optimizer), with learning rate `lr`;
