@@ -234,6 +234,39 @@ Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &model
   return convertSamples(raw, dtype, modelShape, scale, classes, role);
 }
 
+// Checks the values of `converted` against what the model's ops accept from
+// it (TensorSpec::range); `rawType` is the dtype the file held.
+void checkRange(const Tensor &converted, const TensorSpec &spec, const std::string &file,
+                const char *what, DType rawType, double scale) {
+  const TensorSpec::Range &range = spec.range;
+  if (range.use.empty())
+    return;
+  const uint64_t count = converted.numElements();
+  const uint64_t perSample =
+      converted.dim(0) == 0 ? 1 : std::max<uint64_t>(count / converted.dim(0), 1);
+  for (uint64_t i = 0; i < count; ++i) {
+    const double value = elementAt(converted, i);
+    const bool inside = value >= range.low &&
+                        (range.highOpen ? value < range.high : value <= range.high) &&
+                        (!range.integral || value == std::floor(value));
+    if (inside)
+      continue;
+    std::string bounds = "[" + formatNumber(range.low) + ", " + formatNumber(range.high) +
+                         (range.highOpen ? ")" : "]");
+    std::string message = std::string(what) + " value " + formatNumber(value) + " of sample " +
+                          std::to_string(i / perSample);
+    if (perSample > 1)
+      message += " (element " + std::to_string(i % perSample) + ")";
+    message += range.integral && value != std::floor(value)
+                   ? " is not an integer, as " + range.use + " must be"
+                   : " is outside " + bounds + ", the range of " + range.use;
+    if (isIntegerDType(rawType) && !range.integral)
+      message += " (the file holds " + std::string(dtypeName(rawType)) + " values, scaled by " +
+                 formatNumber(scale) + ": does the data source need a scale?)";
+    throw Error::inFile(file, message);
+  }
+}
+
 // The scale for the inputs of `raw` from `source`.
 double inputScale(const DataSource &source, const Tensor &raw) {
   if (source.scaleIntegersOnly && !isIntegerDType(raw.dtype()))
@@ -353,14 +386,15 @@ std::vector<Tensor> loadArrays(const ModelInfo &info, const DataSource &source, 
       samples = raw.dim(0);
       firstFile = file;
     }
-    if (labels) {
+    const DType rawType = raw.dtype();
+    const double scale = labels ? 1.0 : inputScale(source, raw);
+    if (labels)
       tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, 1.0,
                                        spec.classes, file, "label"));
-    } else {
-      const double scale = inputScale(source, raw);
+    else
       tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, scale, 0, file,
                                        "input", source.layout, true));
-    }
+    checkRange(tensors.back(), spec, file, labels ? "label" : "input", rawType, scale);
   }
   return tensors;
 }
@@ -387,11 +421,14 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
     CsvTable table = loadCsvSource(info, source, true, limits);
     dataset.featureNames = table.featureNames;
     dataset.inputs.push_back(csvInputs(info, source, table));
+    checkRange(dataset.inputs.back(), info.inputs[0], source.inputs, "input", DType::F64,
+               source.scale);
     if (!info.labels.empty()) {
       const TensorSpec &label = info.labels[0];
       dataset.labels.push_back(toModelSamples(std::move(*table.labels), label.dtype,
                                               label.shape, 1.0, label.classes, source.inputs,
                                               "label"));
+      checkRange(dataset.labels.back(), label, source.inputs, "label", DType::F64, 1.0);
     }
   } else {
     int64_t samples = -1;
@@ -409,6 +446,7 @@ std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
     CsvTable table = loadCsvSource(info, source, false, limits);
     std::vector<Tensor> inputs;
     inputs.push_back(csvInputs(info, source, table));
+    checkRange(inputs.back(), info.inputs[0], source.inputs, "input", DType::F64, source.scale);
     return inputs;
   }
   int64_t samples = -1;

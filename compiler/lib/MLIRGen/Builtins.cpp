@@ -368,6 +368,11 @@ Val embedding(ModelBuilder &mb, const CallExprAST &call) {
   Value table = mb.param(*name, "weight", {*vocab, *dim},
                          mb.floatType(mb.builder.getF32Type()), "unit_normal", "param",
                          call.getLoc());
+  // An id selects a row of the table.
+  mb.requireValues(*ids, 0, static_cast<double>(*vocab), /*highOpen=*/true,
+                   /*integral=*/true,
+                   "the ids of " + *name + " (" + mb.place(call.getLoc()) + ", " +
+                       std::to_string(*vocab) + " rows)");
   return tensor(mb.create1<nn::GatherRowsOp>(call.getLoc(), table, *ids));
 }
 
@@ -803,6 +808,10 @@ Val pointwiseLoss(ModelBuilder &mb, const CallExprAST &call) {
   }
   auto [pred, target] = *operands;
   mb.lossPrediction = pred;
+  // bce_with_logits' targets are probabilities.
+  if (bce)
+    mb.requireValues(target, 0, 1, /*highOpen=*/false, /*integral=*/false,
+                     "the targets of bce_with_logits (" + mb.place(call.getLoc()) + ")");
   Location at = call.getLoc();
   mlir::Location l = mb.loc(at);
   OpBuilder &b = mb.builder;

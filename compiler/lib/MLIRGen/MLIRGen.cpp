@@ -8,6 +8,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
 #include <cmath>
@@ -127,6 +128,41 @@ Value ModelBuilder::addArgument(Type type, const Location &at,
                                 ArrayRef<NamedAttribute> attrs) {
   argAttrs.push_back(builder.getDictionaryAttr(attrs));
   return entry->addArgument(type, loc(at));
+}
+
+std::string ModelBuilder::place(const Location &at) const {
+  return llvm::sys::path::filename(at.getFilename()).str() + ":" + std::to_string(at.line);
+}
+
+void ModelBuilder::requireValues(Value value, double low, double high, bool highOpen,
+                                 bool integral, const std::string &use) {
+  // Reshapes and transposes move values, they do not change them.
+  while (Operation *producer = value.getDefiningOp()) {
+    if (!isa<nn::ReshapeOp, nn::TransposeOp>(producer))
+      return;
+    value = producer->getOperand(0);
+  }
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (!arg || arg.getOwner() != entry)
+    return;
+  auto role = argAttrs[arg.getArgNumber()].getAs<StringAttr>(nn::NNDialect::kRoleAttrName);
+  if (!role || (role.getValue() != "input" && role.getValue() != "label"))
+    return;
+  auto [it, added] =
+      argRanges.try_emplace(arg.getArgNumber(),
+                            AcceptedValues{low, high, highOpen, integral, use});
+  if (added)
+    return;
+  // Two uses: the values must suit both.
+  AcceptedValues &range = it->second;
+  if (low > range.low)
+    range.low = low;
+  if (high < range.high || (high == range.high && highOpen)) {
+    range.high = high;
+    range.highOpen = highOpen;
+    range.use = use;
+  }
+  range.integral = range.integral || integral;
 }
 
 std::optional<RankedTensorType> ModelBuilder::declaredType(const TensorTypeAST &type) {
@@ -653,6 +689,17 @@ bool ModelBuilder::build() {
   builder.create<func::ReturnOp>(loc(model.getLoc()), values);
   func.setFunctionType(builder.getFunctionType(entry->getArgumentTypes(),
                                                ValueRange(values).getTypes()));
+  for (const auto &[index, range] : argRanges) {
+    NamedAttrList withRange(argAttrs[index]);
+    withRange.set(nn::NNDialect::kRangeAttrName,
+                  builder.getDictionaryAttr(
+                      {builder.getNamedAttr("low", builder.getF64FloatAttr(range.low)),
+                       builder.getNamedAttr("high", builder.getF64FloatAttr(range.high)),
+                       builder.getNamedAttr("high_open", builder.getBoolAttr(range.highOpen)),
+                       builder.getNamedAttr("integral", builder.getBoolAttr(range.integral)),
+                       builder.getNamedAttr("use", builder.getStringAttr(range.use))}));
+    argAttrs[index] = withRange.getDictionary(builder.getContext());
+  }
   func.setAllArgAttrs(ArrayRef<DictionaryAttr>(argAttrs));
   func.setAllResultAttrs(attrs);
   return true;

@@ -116,6 +116,17 @@ public:
   /// Reports `type` at `at` when it holds more than kMaxElements.
   bool checkSize(mlir::Type type, const Location &at);
 
+  /// Records that `value`, when it is one of the model's inputs or labels
+  /// (directly, or through reshapes and transposes), must hold only values in
+  /// [low, high] ([low, high) with highOpen; integers with integral), as
+  /// `use` says ("the ids of embedding_0 (model.gc:7, 50 rows)"): the
+  /// generated program checks its data against it when it loads (the
+  /// argument's nn.range).
+  void requireValues(mlir::Value value, double low, double high, bool highOpen,
+                     bool integral, const std::string &use);
+  /// "model.gc:7" for a location in the model file.
+  std::string place(const Location &at) const;
+
   Val eval(const ExprAST &expr);
   /// Evaluates to a tensor; reports `what` expected otherwise.
   std::optional<mlir::Value> evalTensor(const ExprAST &expr, llvm::StringRef what);
@@ -182,6 +193,13 @@ private:
   mlir::func::FuncOp func;
   mlir::Block *entry = nullptr;
   std::vector<mlir::DictionaryAttr> argAttrs;
+  /// The requireValues() constraints of the arguments, by argument number.
+  struct AcceptedValues {
+    double low, high;
+    bool highOpen, integral;
+    std::string use;
+  };
+  std::map<unsigned, AcceptedValues> argRanges;
   std::vector<ModelResult> results;
   std::optional<mlir::Value> loss;
   Location lossLoc;

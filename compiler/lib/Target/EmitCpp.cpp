@@ -555,6 +555,17 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
          << quoted(argString(evalStep, i, nn::NNDialect::kNameAttrName)) << ", "
          << dtypeOf(type.getElementType()) << ", " << shapeList(sampleShape(type)) << ", "
          << (classes ? classes.getInt() : 0) << "});\n";
+      if (auto range =
+              evalStep.getArgAttrOfType<DictionaryAttr>(i, nn::NNDialect::kRangeAttrName)) {
+        auto flag = [&](StringRef key) {
+          return range.getAs<BoolAttr>(key).getValue() ? "true" : "false";
+        };
+        os << "  info_." << (role == "input" ? "inputs" : "labels") << ".back().range = {"
+           << llvm::format("%.17g", range.getAs<FloatAttr>("low").getValueAsDouble()) << ", "
+           << llvm::format("%.17g", range.getAs<FloatAttr>("high").getValueAsDouble()) << ", "
+           << flag("high_open") << ", " << flag("integral") << ", "
+           << quoted(range.getAs<StringAttr>("use").getValue()) << "};\n";
+      }
     } else if (auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out")) {
       if (out.getValue() == "output") {
         os << "  info_.outputShape = " << shapeList(sampleShape(type)) << ";\n";

@@ -29,6 +29,10 @@ np.save(f"{work}/x_nhwc_u8.npy", np.ascontiguousarray(pixels.transpose(0, 2, 3, 
 np.save(f"{work}/x_nchw_f32.npy", (pixels.astype(np.float64) * (1 / 255)).astype(np.float32))
 np.save(f"{work}/y.npy", labels)
 np.save(f"{work}/y_onehot.npy", np.eye(3, dtype=np.float32)[labels])
+ids = rng.integers(0, 5, size=(64, 3)).astype(np.int32)
+np.save(f"{work}/ids.npy", ids)
+ids[41, 2] = 5  # one past the embedding's rows
+np.save(f"{work}/ids_bad.npy", ids)
 
 with open(friedman, newline="") as f:
     rows = list(csv.reader(f))

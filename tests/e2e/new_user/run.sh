@@ -43,6 +43,18 @@ echo "PASS layout: NHWC refused with the hint, --layout nhwc trains bitwise as t
 $check same-npy from_idx.npy from_u8.npy
 $check same-npy from_idx.npy from_f32.npy
 
+# --- values the model's ops need: bce targets in [0, 1], embedding ids below its rows
+"$gradc" "$here/pixels_autoencoder.gc" -o pixels
+fails 'x_nchw_u8.npy: input value 254 of sample 0 (element 0) is outside [0, 1], the range of the targets of bce_with_logits (pixels_autoencoder.gc:10) (the file holds u8 values, scaled by 1: does the data source need a scale?)' \
+  ./pixels --data x_nchw_u8.npy --quiet
+./pixels --data x_nchw_f32.npy --quiet --save pixels.safetensors
+./pixels --load pixels.safetensors --predict x_nchw_f32.npy --out reconstructed.npy --quiet
+"$gradc" "$here/bag.gc" -o bag
+./bag --data ids.npy --labels y.npy --quiet
+fails 'ids_bad.npy: input value 5 of sample 41 (element 2) is outside [0, 5), the range of the ids of embedding_0 (bag.gc:7, 5 rows)' \
+  ./bag --data ids_bad.npy --labels y.npy --quiet
+echo "PASS values: u8 pixels as bce targets and an id past the embedding are refused at load"
+
 # --- predictions as .npy, .csv and classes ---------------------------------------
 ./images --load idx.safetensors --predict x_nchw_u8.npy --predict-classes --out classes.npy \
   --quiet

@@ -107,6 +107,20 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
       return fail() << "expected an i32 label tensor, found " << argType;
     return success();
   }
+  if (name == kRangeAttrName) {
+    auto range = dyn_cast<DictionaryAttr>(value);
+    auto low = range ? range.getAs<FloatAttr>("low") : FloatAttr();
+    auto high = range ? range.getAs<FloatAttr>("high") : FloatAttr();
+    if (!low || !high || !range.getAs<BoolAttr>("high_open") ||
+        !range.getAs<BoolAttr>("integral") || !range.getAs<StringAttr>("use") ||
+        range.size() != 5)
+      return fail() << "expected {low, high: f64, high_open, integral: bool, use: string}, "
+                       "found "
+                    << value;
+    if (!(low.getValueAsDouble() <= high.getValueAsDouble()))
+      return fail() << "expected low <= high, found " << value;
+    return success();
+  }
   if (name == kFrozenAttrName) {
     if (!isa<UnitAttr>(value))
       return fail() << "expected a unit attribute, found " << value;

@@ -78,6 +78,15 @@ struct TensorSpec {
   DType dtype = DType::F32;
   std::vector<int64_t> shape; ///< one sample, without the batch dimension
   int64_t classes = 0;        ///< labels: 0 unless they are class indices
+  /// The values the model's ops accept (an embedding's ids, bce_with_logits'
+  /// targets), which data is checked against when it loads; `use` says which
+  /// op needs them and where ("the ids of embedding_0 (model.gc:7, 50
+  /// rows)"), and is empty when the model sets no bounds.
+  struct Range {
+    double low = 0, high = 0;
+    bool highOpen = false, integral = false;
+    std::string use;
+  } range;
 };
 
 /// A data source from the model's `train { data ... }` / `test ...` settings.

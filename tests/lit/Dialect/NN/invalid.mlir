@@ -817,6 +817,20 @@ func.func @float_classes(%y: tensor<4xf32> {nn.classes = 10}) {
 
 // -----
 
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.range' expected {low, high: f64, high_open, integral: bool, use: string}, found {high = 1.000000e+00 : f64, low = 0.000000e+00 : f64}}}
+func.func @range_fields(%x: tensor<4xf32> {nn.range = {low = 0.0 : f64, high = 1.0 : f64}}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.range' expected low <= high}}
+func.func @range_order(%x: tensor<4xf32> {nn.range = {low = 2.0 : f64, high = 1.0 : f64, high_open = false, integral = false, use = "x"}}) {
+  return
+}
+
+// -----
+
 // expected-error @+1 {{'func.func' op argument #1 attribute 'nn.frozen' expected a unit attribute, found true}}
 func.func @bad_frozen(%x: tensor<4xf32>, %w: tensor<4xf32> {nn.frozen = true}) {
   return

@@ -27,7 +27,7 @@ def NN_Dialect : Dialect {
     `global_avg_pool`, ...) are decompositions into these.
 
     Function arguments carry the model's meaning in `nn.*` argument
-    attributes (`nn.role`, `nn.name`, `nn.init`, `nn.classes`), verified by
+    attributes (`nn.role`, `nn.name`, `nn.init`, `nn.classes`, `nn.range`), verified by
     the dialect.
   }];
   let hasConstantMaterializer = 1;
@@ -41,6 +41,11 @@ def NN_Dialect : Dialect {
     static constexpr llvm::StringLiteral kInitAttrName = "nn.init";
     static constexpr llvm::StringLiteral kClassesAttrName = "nn.classes";
     static constexpr llvm::StringLiteral kFrozenAttrName = "nn.frozen";
+    /// On an input or label: the values the model's ops accept from it,
+    /// {low, high, high_open, integral, use}; the program checks its data
+    /// against it when it loads (an embedding's ids, bce_with_logits'
+    /// targets).
+    static constexpr llvm::StringLiteral kRangeAttrName = "nn.range";
     static constexpr llvm::StringLiteral kLocAttrName = "nn.loc";
   }];
 }
