@@ -24,6 +24,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "gradc/Transforms/Report.h"
+#include "gradc/Transforms/Summary.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
@@ -109,6 +110,10 @@ cl::opt<int64_t> epilogueTileBytes(
     cl::desc("Bytes of one tile of a matrix product that its epilogue consumes a block of "
              "rows at a time (gradc-fuse-epilogues tile-bytes)"),
     cl::init(1 << 20), cl::Hidden);
+cl::opt<bool> summary("summary",
+                      cl::desc("Print the model's ops in order with their model lines, layers, "
+                               "output types and parameter counts, and exit"),
+                      cl::init(false));
 cl::opt<std::string> reportFormat(
     "report", cl::ValueOptional, cl::value_desc("text|json"),
     cl::desc("Print, per entry point, kernel counts, FLOPs, bytes of parameters, gradients, "
@@ -487,6 +492,11 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  if (summary)
+    return succeeded(verify(*module)) &&
+                   succeeded(gradc::printModelSummary(*module, llvm::outs()))
+               ? 0
+               : 1;
   gradc::ReportBaseline baseline;
   if (failed(verify(*module)) ||
       failed(runPipeline(context, *module, wantsReport ? Stage::Kern : stage, &baseline)))
