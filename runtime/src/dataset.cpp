@@ -224,7 +224,9 @@ Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &model
   const uint64_t modelValues = elementsOf(modelShape);
   // Floating-point samples already in the model's dtype and scale are used
   // as they are: a data set is held once, not twice, while it loads.
-  if (raw.dtype() == dtype && scale == 1.0 && (dtype == DType::F32 || dtype == DType::F64)) {
+  // u8 values the caller keeps as they are (gatherSamples scales them) too.
+  if (raw.dtype() == dtype &&
+      (dtype == DType::U8 || (scale == 1.0 && (dtype == DType::F32 || dtype == DType::F64)))) {
     std::vector<int64_t> shape = {raw.dim(0)};
     shape.insert(shape.end(), modelShape.begin(), modelShape.end());
     raw.reshape(std::move(shape));
@@ -237,7 +239,7 @@ Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &model
 // Checks the values of `converted` against what the model's ops accept from
 // it (TensorSpec::range); `rawType` is the dtype the file held.
 void checkRange(const Tensor &converted, const TensorSpec &spec, const std::string &file,
-                const char *what, DType rawType, double scale) {
+                const char *what, DType rawType, double storedScale, double scale) {
   const TensorSpec::Range &range = spec.range;
   if (range.use.empty())
     return;
@@ -245,7 +247,9 @@ void checkRange(const Tensor &converted, const TensorSpec &spec, const std::stri
   const uint64_t perSample =
       converted.dim(0) == 0 ? 1 : std::max<uint64_t>(count / converted.dim(0), 1);
   for (uint64_t i = 0; i < count; ++i) {
-    const double value = elementAt(converted, i);
+    double value = elementAt(converted, i) * storedScale;
+    if (storedScale != 1.0 && spec.dtype == DType::F32)
+      value = static_cast<float>(value);
     const bool inside = value >= range.low &&
                         (range.highOpen ? value < range.high : value <= range.high) &&
                         (!range.integral || value == std::floor(value));
@@ -373,7 +377,7 @@ std::string fileOf(const DataSource &source, const TensorSpec &spec, bool label,
 // when it is -1).
 std::vector<Tensor> loadArrays(const ModelInfo &info, const DataSource &source, bool labels,
                                const LoadLimits &limits, int64_t &samples,
-                               std::string &firstFile) {
+                               std::string &firstFile, std::vector<double> *keptScales) {
   const std::vector<TensorSpec> &specs = labels ? info.labels : info.inputs;
   std::vector<Tensor> tensors;
   for (const TensorSpec &spec : specs) {
@@ -388,13 +392,21 @@ std::vector<Tensor> loadArrays(const ModelInfo &info, const DataSource &source, 
     }
     const DType rawType = raw.dtype();
     const double scale = labels ? 1.0 : inputScale(source, raw);
+    // u8 inputs of a floating-point model stay u8, a quarter of the memory,
+    // and become the model's values as batches are gathered (gatherSamples).
+    const bool keep = keptScales && !labels && rawType == DType::U8 &&
+                      (spec.dtype == DType::F32 || spec.dtype == DType::F64);
     if (labels)
       tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, 1.0,
                                        spec.classes, file, "label"));
     else
-      tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, scale, 0, file,
-                                       "input", source.layout, true));
-    checkRange(tensors.back(), spec, file, labels ? "label" : "input", rawType, scale);
+      tensors.push_back(toModelSamples(std::move(raw), keep ? DType::U8 : spec.dtype,
+                                       spec.shape, scale, 0, file, "input", source.layout,
+                                       true));
+    checkRange(tensors.back(), spec, file, labels ? "label" : "input", rawType,
+               keep ? scale : 1.0, scale);
+    if (keptScales && !labels)
+      keptScales->push_back(keep ? scale : 1.0);
   }
   return tensors;
 }
@@ -421,21 +433,24 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
     CsvTable table = loadCsvSource(info, source, true, limits);
     dataset.featureNames = table.featureNames;
     dataset.inputs.push_back(csvInputs(info, source, table));
-    checkRange(dataset.inputs.back(), info.inputs[0], source.inputs, "input", DType::F64,
+    checkRange(dataset.inputs.back(), info.inputs[0], source.inputs, "input", DType::F64, 1.0,
                source.scale);
     if (!info.labels.empty()) {
       const TensorSpec &label = info.labels[0];
       dataset.labels.push_back(toModelSamples(std::move(*table.labels), label.dtype,
                                               label.shape, 1.0, label.classes, source.inputs,
                                               "label"));
-      checkRange(dataset.labels.back(), label, source.inputs, "label", DType::F64, 1.0);
+      checkRange(dataset.labels.back(), label, source.inputs, "label", DType::F64, 1.0, 1.0);
     }
   } else {
     int64_t samples = -1;
     std::string firstFile;
-    dataset.inputs = loadArrays(info, source, false, limits, samples, firstFile);
-    dataset.labels = loadArrays(info, source, true, limits, samples, firstFile);
+    dataset.inputs =
+        loadArrays(info, source, false, limits, samples, firstFile, &dataset.inputScales);
+    dataset.labels = loadArrays(info, source, true, limits, samples, firstFile, nullptr);
   }
+  if (dataset.inputScales.empty())
+    dataset.inputScales.assign(dataset.inputs.size(), 1.0);
   dataset.size = dataset.inputs.empty() ? 0 : dataset.inputs.front().dim(0);
   return dataset;
 }
@@ -446,12 +461,13 @@ std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
     CsvTable table = loadCsvSource(info, source, false, limits);
     std::vector<Tensor> inputs;
     inputs.push_back(csvInputs(info, source, table));
-    checkRange(inputs.back(), info.inputs[0], source.inputs, "input", DType::F64, source.scale);
+    checkRange(inputs.back(), info.inputs[0], source.inputs, "input", DType::F64, 1.0,
+               source.scale);
     return inputs;
   }
   int64_t samples = -1;
   std::string firstFile;
-  return loadArrays(info, source, false, limits, samples, firstFile);
+  return loadArrays(info, source, false, limits, samples, firstFile, nullptr);
 }
 
 std::vector<const void *> samplePointers(const std::vector<Tensor> &tensors, int64_t sample) {
@@ -474,16 +490,37 @@ std::vector<Tensor> batchTensors(const std::vector<TensorSpec> &specs, int64_t b
 }
 
 void gatherSamples(const std::vector<Tensor> &from, const int64_t *indices, int64_t count,
-                   std::vector<Tensor> &to) {
-  if (from.size() != to.size())
+                   std::vector<Tensor> &to, const std::vector<double> &scales) {
+  if (from.size() != to.size() || (!scales.empty() && scales.size() != from.size()))
     throw Error("gatherSamples: " + std::to_string(from.size()) + " tensors into " +
                 std::to_string(to.size()));
   for (size_t i = 0; i < from.size(); ++i)
-    gatherSamples(from[i], indices, count, to[i]);
+    gatherSamples(from[i], indices, count, to[i], scales.empty() ? 1.0 : scales[i]);
 }
 
-void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to) {
-  if (from.rank() == 0 || to.rank() == 0 || from.dtype() != to.dtype() ||
+bool keepsStoredValues(const Dataset &data) {
+  for (size_t i = 0; i < data.inputs.size(); ++i)
+    if (data.inputs[i].dtype() == DType::U8)
+      return true;
+  return false;
+}
+
+std::vector<const void *> inputsAt(const Dataset &data, int64_t first, int64_t count,
+                                   std::vector<Tensor> &scratch) {
+  if (!keepsStoredValues(data))
+    return samplePointers(data.inputs, first);
+  std::vector<int64_t> indices(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    indices[static_cast<size_t>(i)] = first + i;
+  gatherSamples(data.inputs, indices.data(), count, scratch, data.inputScales);
+  return samplePointers(scratch, 0);
+}
+
+void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to,
+                   double scale) {
+  const bool converts = from.dtype() == DType::U8 &&
+                        (to.dtype() == DType::F32 || to.dtype() == DType::F64);
+  if (from.rank() == 0 || to.rank() == 0 || (from.dtype() != to.dtype() && !converts) ||
       !std::equal(from.shape().begin() + 1, from.shape().end(), to.shape().begin() + 1,
                   to.shape().end()))
     throw Error("gatherSamples: cannot copy samples of " + std::string(dtypeName(from.dtype())) +
@@ -493,17 +530,38 @@ void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Te
     throw Error("gatherSamples: " + std::to_string(count) + " samples do not fit in " +
                 std::to_string(to.dim(0)));
   const uint64_t sampleBytes = from.dim(0) == 0 ? 0 : from.numBytes() / from.dim(0);
+  std::vector<uint8_t> staged(converts && from.isFileMapped() ? sampleBytes : 0);
   for (int64_t i = 0; i < count; ++i) {
     int64_t index = indices[i];
     if (index < 0 || index >= from.dim(0))
       throw Error("gatherSamples: sample " + std::to_string(index) + " is outside [0, " +
                   std::to_string(from.dim(0)) + ")");
-    // A file mapping (--stream-data) is read, not touched.
-    if (sampleBytes > 0 && from.isFileMapped())
+    if (sampleBytes == 0)
+      continue;
+    if (converts) {
+      // u8 values kept as loaded become the model's values here, as
+      // convertSamples would have made them: the double product, rounded.
+      const uint8_t *values = reinterpret_cast<const uint8_t *>(from.bytes()) +
+                              static_cast<uint64_t>(index) * sampleBytes;
+      if (from.isFileMapped()) {
+        from.readBytes(index * sampleBytes, reinterpret_cast<std::byte *>(staged.data()),
+                       sampleBytes);
+        values = staged.data();
+      }
+      for (uint64_t v = 0; v < sampleBytes; ++v) {
+        const double value = static_cast<double>(values[v]) * scale;
+        if (to.dtype() == DType::F32)
+          to.data<float>()[i * sampleBytes + v] = static_cast<float>(value);
+        else
+          to.data<double>()[i * sampleBytes + v] = value;
+      }
+    } else if (from.isFileMapped()) {
+      // A file mapping (--stream-data) is read, not touched.
       from.readBytes(index * sampleBytes, to.bytes() + i * sampleBytes, sampleBytes);
-    else if (sampleBytes > 0)
+    } else {
       std::memcpy(to.bytes() + i * sampleBytes, from.bytes() + index * sampleBytes,
                   sampleBytes);
+    }
   }
 }
 

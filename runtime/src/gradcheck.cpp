@@ -67,7 +67,7 @@ int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out)
   std::vector<int64_t> order = epochOrder(options.seed, 0, data.size, options.shuffle);
   std::vector<Tensor> inputs = batchTensors(info.inputs, info.batch);
   std::vector<Tensor> labels = batchTensors(info.labels, info.batch);
-  gatherSamples(data.inputs, order.data(), info.batch, inputs);
+  gatherSamples(data.inputs, order.data(), info.batch, inputs, data.inputScales);
   gatherSamples(data.labels, order.data(), info.batch, labels);
   const std::vector<const void *> inputPointers = samplePointers(inputs, 0),
                                   labelPointers = samplePointers(labels, 0);

@@ -169,6 +169,8 @@ Dataset subset(const Dataset &data, const std::vector<int64_t> &indices) {
     result.inputs.emplace_back(tensor.dtype(), shapeFor(tensor));
   for (const Tensor &tensor : data.labels)
     result.labels.emplace_back(tensor.dtype(), shapeFor(tensor));
+  result.inputScales = data.inputScales;
+  // Kept u8 inputs stay u8: samples are copied as they are stored.
   gatherSamples(data.inputs, indices.data(), result.size, result.inputs);
   gatherSamples(data.labels, indices.data(), result.size, result.labels);
   return result;
@@ -292,15 +294,17 @@ Evaluation evaluate(Model &model, const Dataset &data) {
   const int64_t fullBatches = data.size / info.batch;
   MetricTotals totals(info.metrics);
   double lossSum = 0;
+  std::vector<Tensor> batch = batchTensors(info.inputs, info.batch),
+                      one = batchTensors(info.inputs, 1);
   for (int64_t b = 0; b < fullBatches; ++b) {
     const int64_t first = b * info.batch;
-    StepResult result = model.evalStep(samplePointers(data.inputs, first).data(),
+    StepResult result = model.evalStep(inputsAt(data, first, info.batch, batch).data(),
                                        samplePointers(data.labels, first).data());
     lossSum += result.loss * static_cast<double>(info.batch);
     totals.add(result.metricStats);
   }
   for (int64_t i = fullBatches * info.batch; i < data.size; ++i) {
-    StepResult result = model.evalOne(samplePointers(data.inputs, i).data(),
+    StepResult result = model.evalOne(inputsAt(data, i, 1, one).data(),
                                       samplePointers(data.labels, i).data());
     lossSum += result.loss;
     totals.add(result.metricStats);

@@ -195,15 +195,17 @@ Evaluation evaluateShared(Model &model, const Dataset &data, Communicator &comm)
   const int64_t begin = data.size * rank / ranks, end = data.size * (rank + 1) / ranks;
   MetricTotals totals(info.metrics);
   double lossSum = 0;
+  std::vector<Tensor> batch = batchTensors(info.inputs, info.batch),
+                      one = batchTensors(info.inputs, 1);
   int64_t i = begin;
   for (; i + info.batch <= end; i += info.batch) {
-    StepResult result = model.evalStep(samplePointers(data.inputs, i).data(),
+    StepResult result = model.evalStep(inputsAt(data, i, info.batch, batch).data(),
                                        samplePointers(data.labels, i).data());
     lossSum += result.loss * static_cast<double>(info.batch);
     totals.add(result.metricStats);
   }
   for (; i < end; ++i) {
-    StepResult result = model.evalOne(samplePointers(data.inputs, i).data(),
+    StepResult result = model.evalOne(inputsAt(data, i, 1, one).data(),
                                       samplePointers(data.labels, i).data());
     lossSum += result.loss;
     totals.add(result.metricStats);

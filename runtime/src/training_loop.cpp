@@ -503,7 +503,8 @@ void Trainer::checkReplicas(int64_t step) {
 void Trainer::trainStep(int64_t batch, const std::vector<int64_t> &order) {
   // This rank's share of the step's batch.
   const int64_t first = batch * globalBatch_ + comm_.rank() * info_.batch;
-  gatherSamples(train_.inputs, order.data() + first, info_.batch, batchInputs_);
+  gatherSamples(train_.inputs, order.data() + first, info_.batch, batchInputs_,
+                train_.inputScales);
   gatherSamples(train_.labels, order.data() + first, info_.batch, batchLabels_);
   // --stream-data: the batch's samples leave memory again (back to the file).
   for (Tensor &inputs : train_.inputs)

@@ -55,9 +55,20 @@ TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {
   DataSource source{"idx", path("images-ubyte"), path("labels-ubyte"), 1.0 / 255};
   Dataset data = loadDataset(imageModel({1, 4, 5}, 3), source);
   EXPECT_EQ(data.size, 3);
+  // The pixels stay u8 (a quarter of the memory) and become the model's
+  // values, scaled, as samples are gathered; evaluation gathers them too.
   EXPECT_EQ(data.inputs[0].shape(), (std::vector<int64_t>{3, 1, 4, 5}));
-  EXPECT_EQ(data.inputs[0].dtype(), DType::F32);
-  EXPECT_EQ(data.inputs[0].data<float>()[7], static_cast<float>(28 / 255.0));
+  EXPECT_EQ(data.inputs[0].dtype(), DType::U8);
+  EXPECT_EQ(data.inputScales, (std::vector<double>{1.0 / 255}));
+  EXPECT_TRUE(keepsStoredValues(data));
+  std::vector<Tensor> batch = batchTensors(imageModel({1, 4, 5}, 3).inputs, 2);
+  const int64_t order[] = {1, 0};
+  gatherSamples(data.inputs, order, 2, batch, data.inputScales);
+  EXPECT_EQ(batch[0].data<float>()[7], static_cast<float>(108 / 255.0));   // sample 1
+  EXPECT_EQ(batch[0].data<float>()[20 + 7], static_cast<float>(28 / 255.0)); // sample 0
+  std::vector<Tensor> one = batchTensors(imageModel({1, 4, 5}, 3).inputs, 1);
+  EXPECT_EQ(static_cast<const float *>(inputsAt(data, 2, 1, one)[0])[1],
+            static_cast<float>(164 / 255.0));
   EXPECT_EQ(data.labels[0].shape(), (std::vector<int64_t>{3}));
   EXPECT_EQ(data.labels[0].data<int32_t>()[0], 2);
 
@@ -68,7 +79,10 @@ TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {
   source.layout = "flat";
   Dataset flat = loadDataset(imageModel({20}, 3), source);
   EXPECT_EQ(flat.inputs[0].shape(), (std::vector<int64_t>{3, 20}));
-  EXPECT_EQ(flat.inputs[0].data<float>()[7], static_cast<float>(28 / 255.0));
+  EXPECT_EQ(flat.inputs[0].data<uint8_t>()[7], 28);
+  // Prediction input is converted as it loads.
+  EXPECT_EQ(loadInputs(imageModel({20}, 3), source)[0].data<float>()[7],
+            static_cast<float>(28 / 255.0));
 }
 
 TEST_F(DatasetTest, SampleShapesAreComparedAxisByAxis) {

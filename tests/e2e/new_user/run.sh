@@ -32,6 +32,10 @@ fails 'input samples are [4, 4, 3], but the model'"'"'s input is [3, 4, 4]; they
   ./images --data x_nhwc_u8.npy --labels y.npy --quiet
 ./images --data x_nhwc_u8.npy --labels y.npy --layout nhwc --quiet --save nhwc.safetensors
 cmp idx.safetensors nhwc.safetensors
+# u8 pixels are kept as u8 and scaled as batches are gathered: training ends
+# bitwise as on the same values stored scaled in f32.
+./images --data x_nchw_f32.npy --labels y.npy --quiet --save f32.safetensors
+cmp idx.safetensors f32.safetensors
 fails 'labels hold 3 values per sample, one-hot or probabilities' \
   ./images --data x_nchw_u8.npy --labels y_onehot.npy --quiet
 echo "PASS layout: NHWC refused with the hint, --layout nhwc trains bitwise as the IDX data"

@@ -21,9 +21,14 @@ std::optional<std::string> dataFormatOf(const std::filesystem::path &path);
 
 /// A data set in the model's own dtypes and shapes, ready to be batched.
 struct Dataset {
-  /// One tensor per ModelInfo::inputs / labels: [size, ...shape] in its dtype.
+  /// One tensor per ModelInfo::inputs / labels: [size, ...shape] in its dtype,
+  /// except that u8 inputs of a floating-point model are kept as u8 (a quarter
+  /// of the memory) and become the model's values as they are gathered.
   std::vector<Tensor> inputs;
   std::vector<Tensor> labels;
+  /// Per input: the factor its kept u8 values are multiplied by as they are
+  /// gathered (the source's scale), 1 for inputs held in the model's dtype.
+  std::vector<double> inputScales;
   int64_t size = 0;
   /// CSV: the feature columns by name, in the order of `inputs` (empty for
   /// other formats, or without a header).
@@ -76,15 +81,28 @@ std::vector<const void *> samplePointers(const std::vector<Tensor> &tensors, int
 /// A [batch, ...shape] tensor per spec, in its dtype.
 std::vector<Tensor> batchTensors(const std::vector<TensorSpec> &specs, int64_t batch);
 
-/// gatherSamples for each tensor of `from` into the same one of `to`.
+/// gatherSamples for each tensor of `from` into the same one of `to`, with
+/// the scale of each (Dataset::inputScales; none: 1).
 void gatherSamples(const std::vector<Tensor> &from, const int64_t *indices, int64_t count,
-                   std::vector<Tensor> &to);
+                   std::vector<Tensor> &to, const std::vector<double> &scales = {});
+
+/// Whether some input of `data` is kept in other values than the model's
+/// (u8), so that its samples must be gathered before the model reads them.
+bool keepsStoredValues(const Dataset &data);
+
+/// The model's inputs for samples [first, first + count) of `data`: pointers
+/// into the data itself, or into `scratch` (batchTensors of `count` samples)
+/// where kept u8 values must first become the model's.
+std::vector<const void *> inputsAt(const Dataset &data, int64_t first, int64_t count,
+                                   std::vector<Tensor> &scratch);
 
 /// Copies samples indices[0], ..., indices[count − 1] of `from` (whose first
-/// axis is the sample) into the first `count` samples of `to`. Throws Error on
-/// a dtype or sample-shape mismatch, an index out of range, or a `to` with
-/// fewer than `count` samples.
-void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to);
+/// axis is the sample) into the first `count` samples of `to`; u8 samples
+/// into an f32 or f64 `to` become each value times `scale`, rounded as the
+/// loader rounds them. Throws Error on another dtype or a sample-shape
+/// mismatch, an index out of range, or a `to` with fewer than `count` samples.
+void gatherSamples(const Tensor &from, const int64_t *indices, int64_t count, Tensor &to,
+                   double scale = 1.0);
 
 } // namespace gradc::rt
 
