@@ -4,6 +4,7 @@
 #include "gradc/runtime/checked_math.h"
 #include "gradc/runtime/error.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace gradc::rt {
@@ -47,7 +48,11 @@ int64_t metricStatCount(const MetricSpec &metric) {
     if (metric.classes < 1)
       throw Error("metric " + metric.name + " needs at least 1 class, got " +
                   std::to_string(metric.classes));
-    return checkedMul(metric.classes, metric.classes);
+    if (metric.labels < 0 || (metric.labels > 0 && metric.classes != 2))
+      throw Error("multi-label metric " + metric.name + " needs 2 classes per label, got " +
+                  std::to_string(metric.classes));
+    return checkedMul(checkedMul(metric.classes, metric.classes),
+                      std::max<int64_t>(metric.labels, 1));
   }
   if (metric.termsPerSample < 1)
     throw Error("metric " + metric.name + " needs at least 1 term per sample, got " +
@@ -62,17 +67,51 @@ int64_t metricStatCount(const std::vector<MetricSpec> &metrics) {
   return total;
 }
 
+// Multi-label precision, recall and F1: the score of each label's positive
+// class, averaged over the labels that occur among targets or predictions.
+template <typename Score>
+double labelAverage(const double *confusions, int64_t labels, Score score) {
+  double sum = 0;
+  int64_t present = 0;
+  for (int64_t k = 0; k < labels; ++k) {
+    const double *m = confusions + 4 * k; // [target][prediction]
+    const double truePositives = m[3], predicted = m[1] + m[3], actual = m[2] + m[3];
+    if (predicted == 0 && actual == 0)
+      continue;
+    ++present;
+    sum += score(truePositives, predicted, actual);
+  }
+  return present == 0 ? 0.0 : sum / static_cast<double>(present);
+}
+
 double metricValue(const MetricSpec &metric, const double *stats, int64_t samples) {
   const int64_t classes = metric.classes;
+  if (metric.labels > 0 && metric.kind != MetricKind::Accuracy) {
+    switch (metric.kind) {
+    case MetricKind::Precision:
+      return labelAverage(stats, metric.labels,
+                          [](double tp, double predicted, double) { return ratio(tp, predicted); });
+    case MetricKind::Recall:
+      return labelAverage(stats, metric.labels,
+                          [](double tp, double, double actual) { return ratio(tp, actual); });
+    default:
+      return labelAverage(stats, metric.labels, [](double tp, double predicted, double actual) {
+        return ratio(2 * tp, predicted + actual);
+      });
+    }
+  }
   switch (metric.kind) {
   case MetricKind::Accuracy: {
+    // Of every (sample, label) decision for multi-label classifiers.
     double trace = 0, total = 0;
-    for (int64_t i = 0; i < classes; ++i)
-      for (int64_t j = 0; j < classes; ++j) {
-        total += stats[i * classes + j];
-        if (i == j)
-          trace += stats[i * classes + j];
-      }
+    for (int64_t label = 0; label < std::max<int64_t>(metric.labels, 1); ++label)
+      for (int64_t i = 0; i < classes; ++i)
+        for (int64_t j = 0; j < classes; ++j) {
+          const double count = stats[label * classes * classes + i * classes + j];
+          total += count;
+          if (i == j)
+            trace += count;
+        }
     return ratio(trace, total);
   }
   case MetricKind::Precision:

@@ -38,6 +38,23 @@ TEST(Metrics, MacroPrecisionRecallAndF1WithZeroDivisionZero) {
                    (10.0 / 14 + 6.0 / 10 + 0 + 0) / 4);
 }
 
+TEST(Metrics, MultiLabelScoresEachLabelsPositiveClass) {
+  // Three labels, each [target][prediction]:
+  //   label 0: TN 4, FP 1, FN 2, TP 3   precision 3/4, recall 3/5, f1 6/9
+  //   label 1: TN 5, FP 0, FN 0, TP 5   1, 1, 1
+  //   label 2: TN 10, FP 0, FN 0, TP 0  never positive: left out of the averages
+  const std::vector<double> stats = {4, 1, 2, 3, 5, 0, 0, 5, 10, 0, 0, 0};
+  auto spec = [](MetricKind kind) { return MetricSpec{"m", kind, 2, 1, 3}; };
+  EXPECT_EQ(metricStatCount(spec(MetricKind::F1)), 12);
+  EXPECT_DOUBLE_EQ(metricValue(spec(MetricKind::Accuracy), stats.data(), 10), 27.0 / 30);
+  EXPECT_DOUBLE_EQ(metricValue(spec(MetricKind::Precision), stats.data(), 10),
+                   (3.0 / 4 + 1) / 2);
+  EXPECT_DOUBLE_EQ(metricValue(spec(MetricKind::Recall), stats.data(), 10), (3.0 / 5 + 1) / 2);
+  EXPECT_DOUBLE_EQ(metricValue(spec(MetricKind::F1), stats.data(), 10), (6.0 / 9 + 1) / 2);
+  EXPECT_RT_ERROR(metricStatCount(MetricSpec{"m", MetricKind::F1, 3, 1, 2}),
+                  "multi-label metric m needs 2 classes per label, got 3");
+}
+
 TEST(Metrics, ClassesAbsentFromLabelsAndPredictionsAreNotAveraged) {
   // The same counts with a fifth class that never occurs: as scikit-learn,
   // which averages over the labels present in y_true or y_pred.

@@ -870,10 +870,11 @@ static Value binaryCounts(ModelBuilder &mb, const CallExprAST &call) {
     return Value();
   RankedTensorType lt = typeOf(*logits), yt = typeOf(labels.tensor);
   bool columnOrVector = lt.getRank() == 1 || (lt.getRank() == 2 && lt.getDimSize(1) == 1);
-  if (lt != yt || !columnOrVector) {
+  bool multiLabel = lt.getRank() == 2 && lt.getDimSize(1) > 1;
+  if (lt != yt || (!columnOrVector && !multiLabel)) {
     mb.error(call.getLoc(), call.getCallee() +
-                                " of a binary classifier needs logits and 0/1 targets of "
-                                "the same shape [N] or [N, 1], got " +
+                                " of a binary or multi-label classifier needs logits and 0/1 "
+                                "targets of the same shape [N], [N, 1] or [N, K], got " +
                                 str(*logits) + " and " + str(labels.tensor));
     return Value();
   }
@@ -881,6 +882,32 @@ static Value binaryCounts(ModelBuilder &mb, const CallExprAST &call) {
   mlir::Location l = mb.loc(at);
   OpBuilder &b = mb.builder;
   Type element = lt.getElementType();
+  if (multiLabel) {
+    // K labels, each a binary classification: per label the 2×2 confusion
+    // matrix [target][prediction] of its N samples, as [K, 2, 2] counts.
+    const int64_t k = lt.getDimSize(1);
+    auto asFloat = [&](Value x, double threshold) -> Value {
+      Value positive = b.create<nn::CompareOp>(l, nn::CmpPredicate::gt, x,
+                                               mb.scalar(element, threshold, at));
+      return b.create<nn::CastOp>(l, lt, positive);
+    };
+    Value predicted = asFloat(*logits, 0.0), actual = asFloat(labels.tensor, 0.5);
+    Value one = mb.scalar(element, 1.0, at);
+    Value notPredicted = b.create<nn::SubOp>(l, one, predicted);
+    Value notActual = b.create<nn::SubOp>(l, one, actual);
+    auto perLabel = [&](Value target, Value prediction) {
+      Value both = b.create<nn::MulOp>(l, target, prediction);
+      Value sum = mb.create1<nn::ReduceSumOp>(at, both, b.getDenseI64ArrayAttr({0}),
+                                              b.getBoolAttr(false));
+      return reshapeTo(mb, at, sum, {k, 1});
+    };
+    SmallVector<Value> cells = {perLabel(notActual, notPredicted), perLabel(notActual, predicted),
+                                perLabel(actual, notPredicted), perLabel(actual, predicted)};
+    Value table = mb.create1<nn::ConcatOp>(at, ValueRange(cells), b.getI64IntegerAttr(1));
+    Value counts = b.create<nn::CastOp>(
+        l, RankedTensorType::get({k, 4}, b.getI32Type()), table);
+    return reshapeTo(mb, at, counts, {k, 2, 2});
+  }
   auto classOf = [&](Value x, double threshold) {
     Value positive = b.create<nn::CompareOp>(l, nn::CmpPredicate::gt, x,
                                              mb.scalar(element, threshold, at));

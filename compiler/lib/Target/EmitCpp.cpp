@@ -578,7 +578,11 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
                            : name == "recall"    ? "Recall"
                            : name == "f1"        ? "F1"
                                                  : "Accuracy";
-        int64_t classes = type.getRank() == 2 ? type.getDimSize(0) : 0;
+        // [classes, classes] counts, or [K, 2, 2] for a multi-label classifier.
+        int64_t classes = type.getRank() == 2   ? type.getDimSize(0)
+                          : type.getRank() == 3 ? type.getDimSize(1)
+                                                : 0;
+        int64_t labels = type.getRank() == 3 ? type.getDimSize(0) : 0;
         int64_t terms = 1;
         if (type.getRank() == 0) {
           // The error terms one batch sums: the reduction's input per sample.
@@ -591,7 +595,8 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
           });
         }
         os << "  info_.metrics.push_back({" << quoted(name) << ", gradc::rt::MetricKind::"
-           << kind << ", " << classes << ", " << terms << "});\n";
+           << kind << ", " << classes << ", " << terms << (labels ? ", " : "")
+           << (labels ? std::to_string(labels) : "") << "});\n";
       }
     }
   }
@@ -718,7 +723,8 @@ void ModelEmitter::emitSizes(llvm::raw_ostream &os) {
     } else if (out && out.getValue() == "metric") {
       os << "  static constexpr int64_t k" << upperCamel(name) << "Size = "
          << std::max<int64_t>(type.getNumElements(), 1) << ";  // metric " << name
-         << (type.getRank() == 2 ? ": confusion matrix [label][prediction]"
+         << (type.getRank() == 3   ? ": per label, a confusion matrix [label][prediction]"
+             : type.getRank() == 2 ? ": confusion matrix [label][prediction]"
                                  : ": sum of the batch's error terms")
          << "\n";
     }

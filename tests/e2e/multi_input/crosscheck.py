@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Trains the models of tests/e2e/multi_input — two inputs, and no label — for
+"""Trains the models of tests/e2e/multi_input — two inputs, multi-label
+classification, and no label — for
 10 steps in gradc (f32, and f64 with --f64) and in PyTorch from the same
 initial weights on the same batches, and compares the final weights, the
 logged loss and metrics, and the predictions: torch.allclose with rtol 1e-4,
@@ -57,6 +58,28 @@ def autoencoder(p, data):
     return F.linear(code, p["dense_1.weight"], p["dense_1.bias"])
 
 
+def multi_label(p, data):
+    h = torch.tanh(F.linear(data["x"], p["dense_0.weight"], p["dense_0.bias"]))
+    return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
+
+
+def per_tag(out, d, score):
+    """The macro average over tags present among targets or predictions of
+    score(true positives, predicted positives, actual positives)."""
+    predicted, actual = out > 0, d["tags"] > 0.5
+    values = []
+    for k in range(out.shape[1]):
+        tp = float((predicted[:, k] & actual[:, k]).sum())
+        p, a = float(predicted[:, k].sum()), float(actual[:, k].sum())
+        if p or a:
+            values.append(score(tp, p, a))
+    return sum(values) / len(values) if values else 0.0
+
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+
 def make_data():
     rng = np.random.default_rng(2024)
     y = rng.integers(0, 4, size=SAMPLES).astype(np.int32)
@@ -65,7 +88,9 @@ def make_data():
     meta = rng.standard_normal((SAMPLES, 3)).astype(np.float32)
     basis = rng.standard_normal((3, 8)).astype(np.float32)
     x = (np.tanh(rng.standard_normal((SAMPLES, 3))) @ basis).astype(np.float32)
-    return {"image": image, "meta": meta, "y": y, "x": x}
+    features = rng.standard_normal((SAMPLES, 6)).astype(np.float32)
+    tags = (features @ rng.standard_normal((6, 5)) > 0.3).astype(np.float32)
+    return {"image": image, "meta": meta, "y": y, "x": x, "features": features, "tags": tags}
 
 
 MODELS = {
@@ -74,6 +99,17 @@ MODELS = {
         loss=lambda out, d: F.cross_entropy(out, d["y"]),
         metrics={"accuracy": lambda out, d: (out.argmax(1) == d["y"]).double().mean().item()},
         optimizer=lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9)),
+    "multi_label": dict(
+        net=lambda p, d: multi_label(p, {"x": d["features"]}), inputs=["features"],
+        files={"x": "features"}, labels=["tags"],
+        loss=lambda out, d: F.binary_cross_entropy_with_logits(out, d["tags"]),
+        metrics={
+            "accuracy": lambda out, d: ((out > 0) == (d["tags"] > 0.5)).double().mean().item(),
+            "precision": lambda out, d: per_tag(out, d, lambda tp, p, a: ratio(tp, p)),
+            "recall": lambda out, d: per_tag(out, d, lambda tp, p, a: ratio(tp, a)),
+            "f1": lambda out, d: per_tag(out, d, lambda tp, p, a: ratio(2 * tp, p + a)),
+        },
+        optimizer=lambda params: torch.optim.Adam(params, lr=1e-2), output=torch.sigmoid),
     "autoencoder": dict(
         net=autoencoder, inputs=["x"], labels=[],
         loss=lambda out, d: F.mse_loss(out, d["x"]), metrics={},
@@ -86,7 +122,7 @@ def torch_train(spec, weights, data, dtype):
     optimizer = spec["optimizer"](list(params.values()))
     tensors = {k: torch.from_numpy(v).to(dtype) if v.dtype != np.int32 else
                torch.from_numpy(v).long() for k, v in data.items()}
-    batch, losses, metric_values = 16, [], {m: [] for m in spec["metrics"]}
+    batch, losses, outs, parts = 16, [], [], []
     per_epoch = SAMPLES // batch
     for step in range(STEPS):
         first = (step % per_epoch) * batch
@@ -97,8 +133,15 @@ def torch_train(spec, weights, data, dtype):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-        for name, metric in spec["metrics"].items():
-            metric_values[name].append(metric(out.detach(), part))
+        outs.append(out.detach())
+        parts.append(part)
+    # The last epoch's metrics, over all its batches at once (the program sums
+    # each metric's statistics over the epoch).
+    last = slice(per_epoch, STEPS)
+    epoch_out = torch.cat(outs[last])
+    epoch_data = {k: torch.cat([part[k] for part in parts[last]]) for k in tensors}
+    metric_values = {name: metric(epoch_out, epoch_data)
+                     for name, metric in spec["metrics"].items()}
     return {k: v.detach().numpy() for k, v in params.items()}, losses, metric_values, tensors
 
 
@@ -112,10 +155,11 @@ def check(name, spec, gradc, work, data, precision):
     program = os.path.join(work, "%s_%s" % (name, precision))
     run([gradc, model, *(["--f64"] if precision == "f64" else []), "-o", program])
     files = []
-    for role, names in (("--data", spec["inputs"]), ("--labels", spec["labels"])):
-        for tensor in names:
-            path = os.path.join(work, tensor + ".npy")
-            files += [role, "%s=%s" % (tensor, path)]
+    names = {key: name for name, key in spec.get("files", {}).items()}
+    for role, keys in (("--data", spec["inputs"]), ("--labels", spec["labels"])):
+        for key in keys:
+            path = os.path.join(work, key + ".npy")
+            files += [role, "%s=%s" % (names.get(key, key), path)]
     w0, w10 = (os.path.join(work, "%s_%s_w%d.safetensors" % (name, precision, s))
                for s in (0, STEPS))
     log = os.path.join(work, "%s_%s.csv" % (name, precision))
@@ -138,18 +182,17 @@ def check(name, spec, gradc, work, data, precision):
     expected_loss = np.mean(losses[per_epoch:])
     if not close(float(record["loss"]), expected_loss, rtol, atol):
         problems.append("logged loss %s, PyTorch %.9g" % (record["loss"], expected_loss))
-    for metric, values in metrics.items():
-        if abs(float(record[metric]) - np.mean(values[per_epoch:])) > 1e-9:
-            problems.append("logged %s %s, PyTorch %.9g" % (metric, record[metric],
-                                                            np.mean(values[per_epoch:])))
+    for metric, value in metrics.items():
+        if abs(float(record[metric]) - value) > 1e-9:
+            problems.append("logged %s %s, PyTorch %.9g" % (metric, record[metric], value))
     predict = []
-    for tensor in spec["inputs"]:
-        predict += ["--predict", "%s=%s" % (tensor, os.path.join(work, tensor + ".npy"))]
+    for key in spec["inputs"]:
+        predict += ["--predict", "%s=%s" % (names.get(key, key), os.path.join(work, key + ".npy"))]
     out = os.path.join(work, "%s_%s_predict.npy" % (name, precision))
     run([program, *predict, "--load", w10, "--out", out])
     with torch.no_grad():
         params = {k: torch.tensor(v, dtype=dtype) for k, v in ours.items()}
-        expected = spec["net"](params, tensors).numpy()
+        expected = spec.get("output", lambda out: out)(spec["net"](params, tensors)).numpy()
     if not close(np.load(out), expected, rtol, atol):
         problems.append("predictions differ from PyTorch's")
     if precision == "f64":

@@ -69,6 +69,10 @@ struct MetricSpec {
   int64_t classes = 0;  ///< classification metrics: the confusion matrix is classes²
   /// Regression metrics: how many error terms one full batch sums.
   int64_t termsPerSample = 1;
+  /// Multi-label classification (`label tags: f32[B, K]`): K binary
+  /// classifications, each with its own classes² (2×2) confusion matrix; 0
+  /// for one classification.
+  int64_t labels = 0;
 };
 
 /// One of the model's inputs or labels (`input x: f32[B, 3, 8, 8]`,
