@@ -3,6 +3,7 @@
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Transforms/Passes.h"
+#include "gradc/Transforms/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
   mlir::registerSymbolDCEPass();
   mlir::registerInlinerPass();
   gradc::registerGradcPasses();
+  gradc::registerTrainPipeline();
 
   mlir::DialectRegistry registry;
   registry.insert<gradc::nn::NNDialect, gradc::kern::KernDialect,

@@ -23,6 +23,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "gradc/Transforms/Pipeline.h"
 #include "gradc/Transforms/Report.h"
 #include "gradc/Transforms/Summary.h"
 #include "mlir/Support/FileUtilities.h"
@@ -162,29 +163,28 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceM
   return gradc::mlirGen(context, *ast, sourceMgr, diag, options);
 }
 
-/// Lowers `module` to `stage`; at the kern level, fuses and plans memory
-/// unless -fno-fuse / -fno-plan, and fills `report`'s baseline first.
+/// Lowers `module` to `stage` with gradc's pipeline (gradc/Transforms/
+/// Pipeline.h, which gradc-opt --gradc-train-pipeline runs too); at the kern
+/// level, fuses and plans memory unless -fno-fuse / -fno-plan, and fills
+/// `report`'s baseline first.
 static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage stage,
                                  gradc::ReportBaseline *report = nullptr) {
+  if (stage < Stage::Grad)
+    return success();
+  gradc::TrainPipelineOptions options;
+  options.fuse = !noFuse;
+  options.plan = !noPlan;
+  options.stepGradients = !noStepGradients;
+  options.epilogueTileBytes = static_cast<int64_t>(epilogueTileBytes);
+  const gradc::PipelineStage last = stage == Stage::Grad    ? gradc::PipelineStage::Grad
+                                    : stage == Stage::Train ? gradc::PipelineStage::Train
+                                                            : gradc::PipelineStage::Kern;
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   pm.enableVerifier(true);
   gradc::instrumentForInternalErrors(pm);
-  if (stage >= Stage::Grad) {
-    pm.addPass(gradc::createAutodiff());
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
-  if (stage >= Stage::Train) {
-    gradc::TrainStepOptions trainStep;
-    trainStep.stepGradients = !noStepGradients;
-    pm.addPass(gradc::createTrainStep(trainStep));
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
-  if (stage >= Stage::Kern)
-    pm.addPass(gradc::createLowerToKern());
+  gradc::buildNNPipeline(pm, options, last);
   if (failed(pm.run(module)))
     return failure();
   if (stage < Stage::Kern)
@@ -195,18 +195,7 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
   if (failed(applyPassManagerCLOptions(kernPm)))
     return failure();
   kernPm.enableVerifier(true);
-  if (!noFuse) {
-    kernPm.addPass(gradc::createFuseSoftmaxCrossEntropy());
-    kernPm.addPass(gradc::createFuseElementwise());
-    gradc::FuseEpiloguesOptions epilogues;
-    epilogues.tileBytes = epilogueTileBytes;
-    kernPm.addPass(gradc::createFuseEpilogues(epilogues));
-  }
-  if (!noPlan) {
-    kernPm.addPass(gradc::createScheduleMemory());
-    kernPm.addPass(gradc::createPlanMemory());
-    kernPm.addPass(gradc::createVerifyMemoryPlan());
-  }
+  gradc::buildKernPipeline(kernPm, options);
   return kernPm.run(module);
 }
 
