@@ -4,6 +4,8 @@
 
 #include "gradc/runtime/model.h"
 
+#include <boost/program_options/options_description.hpp>
+
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
@@ -100,6 +102,24 @@ bool metricIsMinimized(const std::string &name);
 std::optional<TrainerOptions> parseTrainerOptions(const ModelInfo &info, int argc,
                                                   const char *const *argv, std::ostream &out,
                                                   const ParseContext &context = {});
+
+/// Every flag of the generated program, with the model's defaults, as --help
+/// lists them (trainer_flags.cpp).
+boost::program_options::options_description
+declareOptions(const ModelInfo &info, const ParseContext &context, unsigned hardwareThreads);
+
+/// --help: usage, the flags, the data formats and the exit statuses.
+void printHelp(std::ostream &out, const std::string &program, const ModelInfo &info,
+               const boost::program_options::options_description &visible);
+
+/// "unrecognised option '--x'", with the flag meant when one is close, and
+/// why flags that set compile-time settings do not exist.
+std::string unknownOptionMessage(const std::string &given,
+                                 const boost::program_options::options_description &all,
+                                 const ModelInfo &info);
+
+/// A data source for messages: its files, or "none".
+std::string describeSource(const DataSource &source);
 
 } // namespace gradc::rt::detail
 

@@ -122,6 +122,29 @@ TEST_F(TrainerFlagsTest, DataFlagsComeInPairs) {
                      "--data FILE\n");
 }
 
+TEST_F(TrainerFlagsTest, DataFilesByTheNamesOfInputsAndLabels) {
+  SoftmaxRegression model(4, 3, 4);
+  // The model's only input and label may be named too.
+  auto run = runTrainer(model, {"--data", "x=" + path("x.npy"), "--labels",
+                                "y=" + path("y.npy"), "--epochs", "1", "--quiet"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  run = runTrainer(model, {"--data", path("x.npy"), "--data", path("x.npy"), "--labels",
+                           path("y.npy")});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err, "error: --data is given 2 times, but the model has one input, 'x'\n");
+  run = runTrainer(model, {"--data", "x=" + path("x.npy"), "--data", "x=" + path("x.npy"),
+                           "--labels", path("y.npy")});
+  EXPECT_EQ(run.err, "error: --data: two files for the input 'x'\n");
+  // Two inputs: each needs its file, by name.
+  model.mutableInfo().inputs.push_back({"meta", DType::F32, {2}});
+  run = runTrainer(model, {"--data", path("x.npy"), "--labels", path("y.npy")});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err, "error: --data: the model has the inputs x, meta: give one --data "
+                     "NAME=FILE for each, got '" + path("x.npy") + "'\n");
+  run = runTrainer(model, {"--data", "x=" + path("x.npy"), "--labels", path("y.npy")});
+  EXPECT_EQ(run.err, "error: --data: no file for the input 'meta' (--data meta=FILE)\n");
+}
+
 TEST_F(TrainerFlagsTest, OutputFilesMustBeWritable) {
   std::string noDirectory = dir_.file("absent-directory").string() + "/out";
   std::vector<FlagCase> cases = {
