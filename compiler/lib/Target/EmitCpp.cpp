@@ -123,45 +123,10 @@ struct Member {
   int64_t offset = 0;
 };
 
-/// Model-file lines, for the comment above each kernel.
-class SourceLines {
-public:
-  std::string at(Location loc) {
-    FileLineColLoc fileLoc = modelLocation(loc);
-    if (!fileLoc)
-      return "";
-    StringRef file = fileLoc.getFilename();
-    auto &lines = files[file.str()];
-    if (!loaded.contains(file)) {
-      loaded.insert(file);
-      if (auto buffer = llvm::MemoryBuffer::getFile(file)) {
-        SmallVector<StringRef> split;
-        (*buffer)->getBuffer().split(split, '\n');
-        for (StringRef line : split)
-          lines.push_back(line.trim().str());
-      }
-    }
-    std::string text = llvm::sys::path::filename(file).str() + ":" +
-                       std::to_string(fileLoc.getLine());
-    unsigned line = fileLoc.getLine();
-    if (line >= 1 && line <= lines.size() && !lines[line - 1].empty()) {
-      std::string code = lines[line - 1];
-      if (code.size() > 80)
-        code = code.substr(0, 77) + "...";
-      text += "  " + code;
-    }
-    return text;
-  }
-
-private:
-  std::map<std::string, std::vector<std::string>> files;
-  llvm::StringSet<> loaded;
-};
-
 class ModelEmitter {
 public:
-  ModelEmitter(ModuleOp module, StringRef sourceName)
-      : module(module), sourceName(sourceName) {}
+  ModelEmitter(ModuleOp module, StringRef sourceName, const llvm::SourceMgr *sourceMgr)
+      : module(module), sourceName(sourceName), source(sourceMgr) {}
 
   FailureOr<EmittedModel> run();
 
@@ -189,7 +154,7 @@ private:
   /// Gradients of the trainable parameters: one contiguous buffer.
   std::vector<Member> grads;
   bool stepGradients = true; ///< @train_step fills the gradient buffers
-  SourceLines source;
+  ModelSourceLines source;
   func::FuncOp trainStep, evalStep, evalOne, predict, predictOne, lossGrad;
   /// Data-parallel training's halves of train_step (train_grad only for
   /// models with buffers; loss_grad serves the others).
@@ -359,7 +324,7 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
 
   KernelPrinter printer(os, names);
   auto comment = [&](StringRef what, Location loc) {
-    std::string line = source.at(loc);
+    std::string line = source.describe(loc, 80);
     os << "  // " << what;
     if (!line.empty())
       os << " -- " << line;
@@ -375,7 +340,7 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     if (Operation *root = rootBuffer(buffer).getDefiningOp())
       if (root->hasAttr(kTileRowsAttrName))
         return;
-    std::string place = source.at(loc);
+    std::string place = source.describe(loc, 80);
     place = place.substr(0, place.find("  "));
     os << "  if (checkNumerics_) gradc::rt::checkFinite(" << names[buffer] << ", "
        << std::max<int64_t>(type.getNumElements(), 1) << ", "
@@ -414,7 +379,7 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
       os << "  // fused " << fused.getKind() << ": " << what << "\n";
       llvm::StringSet<> lines;
       for (kern::KernelOp kernel : fused.getKernels()) {
-        std::string line = source.at(kernel.getLoc());
+        std::string line = source.describe(kernel.getLoc(), 80);
         if (kernel.getCallee() != "nn.constant" && !line.empty() &&
             lines.insert(line).second)
           os << "  //   " << line << "\n";
@@ -1031,6 +996,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
 
 } // namespace
 
-FailureOr<EmittedModel> gradc::emitCpp(ModuleOp module, StringRef sourceName) {
-  return ModelEmitter(module, sourceName).run();
+FailureOr<EmittedModel> gradc::emitCpp(ModuleOp module, StringRef sourceName,
+                                       const llvm::SourceMgr *sourceMgr) {
+  return ModelEmitter(module, sourceName, sourceMgr).run();
 }

@@ -80,22 +80,6 @@ int64_t kernelFlops(kern::KernelOp kernel) {
   return 0; // data movement, constants, gathers, confusion matrices
 }
 
-std::string sourceLine(Location loc) {
-  FileLineColLoc fileLoc = modelLocation(loc);
-  if (!fileLoc)
-    return "";
-  std::string text = llvm::sys::path::filename(fileLoc.getFilename().getValue()).str() + ":" +
-                     std::to_string(fileLoc.getLine());
-  if (auto buffer = llvm::MemoryBuffer::getFile(fileLoc.getFilename().getValue())) {
-    SmallVector<StringRef> lines;
-    (*buffer)->getBuffer().split(lines, '\n');
-    unsigned line = fileLoc.getLine();
-    if (line >= 1 && line <= lines.size())
-      text += "  " + lines[line - 1].trim().str();
-  }
-  return text;
-}
-
 std::string stepName(Operation *op) {
   if (auto kernel = dyn_cast<kern::KernelOp>(op))
     return kernel.getCallee().drop_front(3).str();
@@ -142,7 +126,9 @@ ReportBaseline gradc::takeReportBaseline(ModuleOp module) {
   return baseline;
 }
 
-ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline) {
+ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline,
+                               const llvm::SourceMgr *sourceMgr) {
+  ModelSourceLines source(sourceMgr);
   ModelReport report;
   if (auto name = module->getAttrOfType<StringAttr>("nn.model"))
     report.model = name.getValue().str();
@@ -197,7 +183,7 @@ ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline) 
     }
     if (!graph.steps.empty() && entry.lowerBound > 0) {
       entry.peakStep = stepName(graph.steps[peak].op);
-      entry.peakSource = sourceLine(graph.steps[peak].op->getLoc());
+      entry.peakSource = source.describe(graph.steps[peak].op->getLoc());
     }
     auto arena = func->getAttrOfType<IntegerAttr>("kern.arena_bytes");
     entry.arenaBytes = arena ? arena.getInt() : ownBuffers;

@@ -299,11 +299,12 @@ static std::optional<std::string> compilerPath() {
   return *path;
 }
 
-/// Writes the model's sources into `dir`; with `lib`, also lib<stem>.a; with
-/// `exe`, links the training program `exe`.
+/// Writes the model's sources into `dir` (their comments quote the model
+/// from `sourceMgr`); with `lib`, also lib<stem>.a; with `exe`, links the
+/// training program `exe`.
 static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::StringRef exe,
-                 const char *argv0) {
-  FailureOr<gradc::EmittedModel> model = gradc::emitCpp(module, inputFilename);
+                 const char *argv0, const llvm::SourceMgr &sourceMgr) {
+  FailureOr<gradc::EmittedModel> model = gradc::emitCpp(module, inputFilename, &sourceMgr);
   if (failed(model))
     return 1;
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
@@ -491,7 +492,7 @@ int main(int argc, char **argv) {
       failed(runPipeline(context, *module, wantsReport ? Stage::Kern : stage, &baseline)))
     return 1;
   if (wantsReport) {
-    gradc::ModelReport report = gradc::buildReport(*module, baseline);
+    gradc::ModelReport report = gradc::buildReport(*module, baseline, &sourceMgr);
     if (reportFormat == "json")
       gradc::printReportJson(report, llvm::outs());
     else
@@ -512,9 +513,9 @@ int main(int argc, char **argv) {
                    << "\n";
       return 1;
     }
-    int rc = build(*module, dir, stage, outputPath, argv[0]);
+    int rc = build(*module, dir, stage, outputPath, argv[0], sourceMgr);
     llvm::sys::fs::remove_directories(dir);
     return rc;
   }
-  return build(*module, outputPath, stage, "", argv[0]);
+  return build(*module, outputPath, stage, "", argv[0], sourceMgr);
 }

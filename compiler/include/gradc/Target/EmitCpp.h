@@ -4,6 +4,7 @@
 #define GRADC_TARGET_EMITCPP_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -22,8 +23,11 @@ struct EmittedModel {
 /// Prints the model class of a module lowered by gradc-lower-to-kern (entry
 /// points train_step, eval_step, eval_one, predict, predict_one; `nn.model`
 /// and `nn.train` module attributes). `sourceName` is the model file's name,
-/// quoted in comments. Errors are reported on the module's context.
-mlir::FailureOr<EmittedModel> emitCpp(mlir::ModuleOp module, llvm::StringRef sourceName);
+/// quoted in comments; the comment above each kernel quotes its model line
+/// from `sourceMgr` (the buffers the model was parsed from; a file it does
+/// not hold is read from disk). Errors are reported on the module's context.
+mlir::FailureOr<EmittedModel> emitCpp(mlir::ModuleOp module, llvm::StringRef sourceName,
+                                      const llvm::SourceMgr *sourceMgr = nullptr);
 
 /// `FashionMLP` -> `fashion_mlp`.
 std::string snakeCase(llvm::StringRef name);

@@ -11,6 +11,7 @@
 #define GRADC_TRANSFORMS_REPORT_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
@@ -54,7 +55,10 @@ struct ModelReport {
   std::vector<EntryReport> entries;
 };
 
-ModelReport buildReport(mlir::ModuleOp module, const ReportBaseline &baseline);
+/// The report of a planned module; model lines are quoted from `sourceMgr`
+/// (or read from disk for a file it does not hold).
+ModelReport buildReport(mlir::ModuleOp module, const ReportBaseline &baseline,
+                        const llvm::SourceMgr *sourceMgr = nullptr);
 
 void printReport(const ModelReport &report, llvm::raw_ostream &os);
 void printReportJson(const ModelReport &report, llvm::raw_ostream &os);
