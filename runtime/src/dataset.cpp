@@ -289,6 +289,12 @@ Tensor loadArray(const std::string &kind, const std::string &path, const LoadLim
 // The number of columns of a CSV file.
 size_t csvColumnCount(const std::string &path) { return readCsvHeader(path).size(); }
 
+// Data is loaded for a model's inputs: one without any takes none.
+void requireInputs(const ModelInfo &info) {
+  if (info.inputs.empty())
+    throw Error("model '" + info.name + "' has no input to load data for");
+}
+
 // A CSV file feeds a model of one input and at most one label.
 void requireCsvModel(const ModelInfo &info, const DataSource &source) {
   if (info.inputs.size() != 1 || info.labels.size() > 1)
@@ -428,6 +434,7 @@ std::optional<std::string> dataFormatOf(const std::filesystem::path &path) {
 
 Dataset loadDataset(const ModelInfo &info, const DataSource &source,
                     const LoadLimits &limits) {
+  requireInputs(info);
   Dataset dataset;
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, true, limits);
@@ -457,6 +464,7 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
 
 std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
                                const LoadLimits &limits) {
+  requireInputs(info);
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, false, limits);
     std::vector<Tensor> inputs;

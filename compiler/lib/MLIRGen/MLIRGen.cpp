@@ -130,6 +130,13 @@ Value ModelBuilder::addArgument(Type type, const Location &at,
   return entry->addArgument(type, loc(at));
 }
 
+void ModelBuilder::nameValue(const Val &value, llvm::StringRef name) {
+  Operation *op = value.isTensor() ? value.tensor.getDefiningOp() : nullptr;
+  if (!op || isa<NameLoc>(op->getLoc()))
+    return;
+  op->setLoc(NameLoc::get(builder.getStringAttr(name), op->getLoc()));
+}
+
 std::string ModelBuilder::place(const Location &at) const {
   return llvm::sys::path::filename(at.getFilename()).str() + ":" + std::to_string(at.line);
 }
@@ -549,6 +556,7 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   case StmtAST::Stmt_Let: {
     auto &let = cast<LetStmtAST>(stmt);
     Val value = eval(let.getValue());
+    nameValue(value, let.getName());
     defineName(let.getName(), let.getNameLoc(), value);
     return !value.poisoned;
   }
@@ -561,6 +569,7 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
                                  "'; introduce it with 'let'");
       return false;
     }
+    nameValue(value, assign.getName());
     *target = value;
     return !value.poisoned;
   }
@@ -795,7 +804,7 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
   std::string message;
   Location where;
   ScopedDiagnosticHandler capture(&context, [&](mlir::Diagnostic &d) {
-    if (auto fileLoc = dyn_cast<FileLineColLoc>(d.getLocation())) {
+    if (auto fileLoc = d.getLocation()->findInstanceOf<FileLineColLoc>()) {
       Location at;
       at.file = std::make_shared<std::string>(fileLoc.getFilename().str());
       at.line = fileLoc.getLine();

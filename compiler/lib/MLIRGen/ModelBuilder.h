@@ -124,6 +124,10 @@ public:
   /// argument's nn.range).
   void requireValues(mlir::Value value, double low, double high, bool highOpen,
                      bool integral, const std::string &use);
+  /// Names the op that computes `value` after the model's `let` or
+  /// assignment (a NameLoc around its location), so that generated code
+  /// names its buffer as the model does; an op already named keeps its name.
+  void nameValue(const Val &value, llvm::StringRef name);
   /// "model.gc:7" for a location in the model file.
   std::string place(const Location &at) const;
 

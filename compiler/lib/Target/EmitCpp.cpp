@@ -96,6 +96,33 @@ std::string quoted(StringRef text) {
   return out + "\"";
 }
 
+/// Whether a model's name for a value can name its buffer in generated code:
+/// not a C++ keyword, nor a name the printed loops use for their indices
+/// (`i`, `i0`, ...) and constants (`k`, `k_0`, ...).
+bool isFreeName(StringRef name) {
+  static const llvm::StringSet<> reserved = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool",
+      "break", "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl",
+      "concept", "const", "consteval", "constexpr", "constinit", "const_cast", "continue",
+      "co_await", "co_return", "co_yield", "decltype", "default", "delete", "do", "double",
+      "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+      "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private",
+      "protected", "public", "register", "reinterpret_cast", "requires", "return", "short",
+      "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch",
+      "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid",
+      "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t",
+      "while", "xor", "xor_eq", "std", "gradc", "int32_t", "int64_t"};
+  if (name.empty() || reserved.contains(name))
+    return false;
+  auto allDigits = [](StringRef text) {
+    return llvm::all_of(text, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  };
+  if (name.starts_with("i") && allDigits(name.drop_front(1)))
+    return false;
+  return name != "k" && !(name.starts_with("k_") && allDigits(name.drop_front(2)));
+}
+
 StringRef argString(func::FuncOp func, unsigned i, StringRef name) {
   auto attr = func.getArgAttrOfType<StringAttr>(i, name);
   return attr ? attr.getValue() : StringRef();
@@ -296,8 +323,10 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
   };
 
   os << "\n" << signature(func, true) << " {\n";
-  // Temporaries, named after the kernel that writes them, at their planned
-  // offsets in the scratch arena (one after another when unplanned).
+  // Temporaries, named as the model names their values (`let logits = ...`,
+  // `grad_logits` for its gradient) or else after the kernel that writes
+  // them, at their planned offsets in the scratch arena (one after another
+  // when unplanned).
   int64_t offset = 0;
   llvm::DenseMap<Value, StringRef> writer;
   func.walk([&](kern::KernelOp kernel) {
@@ -309,7 +338,11 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     writer[op.getDlogits()] = "dlogits";
   });
   for (auto alloc : func.getBody().front().getOps<kern::AllocOp>()) {
-    std::string name = fresh(writer.lookup(alloc.getResult()));
+    auto modelName = dyn_cast<NameLoc>(alloc.getLoc());
+    std::string name =
+        fresh(modelName && isFreeName(modelName.getName().getValue())
+                  ? modelName.getName().getValue()
+                  : writer.lookup(alloc.getResult()));
     names[alloc.getResult()] = name;
     MemRefType type = alloc.getType();
     int64_t at = offset;

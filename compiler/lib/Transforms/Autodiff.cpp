@@ -163,6 +163,30 @@ LogicalResult Differentiator::backpropagate(ArrayRef<Operation *> forwardOps,
   return success();
 }
 
+/// Names the op computing the gradient of each named forward value
+/// `grad_<name>`, as generated code then names its buffer; the other ops of
+/// the backward pass, which derivative rules build at the location of the op
+/// they differentiate, do not keep its model name.
+void nameGradients(Block &body, const llvm::SmallPtrSetImpl<Operation *> &forwardOps,
+                   const llvm::DenseMap<Value, Value> &grads) {
+  for (Operation &op : body)
+    if (!forwardOps.contains(&op))
+      if (auto named = dyn_cast<NameLoc>(op.getLoc()))
+        op.setLoc(named.getChildLoc());
+  for (auto [value, grad] : grads) {
+    Operation *forward = value.getDefiningOp();
+    Operation *backward = grad.getDefiningOp();
+    auto name = forward ? dyn_cast<NameLoc>(forward->getLoc()) : NameLoc();
+    if (!name || !backward || backward == forward)
+      continue;
+    Location inner = backward->getLoc();
+    if (auto named = dyn_cast<NameLoc>(inner))
+      inner = named.getChildLoc();
+    backward->setLoc(NameLoc::get(
+        StringAttr::get(backward->getContext(), "grad_" + name.getName().str()), inner));
+  }
+}
+
 /// Erases ops of `block` whose results are unused and which have no effects:
 /// derivative rules build gradients for every operand, active or not.
 void eraseDeadOps(Block &block) {
@@ -216,6 +240,8 @@ LogicalResult Differentiator::run(StringRef gradName) {
     gradFunc.erase();
     return failure();
   }
+  llvm::SmallPtrSet<Operation *, 32> forwardSet(forwardOps.begin(), forwardOps.end());
+  nameGradients(body, forwardSet, grads);
 
   SmallVector<Value> results(ret.getOperands());
   SmallVector<Attribute> resultAttrs;
