@@ -166,24 +166,31 @@ LogicalResult Differentiator::backpropagate(ArrayRef<Operation *> forwardOps,
 /// Names the op computing the gradient of each named forward value
 /// `grad_<name>`, as generated code then names its buffer; the other ops of
 /// the backward pass, which derivative rules build at the location of the op
-/// they differentiate, do not keep its model name.
-void nameGradients(Block &body, const llvm::SmallPtrSetImpl<Operation *> &forwardOps,
+/// they differentiate, do not keep its model name. Forward ops are visited in
+/// order, so a gradient shared by several values takes the last one's name
+/// the same way every time.
+void nameGradients(Block &body, ArrayRef<Operation *> forwardOps,
                    const llvm::DenseMap<Value, Value> &grads) {
+  llvm::SmallPtrSet<Operation *, 32> forward(forwardOps.begin(), forwardOps.end());
   for (Operation &op : body)
-    if (!forwardOps.contains(&op))
+    if (!forward.contains(&op))
       if (auto named = dyn_cast<NameLoc>(op.getLoc()))
         op.setLoc(named.getChildLoc());
-  for (auto [value, grad] : grads) {
-    Operation *forward = value.getDefiningOp();
-    Operation *backward = grad.getDefiningOp();
-    auto name = forward ? dyn_cast<NameLoc>(forward->getLoc()) : NameLoc();
-    if (!name || !backward || backward == forward)
+  for (Operation *op : forwardOps) {
+    auto name = dyn_cast<NameLoc>(op->getLoc());
+    if (!name)
       continue;
-    Location inner = backward->getLoc();
-    if (auto named = dyn_cast<NameLoc>(inner))
-      inner = named.getChildLoc();
-    backward->setLoc(NameLoc::get(
-        StringAttr::get(backward->getContext(), "grad_" + name.getName().str()), inner));
+    for (Value result : op->getResults()) {
+      Value grad = grads.lookup(result);
+      Operation *backward = grad ? grad.getDefiningOp() : nullptr;
+      if (!backward || forward.contains(backward))
+        continue;
+      Location inner = backward->getLoc();
+      if (auto named = dyn_cast<NameLoc>(inner))
+        inner = named.getChildLoc();
+      backward->setLoc(NameLoc::get(
+          StringAttr::get(backward->getContext(), "grad_" + name.getName().str()), inner));
+    }
   }
 }
 
@@ -240,8 +247,7 @@ LogicalResult Differentiator::run(StringRef gradName) {
     gradFunc.erase();
     return failure();
   }
-  llvm::SmallPtrSet<Operation *, 32> forwardSet(forwardOps.begin(), forwardOps.end());
-  nameGradients(body, forwardSet, grads);
+  nameGradients(body, forwardOps, grads);
 
   SmallVector<Value> results(ret.getOperands());
   SmallVector<Attribute> resultAttrs;
