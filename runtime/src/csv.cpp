@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <cmath>
 #include <limits>
 #include <string_view>
@@ -203,10 +204,14 @@ Tensor allocate(DType dtype, std::vector<int64_t> shape, const std::string &name
 } // namespace
 
 std::vector<std::string> readCsvHeader(const std::filesystem::path &path) {
-  std::string name;
-  std::string content = readAll(path, name);
+  // Only the first line is read: the table may be large.
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error::inFile(path.string(), "cannot open for reading");
+  std::string line;
+  std::getline(in, line);
   std::vector<std::string> names;
-  for (const Field &field : splitFields(linesOf(content, name).front().text))
+  for (const Field &field : splitFields(linesOf(line, path.string()).front().text))
     names.emplace_back(field.text);
   return names;
 }
