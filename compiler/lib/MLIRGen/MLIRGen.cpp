@@ -737,18 +737,18 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
 
   int64_t batch = kDefaultBatch;
   std::vector<std::string> dataNames;
-  bool hasLabels = false;
+  size_t labelCount = 0;
   for (const StmtPtr &stmt : model.getBody()) {
     if (auto *input = dyn_cast<InputStmtAST>(stmt.get()))
       dataNames.push_back(input->getName().str());
     if (auto *label = dyn_cast<LabelStmtAST>(stmt.get())) {
       dataNames.push_back(label->getName().str());
-      hasLabels = true;
+      ++labelCount;
     }
   }
   std::optional<DictionaryAttr> train = genTrainSettings(context, file.getTrain(), diag,
                                                          options.batch, batch, dataNames,
-                                                         hasLabels);
+                                                         labelCount);
   if (train && options.ranks > 1) {
     // Data-parallel training: `batch` stays the global batch in nn.train, and
     // every entry point is built at one rank's share of it.

@@ -239,11 +239,11 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call);
 
 /// Checks the train section and returns it as the `nn.train` dictionary.
 /// `dataNames` are the model's inputs and labels, which idx and npy sources
-/// may name files for; `hasLabels` whether the model has any.
+/// may name files for; `labelCount` how many of them are labels.
 std::optional<mlir::DictionaryAttr>
 genTrainSettings(mlir::MLIRContext &context, const TrainAST *train, DiagnosticEngine &diag,
                  std::optional<int64_t> batchOverride, int64_t &batch,
-                 llvm::ArrayRef<std::string> dataNames, bool hasLabels);
+                 llvm::ArrayRef<std::string> dataNames, size_t labelCount);
 
 } // namespace gradc::detail
 

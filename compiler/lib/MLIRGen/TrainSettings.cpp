@@ -144,8 +144,9 @@ public:
 
   Builder b;
   DiagnosticEngine &diag;
-  /// Whether the model has a label (a data source then needs its file).
-  bool hasLabels = true;
+  /// How many inputs and labels the model has: a data source needs a file
+  /// for each (a model without labels needs no labels file).
+  size_t inputCount = 1, labelCount = 1;
 };
 
 /// A data path as the compiled program should see it: relative paths are
@@ -394,8 +395,31 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
       return std::nullopt;
     files.push_back(sb.attr(name, sb.b.getStringAttr(resolvePath(*v, call->getLoc()))));
   }
-  if (!files.empty())
+  if (!files.empty()) {
+    // Named files: one for every input and label.
+    std::string missing;
+    for (const std::string &name : dataNames)
+      if (!values.count(name))
+        missing += (missing.empty() ? "'" : ", '") + name + "'";
+    if (!missing.empty()) {
+      sb.diag.error(call->getLoc(), kind + " names files by input and label, but none for " +
+                                        missing + "; name one for each: " + kind + "(" +
+                                        dataNames.front() + ": \"FILE\", ...)");
+      return std::nullopt;
+    }
     attrs.push_back(sb.attr("files", sb.b.getDictionaryAttr(files)));
+  } else if (sb.inputCount > 1 || sb.labelCount > 1) {
+    std::string list;
+    for (const std::string &name : dataNames)
+      list += (list.empty() ? "" : ", ") + name;
+    sb.diag.error(call->getLoc(),
+                  kind == "csv"
+                      ? "a CSV file feeds a model of one input and at most one label, but this "
+                        "model has " + list + ": use npy(...) or idx(...) with a file for each"
+                      : "the model has " + list + ": name a file for each, " + kind.str() + "(" +
+                            dataNames.front() + ": \"FILE\", ...)");
+    return std::nullopt;
+  }
   names.resize(settingNames);
   for (llvm::StringRef name : names) {
     auto it = values.find(name.str());
@@ -442,7 +466,7 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
         // The files may instead be named per input and label; a model
         // without labels needs no labels file.
         if (name == "label_column" || !files.empty() ||
-            (name == "labels" && !sb.hasLabels))
+            (name == "labels" && sb.labelCount == 0))
           continue;
         sb.diag.error(call->getLoc(), kind + " needs '" + name + "'");
         return std::nullopt;
@@ -463,9 +487,10 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
 std::optional<DictionaryAttr>
 genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &diag,
                  std::optional<int64_t> batchOverride, int64_t &batch,
-                 llvm::ArrayRef<std::string> dataNames, bool hasLabels) {
+                 llvm::ArrayRef<std::string> dataNames, size_t labelCount) {
   SettingsBuilder sb(context, diag);
-  sb.hasLabels = hasLabels;
+  sb.labelCount = labelCount;
+  sb.inputCount = dataNames.size() - labelCount;
   SmallVector<NamedAttribute> attrs;
   bool ok = true;
   std::optional<double> lr;
