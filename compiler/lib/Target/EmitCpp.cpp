@@ -97,23 +97,10 @@ std::string quoted(StringRef text) {
 }
 
 /// Whether a model's name for a value can name its buffer in generated code:
-/// not a C++ keyword, nor a name the printed loops use for their indices
-/// (`i`, `i0`, ...) and constants (`k`, `k_0`, ...).
+/// not a name the printed loops use for their indices (`i`, `i0`, ...) and
+/// constants (`k`, `k_0`, ...). (identifier() keeps names off C++ keywords.)
 bool isFreeName(StringRef name) {
-  static const llvm::StringSet<> reserved = {
-      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool",
-      "break", "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl",
-      "concept", "const", "consteval", "constexpr", "constinit", "const_cast", "continue",
-      "co_await", "co_return", "co_yield", "decltype", "default", "delete", "do", "double",
-      "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
-      "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new",
-      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private",
-      "protected", "public", "register", "reinterpret_cast", "requires", "return", "short",
-      "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch",
-      "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid",
-      "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t",
-      "while", "xor", "xor_eq", "std", "gradc", "int32_t", "int64_t"};
-  if (name.empty() || reserved.contains(name))
+  if (name.empty())
     return false;
   auto allDigits = [](StringRef text) {
     return llvm::all_of(text, [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
