@@ -184,6 +184,8 @@ private:
 
   Entry parseEntry(const std::string &name, const json &value) const {
     const size_t at = keyOffset(name);
+    if (name.empty()) // the writer refuses it too: no tensor could be named so
+      fail(at, "a tensor has an empty name");
     auto failEntry = [&](const std::string &message) {
       fail(at, "tensor " + inQuotes(name) + ": " + message);
     };

@@ -150,6 +150,10 @@ TEST(SafetensorsTest, RefusesMalformedEntries) {
   EXPECT_RT_ERROR(
       parse(R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":0}})", "x"),
       "unexpected key 'x'");
+  // The writer refuses an empty name, so the reader does too: what it accepts
+  // can be written back.
+  EXPECT_RT_ERROR(parse(R"({"":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})", ""),
+                  "byte offset 9: a tensor has an empty name");
   EXPECT_RT_ERROR(parse(R"({"__metadata__":{"k":1}})", ""),
                   "__metadata__ value of 'k' is not a string");
 }
