@@ -318,7 +318,7 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
   llvm::DenseMap<Value, StringRef> writer;
   func.walk([&](kern::KernelOp kernel) {
     for (Value out : kernel.getOuts())
-      writer[out] = kernel.getCallee().drop_front(3);
+      writer[out] = kernel.getPayloadName();
   });
   func.walk([&](kern::SoftmaxCrossEntropyOp op) {
     writer[op.getLoss()] = "loss";
@@ -371,7 +371,7 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
       for (kern::KernelOp kernel : fused.getKernels())
         for (Value out : kernel.getOuts())
           if (!fused.isLocal(out))
-            check(out, kernel.getCallee().drop_front(3), kernel.getLoc());
+            check(out, kernel.getPayloadName(), kernel.getLoc());
       return;
     }
     SmallVector<Value> reads, writes;
@@ -386,21 +386,21 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
       os << "  auto *" << name << " = " << names[view.getSource()] << ";  // viewed as "
          << shapeList(view.getType().getShape()) << "\n";
     } else if (auto kernel = dyn_cast<kern::KernelOp>(op)) {
-      comment(kernel.getCallee().drop_front(3), kernel.getLoc());
+      comment(kernel.getPayloadName(), kernel.getLoc());
       if (failed(printer.print(kernel)))
         return failure();
-      checks(kernel, kernel.getCallee().drop_front(3));
+      checks(kernel, kernel.getPayloadName());
     } else if (auto fused = dyn_cast<kern::FusedOp>(op)) {
       SmallVector<std::string> members;
       for (kern::KernelOp kernel : fused.getKernels())
-        if (kernel.getCallee() != "nn.constant")
-          members.push_back(kernel.getCallee().drop_front(3).str());
+        if (!kernel.isConstant())
+          members.push_back(kernel.getPayloadName().str());
       std::string what = llvm::join(members, " + ");
       os << "  // fused " << fused.getKind() << ": " << what << "\n";
       llvm::StringSet<> lines;
       for (kern::KernelOp kernel : fused.getKernels()) {
         std::string line = source.describe(kernel.getLoc(), 80);
-        if (kernel.getCallee() != "nn.constant" && !line.empty() &&
+        if (!kernel.isConstant() && !line.empty() &&
             lines.insert(line).second)
           os << "  //   " << line << "\n";
       }

@@ -1,8 +1,9 @@
 //===- KernelPrinter.h - one kern.kernel as C++ ----------------*- C++ -*-===//
 //
-// Internal to the C++ emitter: prints a kernel as a call into the runtime
-// (GEMM, convolution, normalization, ...) or as a loop nest (elementwise ops
-// with broadcasting, reductions, data movement).
+// Internal to the C++ emitter: prints a kernel, its payload's C++ as the
+// payload's interfaces state it (NNKernels.cpp): an elementwise op as a loop
+// over its element expression, any other op as the statements it prints;
+// fused groups as one loop nest of element expressions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #define GRADC_LIB_TARGET_KERNELPRINTER_H
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
+#include "gradc/Dialect/NN/IR/CppKernels.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/raw_ostream.h"
@@ -19,7 +21,7 @@
 namespace gradc::emit {
 
 /// "float", "double", "int32_t", "bool", "int64_t".
-std::string cType(mlir::Type element);
+inline std::string cType(mlir::Type element) { return cpp::typeName(element); }
 
 /// A C++ identifier for a model name: `dense_0.weight` -> `dense_0_weight`.
 std::string identifier(llvm::StringRef name);
@@ -39,11 +41,6 @@ public:
 
 private:
   mlir::LogicalResult printElementwise(kern::KernelOp kernel);
-  mlir::LogicalResult printReduction(kern::KernelOp kernel);
-  mlir::LogicalResult printMatmul(kern::KernelOp kernel);
-  mlir::LogicalResult printDataMovement(kern::KernelOp kernel);
-  mlir::LogicalResult printConstant(kern::KernelOp kernel);
-  mlir::LogicalResult printRuntimeCall(kern::KernelOp kernel);
 
   std::string name(mlir::Value value) const { return names.lookup(value); }
 

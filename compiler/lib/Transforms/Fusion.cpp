@@ -14,11 +14,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "gradc/Dialect/NN/IR/NNOps.h"
 #include "gradc/Transforms/KernGraph.h"
 #include "gradc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 
@@ -45,7 +47,7 @@ ArrayRef<int64_t> shapeOf(Value value) { return cast<MemRefType>(value.getType()
 void fuseSoftmaxCrossEntropy(func::FuncOp func) {
   SmallVector<kern::KernelOp> losses;
   func.walk([&](kern::KernelOp kernel) {
-    if (kernel.getCallee() == "nn.softmax_cross_entropy" && kernel->getParentOp() == func)
+    if (isa<nn::SoftmaxCrossEntropyOp>(kernel.getPayload()) && kernel->getParentOp() == func)
       losses.push_back(kernel);
   });
   for (kern::KernelOp loss : losses) {
@@ -55,7 +57,7 @@ void fuseSoftmaxCrossEntropy(func::FuncOp func) {
     kern::KernelOp backward;
     for (Operation *op = loss->getNextNode(); op; op = op->getNextNode()) {
       auto kernel = dyn_cast<kern::KernelOp>(op);
-      if (kernel && kernel.getCallee() == "nn.softmax_cross_entropy_backward" &&
+      if (kernel && isa<nn::SoftmaxCrossEntropyBackwardOp>(kernel.getPayload()) &&
           kernel.getIns()[0] == logits && kernel.getIns()[1] == labels) {
         backward = kernel;
         break;
@@ -289,20 +291,22 @@ void inlineConstants(kern::FusedOp fused) {
       kern::KernelOp constant;
       for (Operation *user : alloc->getUsers()) {
         auto writer = dyn_cast<kern::KernelOp>(user);
-        if (writer && writer.getCallee() == "nn.constant" &&
+        if (writer && writer.isConstant() &&
             writer->getParentOp() == fused->getParentOp())
           constant = writer;
       }
-      auto value = constant ? constant.getParams().getAs<DenseElementsAttr>("value")
-                            : DenseElementsAttr();
+      Attribute constantValue;
+      if (constant)
+        matchPattern(constant.getPayload(), m_Constant(&constantValue));
+      auto value = dyn_cast_or_null<DenseElementsAttr>(constantValue);
       if (!value || !value.isSplat())
         continue;
       Value &replacement = local[in];
       if (!replacement) {
         OpBuilder builder = OpBuilder::atBlockBegin(&body);
         replacement = builder.create<kern::AllocOp>(constant.getLoc(), alloc.getType(), IntegerAttr());
-        builder.create<kern::KernelOp>(constant.getLoc(), constant.getCallee(), ValueRange{},
-                                       ValueRange{replacement}, constant.getParams());
+        builder.create<kern::KernelOp>(constant.getLoc(), constant.getPayload(), ValueRange{},
+                                       ValueRange{replacement});
       }
       operand.set(replacement);
     }
@@ -395,7 +399,7 @@ void Grouper::materialize() {
   // Constants now read only inside groups are dead.
   SmallVector<kern::KernelOp> constants;
   for (auto kernel : func.getBody().front().getOps<kern::KernelOp>())
-    if (kernel.getCallee() == "nn.constant")
+    if (kernel.isConstant())
       constants.push_back(kernel);
   for (kern::KernelOp constant : constants) {
     Value out = constant.getOuts().front();
@@ -436,12 +440,13 @@ void tileEpilogues(func::FuncOp func, int64_t tileBytes) {
     // The producer, then the loop's kernels (constants become literals).
     SmallVector<kern::KernelOp> kernels;
     for (kern::KernelOp kernel : fused.getKernels())
-      if (kernel.getCallee() != "nn.constant")
+      if (!kernel.isConstant())
         kernels.push_back(kernel);
     if (kernels.empty())
       continue;
     kern::KernelOp producer = kernels.front();
-    if (producer.getCallee() != "nn.matmul" || producer.getOuts().size() != 1)
+    auto rowBlocks = dyn_cast<nn::KernelOpInterface>(producer.getPayload());
+    if (!rowBlocks || !rowBlocks.canComputeRowBlocks() || producer.getOuts().size() != 1)
       continue;
     Value product = producer.getOuts().front();
     auto alloc = product.getDefiningOp<kern::AllocOp>();

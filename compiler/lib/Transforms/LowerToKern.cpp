@@ -139,11 +139,9 @@ Value FunctionLowering::destinationFor(Value result, OpBuilder &builder, Locatio
         auto read = lastRead.find(target);
         bool readsLater = read != lastRead.end() && read->second > position[op];
         bool readsHere = read != lastRead.end() && read->second == position[op];
-        bool elementwise = op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
-                           isa<nn::AddOp, nn::SubOp, nn::MulOp, nn::DivOp, nn::MaximumOp,
-                               nn::MinimumOp, nn::PowOp, nn::SelectOp>(op);
+        bool elementwise = isa<nn::ElementwiseOpInterface>(op);
         safe = safe && !readsLater && (!readsHere || elementwise) &&
-               !isa<nn::ConstantOp>(op);
+               !op->hasTrait<OpTrait::ConstantLike>();
       }
       if (!direct && safe) {
         direct = lowered.getArgument(target);
@@ -185,8 +183,7 @@ LogicalResult FunctionLowering::run() {
       mapping.map(result, out);
       outs.push_back(out);
     }
-    builder.create<kern::KernelOp>(loc, op.getName().getStringRef(), ins, outs,
-                                   op.getAttrDictionary());
+    builder.create<kern::KernelOp>(loc, &op, ins, outs);
   }
   // Values returned as arguments themselves, or written elsewhere first.
   auto ret = cast<func::ReturnOp>(body.getTerminator());

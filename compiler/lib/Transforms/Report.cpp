@@ -3,7 +3,7 @@
 #include "gradc/Transforms/Report.h"
 #include "gradc/Transforms/KernGraph.h"
 
-#include "gradc/Dialect/NN/IR/NNDialect.h"
+#include "gradc/Dialect/NN/IR/NNOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Format.h"
@@ -21,74 +21,26 @@ int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * 
 
 int64_t count(Value value) { return cast<MemRefType>(value.getType()).getNumElements(); }
 
-ArrayRef<int64_t> shapeOf(Value value) { return cast<MemRefType>(value.getType()).getShape(); }
 
-int64_t product(ArrayRef<int64_t> dims) {
-  int64_t n = 1;
-  for (int64_t d : dims)
-    n *= d;
-  return n;
-}
-
+/// FLOPs of one kernel, as its payload states them: one per element of an
+/// elementwise op.
 int64_t kernelFlops(kern::KernelOp kernel) {
-  StringRef callee = kernel.getCallee();
-  auto ins = kernel.getIns();
-  auto outs = kernel.getOuts();
   if (kernel.isElementwise())
-    return count(outs[0]);
-  if (callee == "nn.linear") {
-    ArrayRef<int64_t> x = shapeOf(ins[0]), w = shapeOf(ins[1]);
-    return 2 * x[0] * x[1] * w[0] + (ins.size() > 2 ? x[0] * w[0] : 0);
-  }
-  if (callee == "nn.matmul") {
-    bool ta = static_cast<bool>(kernel.getParams().get("transpose_lhs"));
-    ArrayRef<int64_t> a = shapeOf(ins[0]);
-    int64_t k = ta ? a[a.size() - 2] : a.back();
-    return 2 * count(outs[0]) * k;
-  }
-  if (callee == "nn.conv2d") // 2 · output elements · C·KH·KW (+ bias)
-    return 2 * count(outs[0]) * product(shapeOf(ins[1]).drop_front()) +
-           (ins.size() > 2 ? count(outs[0]) : 0);
-  if (callee == "nn.conv2d_backward_input") // ins: dy, w
-    return 2 * count(ins[0]) * product(shapeOf(ins[1]).drop_front());
-  if (callee == "nn.conv2d_backward_filter") // ins: x, dy; out: dw
-    return 2 * count(ins[1]) * product(shapeOf(outs[0]).drop_front());
-  if (callee == "nn.reduce_sum" || callee == "nn.reduce_mean" || callee == "nn.reduce_max" ||
-      callee == "nn.argmax")
-    return count(ins[0]);
-  if (callee == "nn.max_pool2d" || callee == "nn.avg_pool2d") {
-    auto window = kernel.getParams().getAs<DenseI64ArrayAttr>("kernel");
-    if (!window)
-      return count(outs[0]);
-    return count(outs[0]) * std::max<int64_t>(product(window.asArrayRef()), 1);
-  }
-  if (callee == "nn.max_pool2d_backward" || callee == "nn.avg_pool2d_backward")
-    return count(outs[0]);
-  if (callee == "nn.batch_norm_train" || callee == "nn.layer_norm")
-    return 7 * count(ins[0]); // sum, centered square, normalize, scale, shift
-  if (callee == "nn.batch_norm_eval")
-    return 4 * count(ins[0]);
-  if (callee == "nn.batch_norm_backward" || callee == "nn.layer_norm_backward")
-    return 10 * count(ins[0]);
-  if (callee == "nn.softmax" || callee == "nn.log_softmax" ||
-      callee == "nn.softmax_cross_entropy" || callee == "nn.softmax_cross_entropy_backward")
-    return 4 * count(ins[0]); // max, subtract, exp, sum (+ divide)
-  if (callee == "nn.dropout")
-    return 2 * count(ins[0]);
-  if (callee == "nn.scatter_add_rows")
-    return count(ins[0]);
-  return 0; // data movement, constants, gathers, confusion matrices
+    return count(kernel.getOuts()[0]);
+  if (auto op = dyn_cast<nn::KernelOpInterface>(kernel.getPayload()))
+    return op.getFlops();
+  return 0;
 }
 
 std::string stepName(Operation *op) {
   if (auto kernel = dyn_cast<kern::KernelOp>(op))
-    return kernel.getCallee().drop_front(3).str();
+    return kernel.getPayloadName().str();
   if (auto fused = dyn_cast<kern::FusedOp>(op)) {
     std::string text = "fused " + fused.getKind().str() + " (";
     bool first = true;
     for (kern::KernelOp kernel : fused.getKernels())
-      if (kernel.getCallee() != "nn.constant") {
-        text += (first ? "" : " + ") + kernel.getCallee().drop_front(3).str();
+      if (!kernel.isConstant()) {
+        text += (first ? "" : " + ") + kernel.getPayloadName().str();
         first = false;
       }
     return text + ")";

@@ -2,6 +2,7 @@
 
 #include "InternalErrors.h"
 
+#include "gradc/Dialect/NN/IR/NNOps.h"
 #include "gradc/Support/InternalError.h"
 
 #include "mlir/IR/Location.h"
@@ -31,8 +32,8 @@ cl::opt<bool> crashBacktrace(
 
 cl::opt<TestError> testInternalError(
     "gradc-test-internal-error", cl::Hidden, cl::init(TestError::None),
-    cl::desc("Test gradc's internal-error message: fail inside the first rewrite of an "
-             "nn.relu"),
+    cl::desc("Test gradc's internal-error message: fail inside the first rewrite of a "
+             "relu op"),
     cl::values(clEnumValN(TestError::Crash, "crash", "raise SIGSEGV"),
                clEnumValN(TestError::Fatal, "fatal", "call llvm::report_fatal_error")));
 
@@ -56,12 +57,9 @@ void onFatalError(void *, const char *reason, bool) {
 
 // A pattern that fails on purpose when it rewrites an nn.relu, so that a test
 // sees what a real internal error inside a pass prints.
-struct FailOnRelu : RewritePattern {
-  explicit FailOnRelu(MLIRContext *context)
-      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
-  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &) const override {
-    if (op->getName().getStringRef() != "nn.relu")
-      return failure();
+struct FailOnRelu : OpRewritePattern<gradc::nn::ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(gradc::nn::ReluOp, PatternRewriter &) const override {
     if (testInternalError == TestError::Fatal)
       llvm::report_fatal_error("gradc-test-internal-error");
     std::raise(SIGSEGV);

@@ -4,7 +4,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "llvm/ADT/StringSwitch.h"
+#include "mlir/IR/Matchers.h"
+#include "gradc/Dialect/NN/IR/NNOps.h"
 
 using namespace mlir;
 using namespace gradc::kern;
@@ -48,40 +49,145 @@ LogicalResult ViewOp::verify() {
   return success();
 }
 
-bool KernelOp::isElementwise() {
-  return llvm::StringSwitch<bool>(getCallee())
-      .Cases("nn.add", "nn.sub", "nn.mul", "nn.div", "nn.maximum", "nn.minimum",
-             "nn.pow", true)
-      .Cases("nn.compare", "nn.select", "nn.cast", "nn.neg", "nn.exp", "nn.log",
-             "nn.sqrt", true)
-      .Cases("nn.rsqrt", "nn.abs", "nn.sign", "nn.square", "nn.erf", "nn.relu",
-             "nn.sigmoid", true)
-      .Cases("nn.tanh", "nn.gelu", "nn.softplus", "nn.leaky_relu", true)
-      .Default(false);
+namespace {
+
+RankedTensorType tensorOf(Type buffer) {
+  auto type = cast<MemRefType>(buffer);
+  return RankedTensorType::get(type.getShape(), type.getElementType());
 }
 
-LogicalResult KernelOp::verify() {
-  StringRef callee = getCallee();
-  if (!callee.starts_with("nn.") ||
-      !getContext()->isOperationRegistered(callee))
-    return emitOpError() << "expected the callee to name an nn op, found '" << callee
-                         << "'";
-  if (getOuts().empty())
-    return emitOpError() << "expected at least one output buffer";
-  if (!isElementwise())
-    for (Value out : getOuts())
-      if (llvm::is_contained(getIns(), out))
-        return emitOpError() << "'" << callee
-                             << "' is not elementwise and cannot write an input buffer";
+/// Fills a kernel's body: one block whose arguments are tensors of the `ins`
+/// types, holding the payload `name` over them, of results typed as `outs`.
+void buildBody(OpBuilder &builder, Region &body, Location loc, TypeRange ins, TypeRange outs,
+               OperationName name, DictionaryAttr params) {
+  Block *block = new Block;
+  body.push_back(block);
+  for (Type in : ins)
+    block->addArgument(tensorOf(in), loc);
+  OperationState payload(loc, name);
+  payload.addOperands(block->getArguments());
+  for (Type out : outs)
+    payload.addTypes(tensorOf(out));
+  if (params)
+    payload.addAttributes(params.getValue());
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(block);
+  builder.create(payload);
+}
+
+} // namespace
+
+void KernelOp::build(OpBuilder &builder, OperationState &state, OperationName name,
+                     ValueRange ins, ValueRange outs, DictionaryAttr params) {
+  state.addOperands(ins);
+  state.addOperands(outs);
+  state.getOrAddProperties<Properties>().operandSegmentSizes = {
+      static_cast<int32_t>(ins.size()), static_cast<int32_t>(outs.size())};
+  buildBody(builder, *state.addRegion(), state.location, ins.getTypes(), outs.getTypes(), name,
+            params);
+}
+
+void KernelOp::build(OpBuilder &builder, OperationState &state, Operation *payload,
+                     ValueRange ins, ValueRange outs) {
+  build(builder, state, payload->getName(), ins, outs, payload->getAttrDictionary());
+}
+
+// kern.kernel "nn.op" ins(%a, %b : type, type) outs(%c : type) {params} attr-dict
+ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
+  StringAttr callee;
+  SmallVector<OpAsmParser::UnresolvedOperand> ins, outs;
+  SmallVector<Type> inTypes, outTypes;
+  DictionaryAttr params;
+  SMLoc calleeLoc = parser.getCurrentLocation();
+  if (parser.parseAttribute(callee) || parser.parseKeyword("ins") || parser.parseLParen() ||
+      parser.parseOperandList(ins))
+    return failure();
+  if (!ins.empty() && parser.parseColonTypeList(inTypes))
+    return failure();
+  SMLoc operandsLoc = parser.getCurrentLocation();
+  if (parser.parseRParen() || parser.parseKeyword("outs") || parser.parseLParen() ||
+      parser.parseOperandList(outs) || parser.parseColonTypeList(outTypes) ||
+      parser.parseRParen() || parser.parseAttribute(params) ||
+      parser.parseOptionalAttrDict(result.attributes))
+    return failure();
+  std::optional<RegisteredOperationName> name =
+      RegisteredOperationName::lookup(callee.getValue(), parser.getContext());
+  if (!name || !isa<gradc::nn::NNDialect>(name->getDialect()))
+    return parser.emitError(calleeLoc)
+           << "expected the callee to name an nn op, found '" << callee.getValue() << "'";
+  if (parser.resolveOperands(ins, inTypes, operandsLoc, result.operands) ||
+      parser.resolveOperands(outs, outTypes, operandsLoc, result.operands))
+    return failure();
+  result.getOrAddProperties<Properties>().operandSegmentSizes = {
+      static_cast<int32_t>(ins.size()), static_cast<int32_t>(outs.size())};
+  OpBuilder builder(parser.getContext());
+  buildBody(builder, *result.addRegion(), result.location, inTypes, outTypes, *name, params);
   return success();
 }
 
+void KernelOp::print(OpAsmPrinter &p) {
+  Operation *payload = getPayload();
+  p << ' ';
+  p.printAttribute(StringAttr::get(getContext(), payload->getName().getStringRef()));
+  p << " ins(";
+  if (!getIns().empty())
+    p << getIns() << " : " << getIns().getTypes();
+  p << ") outs(" << getOuts() << " : " << getOuts().getTypes() << ") ";
+  p.printAttribute(payload->getAttrDictionary());
+  p.printOptionalAttrDict((*this)->getAttrs(), /*elidedAttrs=*/{"operandSegmentSizes"});
+}
+
+Operation *KernelOp::getPayload() {
+  if (getBody().empty() || getBody().front().empty())
+    return nullptr;
+  return &getBody().front().front();
+}
+
+bool KernelOp::isElementwise() {
+  return isa_and_nonnull<gradc::nn::ElementwiseOpInterface>(getPayload());
+}
+
 bool KernelOp::isEpilogueProducer() {
-  return llvm::StringSwitch<bool>(getCallee())
-      .Cases("nn.linear", "nn.conv2d", "nn.batch_norm_train", "nn.batch_norm_eval",
-             "nn.layer_norm", true)
-      .Case("nn.matmul", cast<MemRefType>(getOuts().front().getType()).getRank() == 2)
-      .Default(false);
+  auto kernel = dyn_cast_or_null<gradc::nn::KernelOpInterface>(getPayload());
+  return kernel && kernel.canLeadEpilogue();
+}
+
+bool KernelOp::isConstant() {
+  return getPayload() && getPayload()->hasTrait<OpTrait::ConstantLike>();
+}
+
+LogicalResult KernelOp::verify() {
+  Operation *payload = getPayload();
+  if (!payload || &getBody().front().back() != payload)
+    return emitOpError() << "expected a body of one nn op";
+  if (!isa<gradc::nn::NNDialect>(payload->getDialect()) ||
+      !isa<gradc::nn::ElementwiseOpInterface, gradc::nn::KernelOpInterface>(payload))
+    return emitOpError() << "expected the payload to be an nn op that runs as a kernel, found '"
+                         << payload->getName() << "'";
+  if (getOuts().empty())
+    return emitOpError() << "expected at least one output buffer";
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getIns().size() ||
+      payload->getOperands() != ValueRange(body.getArguments()))
+    return emitOpError() << "expected the payload to read the body's arguments, in order";
+  for (auto [in, arg] : llvm::zip_equal(getIns(), body.getArguments()))
+    if (arg.getType() != tensorOf(in.getType()))
+      return emitOpError() << "expected the body argument of " << in.getType() << " to be a "
+                           << tensorOf(in.getType()) << ", found " << arg.getType();
+  if (payload->getNumResults() != getOuts().size())
+    return emitOpError() << "expected one output buffer per result of '" << payload->getName()
+                         << "' (" << payload->getNumResults() << "), found "
+                         << getOuts().size();
+  for (auto [out, result] : llvm::zip_equal(getOuts(), payload->getResults()))
+    if (result.getType() != tensorOf(out.getType()))
+      return emitOpError() << "expected the output buffer of a " << result.getType()
+                           << " result, found " << out.getType();
+  if (!isElementwise())
+    for (Value out : getOuts())
+      if (llvm::is_contained(getIns(), out))
+        return emitOpError() << "'" << payload->getName()
+                             << "' is not elementwise and cannot write an input buffer";
+  return success();
 }
 
 LogicalResult FusedOp::verify() {
@@ -97,8 +203,12 @@ LogicalResult FusedOp::verify() {
     auto kernel = dyn_cast<KernelOp>(op);
     if (!kernel)
       return op.emitOpError() << "is not allowed in a 'kern.fused' body";
-    if (kernel.getCallee() == "nn.constant") {
-      auto value = kernel.getParams().getAs<DenseElementsAttr>("value");
+    if (!kernel.getPayload())
+      return kernel.emitOpError() << "expected a body of one nn op";
+    if (kernel.isConstant()) {
+      Attribute constant;
+      matchPattern(kernel.getPayload(), m_Constant(&constant));
+      auto value = dyn_cast_or_null<DenseElementsAttr>(constant);
       if (!value || !value.isSplat() || !isLocal(kernel.getOuts().front()))
         return kernel.emitOpError()
                << "expected a constant in a 'kern.fused' body to be a splat written to a "
@@ -110,7 +220,7 @@ LogicalResult FusedOp::verify() {
     if (producer) {
       if (!kernel.isEpilogueProducer())
         return kernel.emitOpError()
-               << "'" << kernel.getCallee()
+               << "'" << kernel.getPayload()->getName()
                << "' cannot lead an epilogue (expected a matrix product, convolution or "
                   "normalization)";
       auto type = cast<MemRefType>(kernel.getOuts().front().getType());
@@ -120,7 +230,7 @@ LogicalResult FusedOp::verify() {
       continue;
     }
     if (!kernel.isElementwise())
-      return kernel.emitOpError() << "'" << kernel.getCallee()
+      return kernel.emitOpError() << "'" << kernel.getPayload()->getName()
                                   << "' is not elementwise and cannot be fused";
     for (Value out : kernel.getOuts())
       if (cast<MemRefType>(out.getType()).getShape() != shape)

@@ -76,3 +76,51 @@ func.func @xent_grad(%l: memref<4x3xf32>, %y: memref<4xi32>, %one: memref<f32>, 
   kern.softmax_cross_entropy %l, %y, %one -> %loss, %d : memref<4x3xf32>, memref<4xi32>, memref<f32> -> memref<f32>, memref<3x4xf32>
   return
 }
+
+// -----
+
+func.func @unknown_callee(%x: memref<4xf32>, %y: memref<4xf32>) {
+  // expected-error @+1 {{expected the callee to name an nn op, found 'nn.bogus'}}
+  kern.kernel "nn.bogus" ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {}
+  return
+}
+
+// -----
+
+func.func @other_dialect(%x: memref<4xf32>) {
+  // expected-error @+1 {{expected the callee to name an nn op, found 'func.return'}}
+  kern.kernel "func.return" ins() outs(%x : memref<4xf32>) {}
+  return
+}
+
+// -----
+
+func.func @reshape(%x: memref<4xf32>, %y: memref<2x2xf32>) {
+  // expected-error @+1 {{expected the payload to be an nn op that runs as a kernel, found 'nn.reshape'}}
+  kern.kernel "nn.reshape" ins(%x : memref<4xf32>) outs(%y : memref<2x2xf32>) {}
+  return
+}
+
+// -----
+
+func.func @results(%x: memref<4x3xf32>, %g: memref<3xf32>, %b: memref<3xf32>, %y: memref<4x3xf32>) {
+  // expected-error @+1 {{'nn.layer_norm' op requires one result}}
+  kern.kernel "nn.layer_norm" ins(%x, %g, %b : memref<4x3xf32>, memref<3xf32>, memref<3xf32>) outs(%y, %y : memref<4x3xf32>, memref<4x3xf32>) {}
+  return
+}
+
+// -----
+
+func.func @payload_types(%x: memref<4xf32>, %y: memref<4xf64>) {
+  // expected-error @+1 {{'nn.exp' op requires the same type for all operands and results}}
+  kern.kernel "nn.exp" ins(%x : memref<4xf32>) outs(%y : memref<4xf64>) {}
+  return
+}
+
+// -----
+
+func.func @in_place(%x: memref<4xf32>) {
+  // expected-error @+1 {{'nn.softmax' is not elementwise and cannot write an input buffer}}
+  kern.kernel "nn.softmax" ins(%x : memref<4xf32>) outs(%x : memref<4xf32>) {axis = 0}
+  return
+}

@@ -75,35 +75,56 @@ def Kern_CopyOp : Kern_Op<"copy", [AllTypesMatch<["source", "target"]>]> {
   let assemblyFormat = "$source `,` $target attr-dict `:` type($source)";
 }
 
-def Kern_KernelOp : Kern_Op<"kernel", [AttrSizedOperandSegments]> {
+def Kern_KernelOp : Kern_Op<"kernel", [AttrSizedOperandSegments, SingleBlock,
+    NoTerminator, IsolatedFromAbove]> {
   let summary = "one nn op computed over buffers";
   let description = [{
-    Computes the nn op named by `callee`, with the op's attributes in
-    `params`, reading `ins` and writing `outs` (one per result of the nn
-    op, in order). An out buffer may also be an in buffer only for
-    elementwise ops, which read each element before writing it.
+    Computes its payload, one nn op, reading `ins` and writing `outs` (one
+    per result of the op, in order). The payload is the op itself, over
+    tensors of the buffers' types: the kernel's body is one block whose
+    arguments stand for `ins`. What the kernel means to fusion, planning, the
+    cost report and the emitter, each asks the payload's interfaces
+    (`ElementwiseOpInterface`, `KernelOpInterface`). An out buffer may also
+    be an in buffer only for elementwise ops, which read each element
+    before writing it.
+
+    The custom form names the payload and its attributes; the body is
+    implied:
 
     ```mlir
     kern.kernel "nn.linear" ins(%x, %w, %b : memref<64x784xf32>, memref<256x784xf32>, memref<256xf32>)
                             outs(%h : memref<64x256xf32>) {}
     ```
   }];
-  let arguments = (ins StrAttr:$callee,
-                       Arg<Variadic<AnyStaticShapeMemRef>, "", [MemRead]>:$ins,
-                       Arg<Variadic<AnyStaticShapeMemRef>, "", [MemWrite]>:$outs,
-                       DictionaryAttr:$params);
-  let assemblyFormat = [{
-    $callee `ins` `(` ($ins^ `:` type($ins))? `)` `outs` `(` $outs `:` type($outs) `)`
-    $params attr-dict
-  }];
+  let arguments = (ins Arg<Variadic<AnyStaticShapeMemRef>, "", [MemRead]>:$ins,
+                       Arg<Variadic<AnyStaticShapeMemRef>, "", [MemWrite]>:$outs);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    // A kernel computing a copy of `payload`, an nn op, over buffers.
+    OpBuilder<(ins "::mlir::Operation *":$payload, "::mlir::ValueRange":$ins,
+                   "::mlir::ValueRange":$outs)>,
+    // A kernel computing the nn op `name` with attributes `params`.
+    OpBuilder<(ins "::mlir::OperationName":$name, "::mlir::ValueRange":$ins,
+                   "::mlir::ValueRange":$outs, "::mlir::DictionaryAttr":$params)>,
+  ];
   let extraClassDeclaration = [{
+    /// The nn op the kernel computes (null only in IR that does not verify).
+    ::mlir::Operation *getPayload();
+    /// The payload's name without its dialect ("linear"), for comments and
+    /// messages.
+    ::llvm::StringRef getPayloadName() {
+      return getPayload()->getName().stripDialect();
+    }
     /// Whether the kernel computes each output element from the input
     /// elements at the same (broadcast) index only.
     bool isElementwise();
-    /// Whether the kernel can lead a `kern.fused` epilogue: a matrix product
-    /// without batch dimensions, a convolution or a normalization.
+    /// Whether the kernel can lead a `kern.fused` epilogue.
     bool isEpilogueProducer();
+    /// Whether the payload is a constant (`ConstantLike`).
+    bool isConstant();
   }];
 }
 

@@ -15,6 +15,15 @@ def NN_Differentiable : DeclareOpInterfaceMethods<DifferentiableOpInterface>;
 def NN_DifferentiableExcept : DeclareOpInterfaceMethods<DifferentiableOpInterface,
                                                         ["isNonDifferentiableOperand"]>;
 
+// How each op runs in the generated program (NNInterfaces.td; NNKernels.cpp).
+def NN_Elementwise : DeclareOpInterfaceMethods<ElementwiseOpInterface>;
+def NN_Kernel : DeclareOpInterfaceMethods<KernelOpInterface, ["getFlops"]>;
+def NN_MovesData : DeclareOpInterfaceMethods<KernelOpInterface>; // no FLOPs
+def NN_EpilogueProducer : DeclareOpInterfaceMethods<KernelOpInterface,
+                                                    ["getFlops", "canLeadEpilogue"]>;
+def NN_RowBlockProducer : DeclareOpInterfaceMethods<KernelOpInterface,
+    ["getFlops", "canLeadEpilogue", "canComputeRowBlocks", "printRowBlock"]>;
+
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, !listconcat([Pure], traits)>;
 
@@ -29,7 +38,7 @@ class NN_InferredOp<string mnemonic, list<Trait> traits = []>
 // Constants
 //===----------------------------------------------------------------------===//
 
-def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike, NN_Differentiable]> {
+def NN_ConstantOp : NN_InferredOp<"constant", [NN_MovesData, ConstantLike, NN_Differentiable]> {
   let summary = "a tensor literal";
   let description = [{
     Materializes a dense tensor literal. Rank-0 constants are how scalars
@@ -53,7 +62,7 @@ def NN_ConstantOp : NN_InferredOp<"constant", [ConstantLike, NN_Differentiable]>
 
 class NN_BroadcastBinaryOp<string mnemonic, string opSummary, string formula,
                            list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, !listconcat([NN_Differentiable], traits)> {
+    : NN_InferredOp<mnemonic, !listconcat([NN_Elementwise, NN_Differentiable], traits)> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` elementwise. The operands broadcast as in
@@ -80,7 +89,7 @@ def NN_MaximumOp : NN_BroadcastBinaryOp<"maximum", "elementwise maximum", "max(l
 def NN_MinimumOp : NN_BroadcastBinaryOp<"minimum", "elementwise minimum", "min(lhs, rhs)", [Commutative]>;
 def NN_PowOp : NN_BroadcastBinaryOp<"pow", "elementwise power", "lhs ^ rhs">;
 
-def NN_CompareOp : NN_InferredOp<"compare"> {
+def NN_CompareOp : NN_InferredOp<"compare", [NN_Elementwise]> {
   let summary = "elementwise comparison producing an i1 mask";
   let description = [{
     Compares two broadcast-compatible tensors of the same element type and
@@ -98,7 +107,7 @@ def NN_CompareOp : NN_InferredOp<"compare"> {
       "$predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def NN_SelectOp : NN_InferredOp<"select", [NN_DifferentiableExcept]> {
+def NN_SelectOp : NN_InferredOp<"select", [NN_Elementwise, NN_DifferentiableExcept]> {
   let summary = "elementwise choice between two tensors by an i1 mask";
   let description = [{
     Yields `cond ? on_true : on_false` elementwise. All three operands
@@ -118,7 +127,7 @@ def NN_SelectOp : NN_InferredOp<"select", [NN_DifferentiableExcept]> {
   let hasFolder = 1;
 }
 
-def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape, NN_Differentiable]> {
+def NN_CastOp : NN_Op<"cast", [NN_Elementwise, SameOperandsAndResultShape, NN_Differentiable]> {
   let summary = "elementwise element-type conversion";
   let description = [{
     Converts every element to the result's element type: floats to integers
@@ -141,7 +150,7 @@ def NN_CastOp : NN_Op<"cast", [SameOperandsAndResultShape, NN_Differentiable]> {
 
 class NN_UnaryOp<string mnemonic, string opSummary, string formula,
                  list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([SameOperandsAndResultType, NN_Differentiable], traits)> {
+    : NN_Op<mnemonic, !listconcat([NN_Elementwise, SameOperandsAndResultType, NN_Differentiable], traits)> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` for every element of a floating-point tensor.
@@ -173,7 +182,7 @@ def NN_GeluOp : NN_UnaryOp<"gelu", "Gaussian error linear unit (exact erf form)"
 def NN_SoftplusOp : NN_UnaryOp<"softplus", "numerically stable softplus",
                                "max(x, 0) + log(1 + e^-|x|)">;
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType, NN_Differentiable]> {
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [NN_Elementwise, SameOperandsAndResultType, NN_Differentiable]> {
   let summary = "leaky rectified linear unit";
   let description = [{
     Computes `x > 0 ? x : slope * x` elementwise (PyTorch's `leaky_relu`,
@@ -208,7 +217,7 @@ def NN_ReshapeOp : NN_Op<"reshape", [NN_Differentiable]> {
   let hasFolder = 1;
 }
 
-def NN_TransposeOp : NN_InferredOp<"transpose", [NN_Differentiable]> {
+def NN_TransposeOp : NN_InferredOp<"transpose", [NN_MovesData, NN_Differentiable]> {
   let summary = "permute dimensions";
   let description = [{
     Result dimension `i` is operand dimension `permutation[i]`, as
@@ -224,7 +233,7 @@ def NN_TransposeOp : NN_InferredOp<"transpose", [NN_Differentiable]> {
   let hasFolder = 1;
 }
 
-def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_Differentiable]> {
+def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_MovesData, NN_Differentiable]> {
   let summary = "broadcast a tensor to a larger shape";
   let description = [{
     Replicates the operand along size-1 and missing leading dimensions, by
@@ -241,7 +250,7 @@ def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_Differentiable]> {
   let hasFolder = 1;
 }
 
-def NN_ConcatOp : NN_InferredOp<"concat", [NN_Differentiable]> {
+def NN_ConcatOp : NN_InferredOp<"concat", [NN_MovesData, NN_Differentiable]> {
   let summary = "join tensors along one dimension";
   let description = [{
     All inputs have the same rank and element type, and equal extents in
@@ -257,7 +266,7 @@ def NN_ConcatOp : NN_InferredOp<"concat", [NN_Differentiable]> {
   let hasFolder = 1;
 }
 
-def NN_SliceOp : NN_Op<"slice", [NN_Differentiable]> {
+def NN_SliceOp : NN_Op<"slice", [NN_MovesData, NN_Differentiable]> {
   let summary = "a static, unit-stride window of a tensor";
   let description = [{
     Takes, in every dimension `i`, the elements `[start[i], start[i] +
@@ -279,7 +288,7 @@ def NN_SliceOp : NN_Op<"slice", [NN_Differentiable]> {
 //===----------------------------------------------------------------------===//
 
 class NN_ReduceOp<string mnemonic, string opSummary, string example>
-    : NN_InferredOp<mnemonic, [NN_Differentiable]> {
+    : NN_InferredOp<mnemonic, [NN_Kernel, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Reduces over `axes` (sorted, distinct, in `[0, rank)`). With `keep_dims`
@@ -303,7 +312,7 @@ def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean over dimensions",
 def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum over dimensions",
     "%m = nn.reduce_max %x [1] {keep_dims = true} : tensor<64x10xf32> -> tensor<64x1xf32>">;
 
-def NN_ArgmaxOp : NN_InferredOp<"argmax"> {
+def NN_ArgmaxOp : NN_InferredOp<"argmax", [NN_Kernel]> {
   let summary = "index of the largest element along one dimension";
   let description = [{
     Yields `i32` indices with `axis` removed; ties go to the first index, as
@@ -322,7 +331,7 @@ def NN_ArgmaxOp : NN_InferredOp<"argmax"> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def NN_MatmulOp : NN_InferredOp<"matmul", [NN_Differentiable]> {
+def NN_MatmulOp : NN_InferredOp<"matmul", [NN_RowBlockProducer, NN_Differentiable]> {
   let summary = "batched matrix product";
   let description = [{
     Multiplies the trailing two dimensions of each operand (after the
@@ -341,7 +350,7 @@ def NN_MatmulOp : NN_InferredOp<"matmul", [NN_Differentiable]> {
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def NN_LinearOp : NN_InferredOp<"linear", [NN_Differentiable]> {
+def NN_LinearOp : NN_InferredOp<"linear", [NN_EpilogueProducer, NN_Differentiable]> {
   let summary = "fully connected layer: x · weightᵀ + bias";
   let description = [{
     `x` is `[N, in]`, `weight` is `[out, in]` (PyTorch's layout) and the
@@ -362,7 +371,7 @@ def NN_LinearOp : NN_InferredOp<"linear", [NN_Differentiable]> {
 // Convolution and pooling (NCHW)
 //===----------------------------------------------------------------------===//
 
-def NN_Conv2DOp : NN_InferredOp<"conv2d", [NN_Differentiable]> {
+def NN_Conv2DOp : NN_InferredOp<"conv2d", [NN_EpilogueProducer, NN_Differentiable]> {
   let summary = "2-D convolution (cross-correlation), NCHW";
   let description = [{
     `x` is `[N, C, H, W]`, `weight` `[O, C, KH, KW]`, optional `bias` `[O]`;
@@ -382,7 +391,7 @@ def NN_Conv2DOp : NN_InferredOp<"conv2d", [NN_Differentiable]> {
       "$x `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_Conv2DBackwardInputOp : NN_Op<"conv2d_backward_input"> {
+def NN_Conv2DBackwardInputOp : NN_Op<"conv2d_backward_input", [NN_Kernel]> {
   let summary = "gradient of conv2d with respect to its input";
   let description = [{
     Given the result gradient `dy` `[N, O, OH, OW]` and the filter, yields
@@ -400,7 +409,7 @@ def NN_Conv2DBackwardInputOp : NN_Op<"conv2d_backward_input"> {
   let hasVerifier = 1;
 }
 
-def NN_Conv2DBackwardFilterOp : NN_Op<"conv2d_backward_filter"> {
+def NN_Conv2DBackwardFilterOp : NN_Op<"conv2d_backward_filter", [NN_Kernel]> {
   let summary = "gradient of conv2d with respect to its filter";
   let description = [{
     Given the forward input `x` and the result gradient `dy`, yields the
@@ -419,7 +428,7 @@ def NN_Conv2DBackwardFilterOp : NN_Op<"conv2d_backward_filter"> {
 }
 
 class NN_Pool2DOp<string mnemonic, string opSummary, string detail>
-    : NN_InferredOp<mnemonic, [NN_Differentiable]> {
+    : NN_InferredOp<mnemonic, [NN_Kernel, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Pools `[N, C, H, W]` over `kernel` windows moved by `stride` over the
@@ -443,7 +452,7 @@ def NN_MaxPool2DOp : NN_Pool2DOp<"max_pool2d", "2-D max pooling, NCHW",
 def NN_AvgPool2DOp : NN_Pool2DOp<"avg_pool2d", "2-D average pooling, NCHW",
     "Padding counts as zeros in the average (PyTorch's count_include_pad).">;
 
-def NN_MaxPool2DBackwardOp : NN_Op<"max_pool2d_backward"> {
+def NN_MaxPool2DBackwardOp : NN_Op<"max_pool2d_backward", [NN_Kernel]> {
   let summary = "gradient of max_pool2d";
   let description = [{
     Routes each element of `dy` to the first maximal input element of its
@@ -463,7 +472,7 @@ def NN_MaxPool2DBackwardOp : NN_Op<"max_pool2d_backward"> {
   let hasVerifier = 1;
 }
 
-def NN_AvgPool2DBackwardOp : NN_Op<"avg_pool2d_backward"> {
+def NN_AvgPool2DBackwardOp : NN_Op<"avg_pool2d_backward", [NN_Kernel]> {
   let summary = "gradient of avg_pool2d";
   let description = [{
     Spreads each element of `dy` evenly over its window (divided by the full
@@ -485,7 +494,7 @@ def NN_AvgPool2DBackwardOp : NN_Op<"avg_pool2d_backward"> {
 // Normalization
 //===----------------------------------------------------------------------===//
 
-def NN_BatchNormTrainOp : NN_InferredOp<"batch_norm_train", [NN_DifferentiableExcept]> {
+def NN_BatchNormTrainOp : NN_InferredOp<"batch_norm_train", [NN_EpilogueProducer, NN_DifferentiableExcept]> {
   let summary = "batch normalization in training mode";
   let description = [{
     Normalizes `x` (`[N, C]` or `[N, C, H, W]`) per channel `C` with the
@@ -517,7 +526,7 @@ def NN_BatchNormTrainOp : NN_InferredOp<"batch_norm_train", [NN_DifferentiableEx
   let hasVerifier = 1;
 }
 
-def NN_BatchNormEvalOp : NN_InferredOp<"batch_norm_eval"> {
+def NN_BatchNormEvalOp : NN_InferredOp<"batch_norm_eval", [NN_EpilogueProducer]> {
   let summary = "batch normalization in evaluation mode";
   let description = [{
     Normalizes `x` per channel with the running statistics:
@@ -540,7 +549,7 @@ def NN_BatchNormEvalOp : NN_InferredOp<"batch_norm_eval"> {
   let hasVerifier = 1;
 }
 
-def NN_BatchNormBackwardOp : NN_InferredOp<"batch_norm_backward"> {
+def NN_BatchNormBackwardOp : NN_InferredOp<"batch_norm_backward", [NN_Kernel]> {
   let summary = "gradients of batch_norm_train";
   let description = [{
     From the forward input, the result gradient, `gamma` and the batch
@@ -565,7 +574,7 @@ def NN_BatchNormBackwardOp : NN_InferredOp<"batch_norm_backward"> {
   let hasVerifier = 1;
 }
 
-def NN_LayerNormOp : NN_InferredOp<"layer_norm", [NN_Differentiable]> {
+def NN_LayerNormOp : NN_InferredOp<"layer_norm", [NN_EpilogueProducer, NN_Differentiable]> {
   let summary = "layer normalization over the last dimension";
   let description = [{
     Normalizes each row of the last dimension `D` with its mean and biased
@@ -584,7 +593,7 @@ def NN_LayerNormOp : NN_InferredOp<"layer_norm", [NN_Differentiable]> {
   let hasVerifier = 1;
 }
 
-def NN_LayerNormBackwardOp : NN_InferredOp<"layer_norm_backward"> {
+def NN_LayerNormBackwardOp : NN_InferredOp<"layer_norm_backward", [NN_Kernel]> {
   let summary = "gradients of layer_norm";
   let description = [{
     Recomputes the row statistics of `x` and yields the gradients with
@@ -610,7 +619,7 @@ def NN_LayerNormBackwardOp : NN_InferredOp<"layer_norm_backward"> {
 //===----------------------------------------------------------------------===//
 
 class NN_SoftmaxLikeOp<string mnemonic, string opSummary, string formula>
-    : NN_Op<mnemonic, [SameOperandsAndResultType, NN_Differentiable]> {
+    : NN_Op<mnemonic, [NN_Kernel, SameOperandsAndResultType, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` along `axis` (in `[0, rank)`), subtracting the
@@ -630,7 +639,7 @@ def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax", "softmax", "e^x_i / Σ_j e^x_j">;
 def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax", "log-softmax",
                                        "x_i − log Σ_j e^x_j">;
 
-def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [NN_DifferentiableExcept]> {
+def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [NN_Kernel, NN_DifferentiableExcept]> {
   let summary = "mean softmax cross-entropy of logits against class labels";
   let description = [{
     `logits` is `[N, C]`, `labels` `i32` `[N]` with values in `[0, C)`; the
@@ -647,7 +656,7 @@ def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [NN_Differ
 }
 
 def NN_SoftmaxCrossEntropyBackwardOp
-    : NN_InferredOp<"softmax_cross_entropy_backward"> {
+    : NN_InferredOp<"softmax_cross_entropy_backward", [NN_Kernel]> {
   let summary = "gradient of softmax_cross_entropy with respect to the logits";
   let description = [{
     Yields `(softmax(logits) − onehot(labels)) · dloss / N`, the numerically
@@ -665,7 +674,7 @@ def NN_SoftmaxCrossEntropyBackwardOp
       "$logits `,` $labels `,` $dloss attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_ConfusionMatrixOp : NN_InferredOp<"confusion_matrix"> {
+def NN_ConfusionMatrixOp : NN_InferredOp<"confusion_matrix", [NN_Kernel]> {
   let summary = "counts of (label, prediction) pairs";
   let description = [{
     From `i32` predictions and labels (both `[N]`) yields the `i32`
@@ -690,7 +699,7 @@ def NN_ConfusionMatrixOp : NN_InferredOp<"confusion_matrix"> {
 // Embedding
 //===----------------------------------------------------------------------===//
 
-def NN_GatherRowsOp : NN_InferredOp<"gather_rows", [NN_DifferentiableExcept]> {
+def NN_GatherRowsOp : NN_InferredOp<"gather_rows", [NN_MovesData, NN_DifferentiableExcept]> {
   let summary = "look up rows of a table (embedding)";
   let description = [{
     `table` is `[V, D]` and `ids` an `i32` tensor of any shape `S` with values
@@ -705,7 +714,7 @@ def NN_GatherRowsOp : NN_InferredOp<"gather_rows", [NN_DifferentiableExcept]> {
   let assemblyFormat = "$table `,` $ids attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_ScatterAddRowsOp : NN_Op<"scatter_add_rows"> {
+def NN_ScatterAddRowsOp : NN_Op<"scatter_add_rows", [NN_Kernel]> {
   let summary = "sum rows into a table (gradient of gather_rows)";
   let description = [{
     Adds row `updates[i]` into row `ids[i]` of a zero table whose `[V, D]`
@@ -725,7 +734,7 @@ def NN_ScatterAddRowsOp : NN_Op<"scatter_add_rows"> {
 // Dropout
 //===----------------------------------------------------------------------===//
 
-def NN_DropoutOp : NN_Op<"dropout", [AllTypesMatch<["x", "result"]>, NN_DifferentiableExcept]> {
+def NN_DropoutOp : NN_Op<"dropout", [NN_Kernel, AllTypesMatch<["x", "result"]>, NN_DifferentiableExcept]> {
   let summary = "inverted dropout with a counter-based random mask";
   let description = [{
     Zeroes each element with probability `p` and scales the survivors by
