@@ -224,47 +224,11 @@ FailureOr<Tensor> evalCast(nn::CastOp op, Operands in) {
 // Unary ops
 //===----------------------------------------------------------------------===//
 
-using UnaryFunction = double (*)(double);
-
-/// The definition of each unary op, as its ODS description states it.
-static UnaryFunction unaryDefinition(Operation *op) {
-  using namespace gradc::nn;
-  return llvm::TypeSwitch<Operation *, UnaryFunction>(op)
-      .Case([](NegOp) { return +[](double x) { return -x; }; })
-      .Case([](ExpOp) { return +[](double x) { return std::exp(x); }; })
-      .Case([](LogOp) { return +[](double x) { return std::log(x); }; })
-      .Case([](SqrtOp) { return +[](double x) { return std::sqrt(x); }; })
-      .Case([](RsqrtOp) { return +[](double x) { return 1.0 / std::sqrt(x); }; })
-      .Case([](AbsOp) { return +[](double x) { return std::fabs(x); }; })
-      .Case([](SignOp) {
-        return +[](double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); };
-      })
-      .Case([](SquareOp) { return +[](double x) { return x * x; }; })
-      .Case([](ErfOp) { return +[](double x) { return std::erf(x); }; })
-      .Case([](ReluOp) { return +[](double x) { return nanMax(x, 0.0); }; })
-      .Case([](SigmoidOp) {
-        return +[](double x) { return 1.0 / (1.0 + std::exp(-x)); };
-      })
-      .Case([](TanhOp) { return +[](double x) { return std::tanh(x); }; })
-      .Case([](GeluOp) {
-        return +[](double x) { return x * 0.5 * (1.0 + std::erf(x / std::sqrt(2.0))); };
-      })
-      .Case([](SoftplusOp) {
-        return +[](double x) {
-          return nanMax(x, 0.0) + std::log1p(std::exp(-std::fabs(x)));
-        };
-      })
-      .Default([](Operation *) -> UnaryFunction { return nullptr; });
-}
-
-FailureOr<Tensor> evalUnary(Operation *op, Operands in) {
-  UnaryFunction fn = unaryDefinition(op);
-  if (!fn)
-    return emitError(op->getLoc())
-           << "the interpreter does not support '" << op->getName() << "'";
+// The function each op states (UnaryFunctionOpInterface::evaluate).
+FailureOr<Tensor> evalUnary(nn::UnaryFunctionOpInterface op, Operands in) {
   Tensor result = zeros(op->getResult(0).getType());
   for (auto [offset, value] : llvm::enumerate(in[0]->data))
-    result.data[offset] = fn(value);
+    result.data[offset] = op.evaluate(value);
   return result;
 }
 

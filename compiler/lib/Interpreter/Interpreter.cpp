@@ -181,9 +181,7 @@ static FailureOr<Results> evaluateOp(Operation *op, Operands in) {
       .Case([&](CompareOp o) { return single(evalCompare(o, in)); })
       .Case([&](SelectOp o) { return single(evalSelect(o, in)); })
       .Case([&](CastOp o) { return single(evalCast(o, in)); })
-      .Case<NegOp, ExpOp, LogOp, SqrtOp, RsqrtOp, AbsOp, SignOp, SquareOp, ErfOp,
-            ReluOp, SigmoidOp, TanhOp, GeluOp, SoftplusOp>(
-          [&](Operation *o) { return single(evalUnary(o, in)); })
+      .Case([&](UnaryFunctionOpInterface o) { return single(evalUnary(o, in)); })
       .Case([&](LeakyReluOp o) { return single(evalLeakyRelu(o, in)); })
       .Case([&](ReshapeOp o) { return single(evalReshape(o, in)); })
       .Case([&](TransposeOp o) { return single(evalTranspose(o, in)); })

@@ -63,7 +63,7 @@ mlir::FailureOr<Tensor> evalCompare(nn::CompareOp op, Operands in);
 mlir::FailureOr<Tensor> evalSelect(nn::SelectOp op, Operands in);
 mlir::FailureOr<Tensor> evalCast(nn::CastOp op, Operands in);
 /// Every nn op with one float operand and a same-typed result, by its name.
-mlir::FailureOr<Tensor> evalUnary(mlir::Operation *op, Operands in);
+mlir::FailureOr<Tensor> evalUnary(nn::UnaryFunctionOpInterface op, Operands in);
 mlir::FailureOr<Tensor> evalLeakyRelu(nn::LeakyReluOp op, Operands in);
 mlir::FailureOr<Tensor> evalDropout(nn::DropoutOp op, Operands in);
 

@@ -171,6 +171,9 @@ std::string CastOp::getCppExpression(ArrayRef<std::string> a) {
   return "static_cast<" + cpp::typeName(element) + ">(" + a[0] + ")";
 }
 
+// Unary functions: each one's value in f64 (UnaryFunctionOpInterface), then
+// its C++ element expression.
+
 std::string NegOp::getCppExpression(ArrayRef<std::string> a) { return "-" + a[0]; }
 std::string ExpOp::getCppExpression(ArrayRef<std::string> a) { return "std::exp(" + a[0] + ")"; }
 std::string LogOp::getCppExpression(ArrayRef<std::string> a) { return "std::log(" + a[0] + ")"; }
@@ -215,6 +218,26 @@ std::string LeakyReluOp::getCppExpression(ArrayRef<std::string> a) {
   return a[0] + " > " + literalLike(r, 0) + " ? " + a[0] + " : " +
          literalLike(r, getSlope().convertToDouble()) + " * " + a[0];
 }
+
+namespace {
+/// max(x, 0) that keeps a NaN, as std::max(x, 0) does in the generated code.
+double maxZero(double x) { return x > 0 || std::isnan(x) ? x : 0.0; }
+} // namespace
+
+double NegOp::evaluate(double x) { return -x; }
+double ExpOp::evaluate(double x) { return std::exp(x); }
+double LogOp::evaluate(double x) { return std::log(x); }
+double SqrtOp::evaluate(double x) { return std::sqrt(x); }
+double RsqrtOp::evaluate(double x) { return 1.0 / std::sqrt(x); }
+double AbsOp::evaluate(double x) { return std::fabs(x); }
+double SignOp::evaluate(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
+double SquareOp::evaluate(double x) { return x * x; }
+double ErfOp::evaluate(double x) { return std::erf(x); }
+double ReluOp::evaluate(double x) { return maxZero(x); }
+double SigmoidOp::evaluate(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double TanhOp::evaluate(double x) { return std::tanh(x); }
+double GeluOp::evaluate(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+double SoftplusOp::evaluate(double x) { return maxZero(x) + std::log1p(std::exp(-std::fabs(x))); }
 
 //===----------------------------------------------------------------------===//
 // Constants and data movement: loop nests, no FLOPs

@@ -333,39 +333,9 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 // Unary ops
 //===----------------------------------------------------------------------===//
 
-#define NN_UNARY_FOLD(OpClass, expr)                                           \
-  OpFoldResult OpClass::fold(FoldAdaptor adaptor) {                            \
-    return foldUnarySplat(adaptor.getX(), getType(),                           \
-                          [](double x) -> double { return expr; });            \
-  }
-NN_UNARY_FOLD(ExpOp, std::exp(x))
-NN_UNARY_FOLD(LogOp, std::log(x))
-NN_UNARY_FOLD(SqrtOp, std::sqrt(x))
-NN_UNARY_FOLD(RsqrtOp, 1.0 / std::sqrt(x))
-NN_UNARY_FOLD(SquareOp, x *x)
-NN_UNARY_FOLD(ErfOp, std::erf(x))
-NN_UNARY_FOLD(SigmoidOp, 1.0 / (1.0 + std::exp(-x)))
-NN_UNARY_FOLD(TanhOp, std::tanh(x))
-NN_UNARY_FOLD(GeluOp, 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))))
-NN_UNARY_FOLD(SoftplusOp, std::fmax(x, 0.0) + std::log1p(std::exp(-std::fabs(x))))
-#undef NN_UNARY_FOLD
-
-// Involution and Idempotent ops fold `f(f(x))` through their traits first.
-OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
-  return foldUnarySplat(adaptor.getX(), getType(), [](double x) { return -x; });
-}
-OpFoldResult AbsOp::fold(FoldAdaptor adaptor) {
-  return foldUnarySplat(adaptor.getX(), getType(),
-                        [](double x) { return std::fabs(x); });
-}
-OpFoldResult SignOp::fold(FoldAdaptor adaptor) {
-  return foldUnarySplat(adaptor.getX(), getType(), [](double x) {
-    return x > 0 ? 1.0 : (x < 0 ? -1.0 : x);
-  });
-}
-OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
-  return foldUnarySplat(adaptor.getX(), getType(),
-                        [](double x) { return x > 0 || std::isnan(x) ? x : 0.0; });
+OpFoldResult gradc::nn::foldUnaryFunction(UnaryFunctionOpInterface op, Attribute operand) {
+  return foldUnarySplat(operand, op->getResult(0).getType(),
+                        [&](double x) { return op.evaluate(x); });
 }
 
 //===----------------------------------------------------------------------===//

@@ -70,6 +70,24 @@ def ElementwiseOpInterface : OpInterface<"ElementwiseOpInterface"> {
   ];
 }
 
+def UnaryFunctionOpInterface : OpInterface<"UnaryFunctionOpInterface"> {
+  let cppNamespace = "::gradc::nn";
+  let description = [{
+    An elementwise op of one floating-point operand whose every element is a
+    function of the operand's element alone. `evaluate` states that function
+    in f64, once: constant folding and the reference interpreter
+    (`gradc-interp`, the gradient checks' oracle) compute the op from it, as
+    the generated program computes it from `getCppExpression`.
+  }];
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/"The op's value at one element `x`, in f64.",
+      /*retTy=*/"double",
+      /*methodName=*/"evaluate",
+      /*args=*/(ins "double":$x)>,
+  ];
+}
+
 def KernelOpInterface : OpInterface<"KernelOpInterface"> {
   let cppNamespace = "::gradc::nn";
   let description = [{

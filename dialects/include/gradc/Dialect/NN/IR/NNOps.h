@@ -14,6 +14,12 @@
 #include "gradc/Dialect/NN/IR/NNEnums.h.inc"
 #include "gradc/Dialect/NN/IR/NNInterfaces.h.inc"
 
+namespace gradc::nn {
+/// The fold of a unary function op (UnaryFunctionOpInterface) of a splat
+/// constant operand: the splat of its value there; null otherwise.
+mlir::OpFoldResult foldUnaryFunction(UnaryFunctionOpInterface op, mlir::Attribute operand);
+} // namespace gradc::nn
+
 #define GET_OP_CLASSES
 #include "gradc/Dialect/NN/IR/NNOps.h.inc"
 

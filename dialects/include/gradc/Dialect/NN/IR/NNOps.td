@@ -150,7 +150,9 @@ def NN_CastOp : NN_Op<"cast", [NN_Elementwise, SameOperandsAndResultShape, NN_Di
 
 class NN_UnaryOp<string mnemonic, string opSummary, string formula,
                  list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([NN_Elementwise, SameOperandsAndResultType, NN_Differentiable], traits)> {
+    : NN_Op<mnemonic, !listconcat([NN_Elementwise,
+        DeclareOpInterfaceMethods<UnaryFunctionOpInterface>, SameOperandsAndResultType,
+        NN_Differentiable], traits)> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` for every element of a floating-point tensor.
@@ -162,7 +164,14 @@ class NN_UnaryOp<string mnemonic, string opSummary, string formula,
   let arguments = (ins NN_FloatTensor:$x);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$x attr-dict `:` type($x)";
+  // A splat operand folds through `evaluate` (NNKernels.cpp), where the
+  // function is stated.
   let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldUnaryFunction(*this, adaptor.getX());
+    }
+  }];
 }
 
 def NN_NegOp : NN_UnaryOp<"neg", "elementwise negation", "-x", [Involution]>;
