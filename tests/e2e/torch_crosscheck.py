@@ -234,6 +234,11 @@ def mlp(p, x, training=True, key=None):
     return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
 
 
+def silu_mlp(p, x, training=True, key=None):
+    h = F.silu(F.linear(x, p["dense_0.weight"], p["dense_0.bias"]))
+    return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
+
+
 def regressor(p, x, training=True, key=None):
     h = torch.tanh(F.linear(x, p["dense_0.weight"], p["dense_0.bias"]))
     return F.linear(h, p["dense_1.weight"], p["dense_1.bias"])
@@ -395,6 +400,8 @@ MODELS = {
     "mlp_nesterov": mlp_spec(optimizer=sgd(lr=0.05, momentum=0.9, nesterov=True,
                                            weight_decay=1e-3)),
     "mlp_adam": mlp_spec(optimizer=adam(lr=1e-3)),
+    "mlp_silu": dict(data="fashion", net=silu_mlp, loss=cross_entropy, batch=64,
+                     metrics=dict(accuracy=accuracy), optimizer=adam(lr=1e-3)),
     "mlp_adamw": mlp_spec(optimizer=adamw(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)),
     "mlp_rmsprop": mlp_spec(data="blobs", optimizer=rmsprop(lr=1e-3)),
     "mlp_rmsprop_momentum": mlp_spec(data="blobs",

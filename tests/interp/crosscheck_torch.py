@@ -254,6 +254,7 @@ UNARY = {
     "abs": (torch.abs, "any"), "sign": (torch.sign, "any"), "square": (torch.square, "any"),
     "erf": (torch.erf, "any"), "relu": (torch.relu, "any"), "sigmoid": (torch.sigmoid, "any"),
     "tanh": (torch.tanh, "any"), "gelu": (F.gelu, "any"), "softplus": (F.softplus, "any"),
+    "silu": (F.silu, "any"),
 }
 
 

@@ -393,6 +393,7 @@ UNARY = {
     "square": (torch.square, randn), "erf": (torch.erf, randn),
     "relu": (torch.relu, away_from_zero), "sigmoid": (torch.sigmoid, randn),
     "tanh": (torch.tanh, randn), "gelu": (F.gelu, randn), "softplus": (F.softplus, randn),
+    "silu": (F.silu, randn),
 }
 UNARY_SHAPES = [(3, 5), (1,), (), (2, 1, 3)]
 

@@ -995,6 +995,7 @@ const BuiltinEntry kBuiltins[] = {
     {"sigmoid", unary<nn::SigmoidOp>},
     {"tanh", unary<nn::TanhOp>},
     {"gelu", unary<nn::GeluOp>},
+    {"silu", unary<nn::SiluOp>},
     {"softmax", softmaxLike<nn::SoftmaxOp>},
     {"log_softmax", softmaxLike<nn::LogSoftmaxOp>},
     {"exp", unary<nn::ExpOp>},
@@ -1041,7 +1042,7 @@ bool isBuiltinName(StringRef name) {
 std::string closestBuiltinName(StringRef name) {
   // PyTorch's and Keras' names for built-ins, lowercased.
   static const std::pair<StringRef, StringRef> kOtherNames[] = {
-      {"linear", "dense"},           {"conv", "conv2d"},
+      {"swish", "silu"},             {"linear", "dense"},           {"conv", "conv2d"},
       {"batchnorm1d", "batch_norm"}, {"batchnorm2d", "batch_norm"},
       {"batchnorm", "batch_norm"},   {"layernorm", "layer_norm"},
       {"maxpool2d", "max_pool2d"},   {"avgpool2d", "avg_pool2d"},

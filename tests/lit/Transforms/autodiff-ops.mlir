@@ -452,6 +452,26 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 
 // -----
 
+// nn.silu: g * (s * (1 + x * (1 - s))), s = sigmoid(x).
+// CHECK-LABEL: func.func @loss_grad
+// CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<3xf32>
+// CHECK-NEXT: [[S:%.+]] = nn.sigmoid %arg0 : tensor<3xf32>
+// CHECK-NEXT: [[ONE:%.+]] = nn.constant dense<1.000000e+00> : tensor<f32>
+// CHECK-NEXT: [[C:%.+]] = nn.sub [[ONE]], [[S]] :
+// CHECK-NEXT: [[XC:%.+]] = nn.mul %arg0, [[C]] :
+// CHECK-NEXT: [[A:%.+]] = nn.add [[ONE]], [[XC]] :
+// CHECK-NEXT: [[D:%.+]] = nn.mul [[S]], [[A]] :
+// CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[D]] :
+// CHECK-NEXT: return %{{.+}}, [[DX]] :
+func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
+    -> (tensor<f32> {nn.role = "loss"}) {
+  %y = nn.silu %x : tensor<3xf32>
+  %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 // nn.leaky_relu: select by x > 0 between g and g * slope.
 // CHECK-LABEL: func.func @loss_grad
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<3xf32>

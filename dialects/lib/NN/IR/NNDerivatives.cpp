@@ -279,6 +279,17 @@ LogicalResult GeluOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
   return success();
 }
 
+LogicalResult SiluOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  GradBuilder gb(builder, getLoc());
+  Value g = resultGrads[0], x = getX();
+  // silu'(x) = s (1 + x (1 - s)), s = sigmoid(x)
+  Value s = builder.create<SigmoidOp>(getLoc(), x);
+  Value one = gb.scalar(x, 1.0);
+  operandGrads.push_back(gb.mul(g, gb.mul(s, gb.add(one, gb.mul(x, gb.sub(one, s))))));
+  return success();
+}
+
 LogicalResult LeakyReluOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   GradBuilder gb(builder, getLoc());

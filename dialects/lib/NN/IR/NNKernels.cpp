@@ -213,6 +213,10 @@ std::string SoftplusOp::getCppExpression(ArrayRef<std::string> a) {
   return "std::max(" + a[0] + ", " + literalLike(getResult(), 0) +
          ") + std::log1p(std::exp(-std::abs(" + a[0] + ")))";
 }
+// x / (1 + e^-x): a large negative x gives -0, as x * sigmoid(x) does.
+std::string SiluOp::getCppExpression(ArrayRef<std::string> a) {
+  return a[0] + " / (" + literalLike(getResult(), 1) + " + std::exp(-" + a[0] + "))";
+}
 std::string LeakyReluOp::getCppExpression(ArrayRef<std::string> a) {
   Value r = getResult();
   return a[0] + " > " + literalLike(r, 0) + " ? " + a[0] + " : " +
@@ -238,6 +242,7 @@ double SigmoidOp::evaluate(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double TanhOp::evaluate(double x) { return std::tanh(x); }
 double GeluOp::evaluate(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
 double SoftplusOp::evaluate(double x) { return maxZero(x) + std::log1p(std::exp(-std::fabs(x))); }
+double SiluOp::evaluate(double x) { return x / (1.0 + std::exp(-x)); }
 
 //===----------------------------------------------------------------------===//
 // Constants and data movement: loop nests, no FLOPs

@@ -190,6 +190,8 @@ def NN_GeluOp : NN_UnaryOp<"gelu", "Gaussian error linear unit (exact erf form)"
                            "x * 0.5 * (1 + erf(x / sqrt(2)))">;
 def NN_SoftplusOp : NN_UnaryOp<"softplus", "numerically stable softplus",
                                "max(x, 0) + log(1 + e^-|x|)">;
+def NN_SiluOp : NN_UnaryOp<"silu", "sigmoid-weighted linear unit (swish)",
+                           "x * sigmoid(x) = x / (1 + e^-x)">;
 
 def NN_LeakyReluOp : NN_Op<"leaky_relu", [NN_Elementwise, SameOperandsAndResultType, NN_Differentiable]> {
   let summary = "leaky rectified linear unit";
