@@ -5,6 +5,10 @@
 // then builds nn ops. Built-ins without an op of their own are decomposed
 // here (mse, huber, bce_with_logits, flatten, global_avg_pool, ...).
 //
+// Over 800 lines on purpose: this is the language's table of built-ins, one
+// function per built-in (layers, activations and shapes, losses, metrics)
+// and the dispatch table at the end; a built-in is found, and added, here.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ModelBuilder.h"

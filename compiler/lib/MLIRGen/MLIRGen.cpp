@@ -1,4 +1,9 @@
 //===- MLIRGen.cpp - model statements to nn-dialect functions -------------===//
+//
+// Blocks, statements, names and the entry functions (@forward, @forward_eval,
+// @forward_eval_one) with their argument attributes; built-ins are in
+// Builtins.cpp, the train section in TrainSettings.cpp.
+//===----------------------------------------------------------------------===//
 
 #include "gradc/MLIRGen/MLIRGen.h"
 #include "ModelBuilder.h"

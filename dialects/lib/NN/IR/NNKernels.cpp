@@ -6,6 +6,9 @@
 // op's runtime call is stated here and nowhere else; the runtime functions
 // are declared in runtime/include/gradc/runtime/kernels.h.
 //
+// Over 800 lines on purpose: every op's kernel in one place, one section per
+// op family in the order of NNOps.td, as NNDerivatives.cpp holds every VJP.
+//
 //===----------------------------------------------------------------------===//
 
 #include "gradc/Dialect/NN/IR/CppKernels.h"
