@@ -13,7 +13,8 @@
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
-#include "gradc/Transforms/KernGraph.h"
+#include "gradc/Dialect/Kern/Analysis/KernGraph.h"
+#include "gradc/Transforms/SourceLines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"

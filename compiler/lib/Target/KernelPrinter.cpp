@@ -7,7 +7,8 @@
 #include "mlir/IR/Matchers.h"
 #include "gradc/Dialect/NN/IR/CppKernels.h"
 #include "gradc/Dialect/NN/IR/NNOps.h"
-#include "gradc/Transforms/KernGraph.h"
+#include "gradc/Dialect/Kern/Analysis/KernGraph.h"
+#include "gradc/Transforms/SourceLines.h"
 #include "llvm/ADT/StringSet.h"
 
 #include <cmath>

@@ -1,7 +1,8 @@
 //===- Report.cpp - what a compiled model costs, per entry point ----------===//
 
 #include "gradc/Transforms/Report.h"
-#include "gradc/Transforms/KernGraph.h"
+#include "gradc/Dialect/Kern/Analysis/KernGraph.h"
+#include "gradc/Transforms/SourceLines.h"
 
 #include "gradc/Dialect/NN/IR/NNOps.h"
 

@@ -1,7 +1,8 @@
 //===- Summary.cpp - a model's layers, shapes and parameters --------------===//
 
 #include "gradc/Transforms/Summary.h"
-#include "gradc/Transforms/KernGraph.h"
+#include "gradc/Dialect/Kern/Analysis/KernGraph.h"
+#include "gradc/Transforms/SourceLines.h"
 
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 

@@ -1,7 +1,7 @@
 //===- Autodiff.cpp - symbolic reverse-mode differentiation ---------------===//
 
 #include "gradc/Dialect/NN/IR/NNOps.h"
-#include "gradc/Transforms/Passes.h"
+#include "gradc/Dialect/NN/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -11,7 +11,7 @@
 
 namespace gradc {
 #define GEN_PASS_DEF_AUTODIFF
-#include "gradc/Transforms/Passes.h.inc"
+#include "gradc/Dialect/NN/Transforms/Passes.h.inc"
 } // namespace gradc
 
 using namespace mlir;

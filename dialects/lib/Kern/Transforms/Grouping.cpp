@@ -1,22 +1,9 @@
-//===- Fusion.cpp - fusing kernels at the kern level ----------------------===//
-//
-// Three passes over kern-level functions:
-//  - gradc-fuse-softmax-cross-entropy: the loss and its gradient from one read
-//    of the logits;
-//  - gradc-fuse-elementwise: producer-consumer groups of elementwise kernels
-//    of one shape become one loop (`kern.fused`, kind "elementwise");
-//  - gradc-fuse-epilogues: elementwise kernels over the output of a matrix
-//    product, convolution or normalization run right after it, in one
-//    `kern.fused` of kind "epilogue".
-// Both grouping passes share one algorithm: kernels join the group of the
-// kernel that wrote what they read, when the shapes agree and the merged
-// group would not have to run both before and after some other step.
-//
-//===----------------------------------------------------------------------===//
+//===- Grouping.cpp - grouping kernels into kern.fused ops ---------------===//
 
-#include "gradc/Dialect/NN/IR/NNOps.h"
-#include "gradc/Transforms/KernGraph.h"
-#include "gradc/Transforms/Passes.h"
+#include "Grouping.h"
+
+#include "gradc/Dialect/Kern/Analysis/KernGraph.h"
+#include "gradc/Dialect/Kern/IR/KernOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -26,99 +13,12 @@
 
 #include <queue>
 
-namespace gradc {
-#define GEN_PASS_DEF_FUSESOFTMAXCROSSENTROPY
-#define GEN_PASS_DEF_FUSEELEMENTWISE
-#define GEN_PASS_DEF_FUSEEPILOGUES
-#include "gradc/Transforms/Passes.h.inc"
-} // namespace gradc
-
 using namespace mlir;
 using namespace gradc;
 
 namespace {
 
 ArrayRef<int64_t> shapeOf(Value value) { return cast<MemRefType>(value.getType()).getShape(); }
-
-//===----------------------------------------------------------------------===//
-// Softmax cross-entropy
-//===----------------------------------------------------------------------===//
-
-void fuseSoftmaxCrossEntropy(func::FuncOp func) {
-  SmallVector<kern::KernelOp> losses;
-  func.walk([&](kern::KernelOp kernel) {
-    if (isa<nn::SoftmaxCrossEntropyOp>(kernel.getPayload()) && kernel->getParentOp() == func)
-      losses.push_back(kernel);
-  });
-  for (kern::KernelOp loss : losses) {
-    Value logits = loss.getIns()[0], labels = loss.getIns()[1];
-    // The backward kernel of the same logits and labels, with nothing writing
-    // either in between.
-    kern::KernelOp backward;
-    for (Operation *op = loss->getNextNode(); op; op = op->getNextNode()) {
-      auto kernel = dyn_cast<kern::KernelOp>(op);
-      if (kernel && isa<nn::SoftmaxCrossEntropyBackwardOp>(kernel.getPayload()) &&
-          kernel.getIns()[0] == logits && kernel.getIns()[1] == labels) {
-        backward = kernel;
-        break;
-      }
-      SmallVector<Value> reads, writes;
-      collectAccesses(op, reads, writes);
-      if (llvm::is_contained(writes, rootBuffer(logits)) ||
-          llvm::is_contained(writes, rootBuffer(labels)) ||
-          llvm::is_contained(reads, rootBuffer(loss.getOuts()[0])) ||
-          llvm::is_contained(writes, rootBuffer(loss.getOuts()[0])))
-        break;
-    }
-    if (!backward)
-      continue;
-    // The incoming gradient must exist where the loss is computed.
-    Value dloss = backward.getIns()[2];
-    Operation *dlossDef = rootBuffer(dloss).getDefiningOp();
-    bool dlossReady = !dlossDef || isa<kern::AllocOp>(dlossDef);
-    if (dlossReady && dlossDef) {
-      // Its writer must come before the loss kernel.
-      for (Operation *op = loss->getNextNode(); op != backward; op = op->getNextNode()) {
-        SmallVector<Value> reads, writes;
-        collectAccesses(op, reads, writes);
-        if (llvm::is_contained(writes, rootBuffer(dloss)))
-          dlossReady = false;
-      }
-    }
-    if (!dlossReady)
-      continue;
-    // Nothing between may read or write the gradient's buffer: it is
-    // written earlier now.
-    bool clear = true;
-    for (Operation *op = loss->getNextNode(); op != backward; op = op->getNextNode()) {
-      SmallVector<Value> reads, writes;
-      collectAccesses(op, reads, writes);
-      Value target = rootBuffer(backward.getOuts()[0]);
-      if (llvm::is_contained(reads, target) || llvm::is_contained(writes, target))
-        clear = false;
-    }
-    if (!clear)
-      continue;
-    // The gradient's buffer must exist at the loss kernel.
-    Value dlogits = backward.getOuts()[0];
-    if (Operation *def = dlogits.getDefiningOp()) {
-      if (!isa<kern::AllocOp>(def))
-        continue;
-      if (loss->isBeforeInBlock(def))
-        def->moveBefore(loss);
-    }
-    OpBuilder builder(loss);
-    Location loc = builder.getFusedLoc({loss.getLoc(), backward.getLoc()});
-    builder.create<kern::SoftmaxCrossEntropyOp>(loc, logits, labels, dloss,
-                                                loss.getOuts()[0], backward.getOuts()[0]);
-    loss.erase();
-    backward.erase();
-  }
-}
-
-//===----------------------------------------------------------------------===//
-// Grouping
-//===----------------------------------------------------------------------===//
 
 bool isElementwiseStep(Operation *op) {
   if (auto kernel = dyn_cast<kern::KernelOp>(op))
@@ -412,83 +312,8 @@ void Grouper::materialize() {
   (void)context;
 }
 
-struct FuseSoftmaxCrossEntropyPass
-    : public gradc::impl::FuseSoftmaxCrossEntropyBase<FuseSoftmaxCrossEntropyPass> {
-  void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      fuseSoftmaxCrossEntropy(func);
-  }
-};
-
-struct FuseElementwisePass : public gradc::impl::FuseElementwiseBase<FuseElementwisePass> {
-  void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      Grouper(func, /*elementwise=*/true, /*epilogues=*/false).run();
-  }
-};
-
-/// Rows per call of the runtime's matrix products (gradc::rt::kGemmRowBlock).
-constexpr int64_t kGemmRowBlock = 128;
-
-// Marks the results of 2-D matrix products that only their flat epilogue
-// reads, and that span at least two tiles, to be computed a tile of rows at a
-// time (kTileRowsAttrName on the alloc; KernelPrinter::printFused).
-void tileEpilogues(func::FuncOp func, int64_t tileBytes) {
-  for (auto fused : func.getBody().front().getOps<kern::FusedOp>()) {
-    if (fused.getKind() != "epilogue")
-      continue;
-    // The producer, then the loop's kernels (constants become literals).
-    SmallVector<kern::KernelOp> kernels;
-    for (kern::KernelOp kernel : fused.getKernels())
-      if (!kernel.isConstant())
-        kernels.push_back(kernel);
-    if (kernels.empty())
-      continue;
-    kern::KernelOp producer = kernels.front();
-    auto rowBlocks = dyn_cast<nn::KernelOpInterface>(producer.getPayload());
-    if (!rowBlocks || !rowBlocks.canComputeRowBlocks() || producer.getOuts().size() != 1)
-      continue;
-    Value product = producer.getOuts().front();
-    auto alloc = product.getDefiningOp<kern::AllocOp>();
-    MemRefType type = alloc ? alloc.getType() : MemRefType();
-    if (!alloc || alloc->getParentOp() != func.getOperation() || type.getRank() != 2 ||
-        type.getShape() != fused.getShape())
-      continue;
-    // Read by the epilogue alone, which treats every buffer as flat.
-    bool onlyEpilogue = llvm::all_of(alloc->getUsers(), [&](Operation *user) {
-      return fused->isProperAncestor(user);
-    });
-    bool flat = llvm::all_of(ArrayRef(kernels).drop_front(), [&](kern::KernelOp kernel) {
-      auto flatBuffer = [&](Value v) {
-        auto shape = cast<MemRefType>(v.getType()).getShape();
-        return fused.isLocal(v) || shape == fused.getShape() ||
-               cast<MemRefType>(v.getType()).getNumElements() == 1;
-      };
-      return llvm::all_of(kernel.getIns(), flatBuffer) &&
-             llvm::all_of(kernel.getOuts(), flatBuffer) &&
-             llvm::none_of(kernel.getOuts(), [&](Value v) { return v == product; });
-    });
-    // Whole blocks of the runtime's GEMM rows, so that the tiles' products
-    // are bitwise the whole product's.
-    int64_t rowBytes = bufferBytes(type) / std::max<int64_t>(type.getDimSize(0), 1);
-    int64_t rows = tileBytes / std::max<int64_t>(rowBytes, 1) / kGemmRowBlock * kGemmRowBlock;
-    rows = std::max(rows, kGemmRowBlock);
-    if (!onlyEpilogue || !flat || kernels.size() < 2 || 2 * rows > type.getDimSize(0))
-      continue;
-    alloc->setAttr(kTileRowsAttrName, IntegerAttr::get(IntegerType::get(func.getContext(), 64),
-                                                       rows));
-  }
-}
-
-struct FuseEpiloguesPass : public gradc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
-  using FuseEpiloguesBase::FuseEpiloguesBase;
-
-  void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      Grouper(func, /*elementwise=*/false, /*epilogues=*/true).run();
-      tileEpilogues(func, tileBytes);
-    }
-  }
-};
-
 } // namespace
+
+void gradc::groupKernels(func::FuncOp func, bool elementwise, bool epilogues) {
+  Grouper(func, elementwise, epilogues).run();
+}

@@ -7,14 +7,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef GRADC_TRANSFORMS_KERNGRAPH_H
-#define GRADC_TRANSFORMS_KERNGRAPH_H
+#ifndef GRADC_DIALECT_KERN_ANALYSIS_KERNGRAPH_H
+#define GRADC_DIALECT_KERN_ANALYSIS_KERNGRAPH_H
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/Support/SourceMgr.h"
 
 #include <map>
 #include <string>
@@ -25,31 +24,6 @@ namespace gradc {
 /// The buffer `value` addresses: the `kern.alloc` or function argument
 /// behind any `kern.view`s.
 mlir::Value rootBuffer(mlir::Value value);
-
-/// The first file:line:column location inside `loc` (fused and named
-/// locations included): where in the model file an op came from.
-mlir::FileLineColLoc modelLocation(mlir::Location loc);
-
-/// Model-file lines for the comments of generated code and for reports
-/// ("fashion_mlp.gc:7  h = relu(dense(h, 256))"): from the SourceMgr the model
-/// was parsed from, or, for a file it does not hold (IR given as input), read
-/// once from disk.
-class ModelSourceLines {
-public:
-  explicit ModelSourceLines(const llvm::SourceMgr *sourceMgr = nullptr)
-      : sourceMgr(sourceMgr) {}
-
-  /// "file:line  code" for the model location in `loc` (the code trimmed,
-  /// and cut to `width` characters when width > 0), "file:line" when the
-  /// line is unknown, "" without a model location.
-  std::string describe(mlir::Location loc, size_t width = 0);
-
-private:
-  const std::vector<std::string> &linesOf(llvm::StringRef file);
-
-  const llvm::SourceMgr *sourceMgr;
-  std::map<std::string, std::vector<std::string>> files;
-};
 
 /// Bytes of a buffer type (i1 elements take a byte).
 int64_t bufferBytes(mlir::MemRefType type);
@@ -111,4 +85,4 @@ void reorderSteps(mlir::func::FuncOp func, llvm::ArrayRef<mlir::Operation *> ord
 
 } // namespace gradc
 
-#endif // GRADC_TRANSFORMS_KERNGRAPH_H
+#endif // GRADC_DIALECT_KERN_ANALYSIS_KERNGRAPH_H

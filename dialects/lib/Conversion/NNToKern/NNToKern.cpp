@@ -1,8 +1,8 @@
-//===- LowerToKern.cpp - nn entry points to kernels over buffers ----------===//
+//===- NNToKern.cpp - nn entry points to kernels over buffers -------------===//
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
 #include "gradc/Dialect/NN/IR/NNOps.h"
-#include "gradc/Transforms/Passes.h"
+#include "gradc/Conversion/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -10,7 +10,7 @@
 
 namespace gradc {
 #define GEN_PASS_DEF_LOWERTOKERN
-#include "gradc/Transforms/Passes.h.inc"
+#include "gradc/Conversion/Passes.h.inc"
 } // namespace gradc
 
 using namespace mlir;

@@ -1,7 +1,7 @@
 //===- TrainStep.cpp - training and evaluation entry points ---------------===//
 
 #include "gradc/Dialect/NN/IR/NNOps.h"
-#include "gradc/Transforms/Passes.h"
+#include "gradc/Dialect/NN/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -10,7 +10,7 @@
 
 namespace gradc {
 #define GEN_PASS_DEF_TRAINSTEP
-#include "gradc/Transforms/Passes.h.inc"
+#include "gradc/Dialect/NN/Transforms/Passes.h.inc"
 } // namespace gradc
 
 using namespace mlir;
