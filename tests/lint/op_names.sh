@@ -3,8 +3,9 @@
 # outside the dialects' own definitions (dialects/*/IR), no code compares against
 # an op's name. Fails, naming file:line, on a string literal that spells an
 # nn or kern op ("nn.linear", "kern.fused"), or on a bare mnemonic ("linear")
-# on a line that looks at an op's name. Passes ask an op's interfaces or
-# traits; rewrites match ops by type.
+# on a line that looks at an op's name, or on a role compared as a string
+# (role == "param"). Passes ask an op's interfaces or traits; rewrites match
+# ops by type; roles are gradc::nn::Role.
 set -euo pipefail
 root=${1:?usage: op_names.sh SOURCE_DIR}
 cd "$root"
@@ -41,6 +42,19 @@ fi
 if grep -nE "(getName|getPayloadName|stripDialect|getStringRef)\(\).*[!=]= *\"($alternation)\"" \
      $sources; then
   echo "op_names.sh: the lines above compare an op's name; ask its interfaces instead"
+  status=1
+fi
+# role == "param": roles are read through gradc::nn::argumentRole / resultRole
+# and kern::outputRole, and compared as gradc::nn::Role.
+roles=$(sed -n '/^def NN_Role/,/}/p' dialects/include/gradc/Dialect/NN/IR/NNBase.td |
+        grep -oE 'I32EnumAttrCase<"[A-Za-z]+", [0-9]+, "[a-z_]+">' | grep -oE '"[a-z_]+">' |
+        tr -d '">' | paste -sd'|')
+if [ -z "$roles" ]; then
+  echo "op_names.sh: found no cases of NN_Role in NNBase.td; the pattern is out of date"
+  exit 1
+fi
+if grep -nE "(role|out|Role\\(\\)|kern\\.out\"\\))[^=!]*[!=]= *\"($roles)\"" $sources; then
+  echo "op_names.sh: the lines above compare a role as a string; compare gradc::nn::Role"
   status=1
 fi
 if [ $status -eq 0 ]; then

@@ -44,20 +44,20 @@ FailureOr<std::vector<Tensor>> randomArguments(func::FuncOp forward, uint64_t se
     unsigned index = arg.getArgNumber();
     auto type = cast<RankedTensorType>(arg.getType());
     Tensor tensor{type, std::vector<double>(type.getNumElements())};
-    StringRef role = argString(forward, index, nn::NNDialect::kRoleAttrName);
+    std::optional<nn::Role> role = nn::argumentRole(forward, index);
     StringRef name = argString(forward, index, nn::NNDialect::kNameAttrName);
     auto classes = forward.getArgAttrOfType<IntegerAttr>(index,
                                                          nn::NNDialect::kClassesAttrName);
     Type element = type.getElementType();
     for (double &value : tensor.data) {
-      if (role == "rng") {
+      if (role == nn::Role::Rng) {
         value = static_cast<double>(rng() >> 12);
       } else if (element.isInteger(32)) {
         int64_t limit = classes ? classes.getInt() : idLimit(arg);
         value = static_cast<double>(rng() % static_cast<uint64_t>(limit));
-      } else if (role == "label") {
+      } else if (role == nn::Role::Label) {
         value = 0.5 + 0.5 * uniform(rng); // in [0, 1]: valid for every loss
-      } else if (role == "param" || role == "buffer") {
+      } else if (role == nn::Role::Param || role == nn::Role::Buffer) {
         int64_t fanIn = type.getRank() >= 2 ? type.getNumElements() / type.getDimSize(0) : 1;
         if (name.ends_with(".running_var") || name.ends_with(".gamma"))
           value = 1.0 + 0.1 * uniform(rng);
@@ -103,9 +103,8 @@ FailureOr<bool> gradc::runGradCheck(ModuleOp module, const GradCheckOptions &opt
     return module.emitError() << "gradient checking needs @forward and @loss_grad";
   std::optional<unsigned> lossIndex;
   for (unsigned i = 0; i < forward.getNumResults(); ++i)
-    if (auto role = forward.getResultAttrOfType<StringAttr>(i, nn::NNDialect::kRoleAttrName))
-      if (role.getValue() == "loss")
-        lossIndex = i;
+    if (nn::resultRole(forward, i) == nn::Role::Loss)
+      lossIndex = i;
   if (!lossIndex)
     return forward.emitError() << "no result with nn.role = \"loss\"";
 
@@ -123,8 +122,7 @@ FailureOr<bool> gradc::runGradCheck(ModuleOp module, const GradCheckOptions &opt
   os << llvm::left_justify("parameter", 40) << " " << llvm::left_justify("shape", 18)
      << " checked  max abs err  max rel err  status\n";
   for (unsigned result = 0; result < lossGrad.getNumResults(); ++result) {
-    auto role = lossGrad.getResultAttrOfType<StringAttr>(result, nn::NNDialect::kRoleAttrName);
-    if (!role || role.getValue() != "grad")
+    if (nn::resultRole(lossGrad, result) != nn::Role::Grad)
       continue;
     auto name = lossGrad.getResultAttrOfType<StringAttr>(result, nn::NNDialect::kNameAttrName);
     std::optional<unsigned> argIndex;

@@ -158,7 +158,8 @@ void ModelBuilder::requireValues(Value value, double low, double high, bool high
   if (!arg || arg.getOwner() != entry)
     return;
   auto role = argAttrs[arg.getArgNumber()].getAs<StringAttr>(nn::NNDialect::kRoleAttrName);
-  if (!role || (role.getValue() != "input" && role.getValue() != "label"))
+  std::optional<nn::Role> kind = role ? nn::symbolizeRole(role.getValue()) : std::nullopt;
+  if (kind != nn::Role::Input && kind != nn::Role::Label)
     return;
   auto [it, added] =
       argRanges.try_emplace(arg.getArgNumber(),

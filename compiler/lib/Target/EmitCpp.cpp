@@ -76,12 +76,12 @@ LogicalResult ModelEmitter::collect() {
     if (!func || !grads.empty())
       continue;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      if (argString(func, i, "kern.out") != "grad")
+      if (kern::outputRole(func, i) != Role::Grad)
         continue;
       Member grad;
       grad.name = argString(func, i, nn::NNDialect::kNameAttrName).str();
       grad.id = gradId(grad.name);
-      grad.role = "grad";
+      grad.role = Role::Grad;
       grad.type = cast<MemRefType>(func.getArgumentTypes()[i]);
       grad.offset = gradBytes;
       gradBytes += alignUp(byteSize(grad.type));
@@ -93,22 +93,22 @@ LogicalResult ModelEmitter::collect() {
   // which is the order of ModelInfo::inputs / labels and of the pointer
   // arrays the Model entry points take.
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
-    StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(evalStep, i);
     std::string name = argString(evalStep, i, nn::NNDialect::kNameAttrName).str();
-    if (role == "input")
+    if (role == Role::Input)
       dataIndex.try_emplace(name, inputNames.size()), inputNames.push_back(name);
-    else if (role == "label")
+    else if (role == Role::Label)
       dataIndex.try_emplace(name, labelNames.size()), labelNames.push_back(name);
   }
   for (func::FuncOp func : entryFuncs) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-      if ((role == "input" || role == "label") &&
+      std::optional<Role> role = nn::argumentRole(func, i);
+      if ((role == Role::Input || role == Role::Label) &&
           !dataIndex.count(argString(func, i, nn::NNDialect::kNameAttrName).str()))
-        return func.emitError() << "the " << role << " '"
+        return func.emitError() << "the " << nn::stringifyRole(*role) << " '"
                                 << argString(func, i, nn::NNDialect::kNameAttrName)
                                 << "' of @" << func.getSymName() << " is not one of @eval_step";
-      if (role != "param" && role != "buffer" && role != "opt_state")
+      if (role != Role::Param && role != Role::Buffer && role != Role::OptState)
         continue;
       std::string name = argString(func, i, nn::NNDialect::kNameAttrName).str();
       if (memberIndex.count(name))
@@ -116,7 +116,7 @@ LogicalResult ModelEmitter::collect() {
       Member member;
       member.name = name;
       member.id = identifier(name);
-      member.role = role.str();
+      member.role = *role;
       member.init = argString(func, i, nn::NNDialect::kInitAttrName).str();
       member.frozen = static_cast<bool>(func.getArgAttr(i, nn::NNDialect::kFrozenAttrName));
       member.type = cast<MemRefType>(func.getArgumentTypes()[i]);
@@ -145,13 +145,13 @@ std::string ModelEmitter::signature(func::FuncOp func, bool qualified) {
                      func.getSymName().str() + "(";
   bool first = true;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(func, i);
     if (isMemberArg(func, i))
       continue;
     auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
-    bool output = static_cast<bool>(func.getArgAttr(i, "kern.out"));
+    bool output = static_cast<bool>(func.getArgAttr(i, kern::kOutAttrName));
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    if (role == "rng")
+    if (role == Role::Rng)
       name = "rng_key";
     text += (first ? "" : ", ") + std::string(output ? "" : "const ") +
             cType(type.getElementType()) + " *" + identifier(name);
@@ -163,19 +163,19 @@ std::string ModelEmitter::signature(func::FuncOp func, bool qualified) {
 std::string ModelEmitter::describe(func::FuncOp func) {
   std::string ins, outs;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(func, i);
     if (isMemberArg(func, i))
       continue;
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    std::string text = role == "rng" ? std::string("rng_key") : identifier(name);
+    std::string text = role == Role::Rng ? std::string("rng_key") : identifier(name);
     text += " " + shapeList(cast<MemRefType>(func.getArgumentTypes()[i]).getShape());
-    if (role == "hyper" && name == "lr")
+    if (role == Role::Hyper && name == "lr")
       text += " (learning rate)";
-    else if (role == "hyper" && name == "step")
+    else if (role == Role::Hyper && name == "step")
       text += " (optimizer steps so far, this one included: 1, 2, ...)";
-    else if (role == "rng")
+    else if (role == Role::Rng)
       text += " (seeds this step's dropout masks)";
-    std::string &list = func.getArgAttr(i, "kern.out") ? outs : ins;
+    std::string &list = func.getArgAttr(i, kern::kOutAttrName) ? outs : ins;
     list += (list.empty() ? "" : ", ") + text;
   }
   return "  ///   reads " + ins + "\n  ///   writes " + (outs.empty() ? "nothing else" : outs) +
@@ -187,8 +187,8 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   auto locals = [&](func::FuncOp func) {
     std::string text;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
-      if (!out || out.getValue() == "grad")
+      std::optional<Role> out = kern::outputRole(func, i);
+      if (!out || out == Role::Grad)
         continue;
       auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
       text += "  std::vector<" + cType(type.getElementType()) + "> " +
@@ -200,11 +200,11 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   auto result = [&](func::FuncOp func) {
     std::string text = "  gradc::rt::StepResult result;\n";
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
-      if (!out || out.getValue() == "output" || out.getValue() == "grad")
+      std::optional<Role> out = kern::outputRole(func, i);
+      if (!out || out == Role::Output || out == Role::Grad)
         continue;
       std::string id = identifier(argString(func, i, nn::NNDialect::kNameAttrName));
-      if (out.getValue() == "loss")
+      if (out == Role::Loss)
         text += "  result.loss = static_cast<double>(" + id + "[0]);\n";
       else
         text += "  for (auto value : " + id + ")\n    result.metricStats.push_back(value);\n";
@@ -214,7 +214,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   auto hyper = [&](func::FuncOp func) {
     std::string text;
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      if (argString(func, i, nn::NNDialect::kRoleAttrName) != "hyper")
+      if (nn::argumentRole(func, i) != Role::Hyper)
         continue;
       auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
       StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
@@ -289,7 +289,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
   model.fileStem = snakeCase(className);
   int64_t batch = 0;
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i)
-    if (argString(evalStep, i, nn::NNDialect::kRoleAttrName) == "input")
+    if (nn::argumentRole(evalStep, i) == Role::Input)
       batch = cast<MemRefType>(evalStep.getArgumentTypes()[i]).getDimSize(0);
 
   llvm::raw_string_ostream h(model.header);
@@ -424,11 +424,11 @@ FailureOr<EmittedModel> ModelEmitter::run() {
           fanIn *= d;
       }
     }
-    std::string kind = m.role == "param" ? "Param" : m.role == "buffer" ? "Buffer" : "OptState";
+    std::string kind = m.role == Role::Param ? "Param" : m.role == Role::Buffer ? "Buffer" : "OptState";
     s << "      {" << quoted(m.name) << ", BufferKind::" << kind << ", "
       << dtypeOf(m.type.getElementType()) << ", " << shapeList(shape) << ", " << m.id
-      << ", Init::" << (m.role == "opt_state" ? "Zeros" : init) << ", "
-      << (m.role == "param" && !m.frozen ? "true" : "false") << ", " << fanIn << ", "
+      << ", Init::" << (m.role == Role::OptState ? "Zeros" : init) << ", "
+      << (m.role == Role::Param && !m.frozen ? "true" : "false") << ", " << fanIn << ", "
       << fanOut << ", " << quoted(role) << "},\n";
   }
   s << "  };\n}\n\ngradc::rt::BufferRef " << className
@@ -440,7 +440,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << "                         std::string(name) + \"'\");\n}\n";
   s << "\nvoid " << className << "::resetOptimizer() {\n";
   for (const Member &m : members)
-    if (m.role == "opt_state")
+    if (m.role == Role::OptState)
       s << "  std::fill_n(" << m.id << ", " << m.type.getNumElements() << ", "
         << cType(m.type.getElementType()) << "(0));\n";
   s << "  step_ = 0;\n}\n";

@@ -20,11 +20,11 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
   llvm::DenseMap<Value, std::string> names;
   llvm::StringSet<> used;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(func, i);
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    if (role == "rng")
+    if (role == Role::Rng)
       name = "rng_key";
-    std::string id = argString(func, i, "kern.out") == "grad" || role == "grad"
+    std::string id = kern::outputRole(func, i) == Role::Grad || role == Role::Grad
                          ? gradId(name)
                          : identifier(name);
     names[func.getArgument(i)] = id;
@@ -157,22 +157,22 @@ std::string ModelEmitter::callExpression(func::FuncOp func, StringRef inputs,
   std::string call = func.getSymName().str() + "(";
   bool first = true;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(func, i);
     if (isMemberArg(func, i))
       continue;
     auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
     std::string t = cType(type.getElementType());
     std::string arg;
     StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
-    if (role == "input" || role == "label")
-      arg = "static_cast<const " + t + " *>(" + (role == "input" ? inputs : labels).str() +
+    std::optional<Role> out = kern::outputRole(func, i);
+    if (role == Role::Input || role == Role::Label)
+      arg = "static_cast<const " + t + " *>(" + (role == Role::Input ? inputs : labels).str() +
             "[" + std::to_string(dataIndex.at(name.str())) + "])";
-    else if (role == "hyper")
+    else if (role == Role::Hyper)
       arg = "&" + identifier(name) + "_value";
-    else if (role == "rng")
+    else if (role == Role::Rng)
       arg = "&key";
-    else if (out && out.getValue() == "output" && outputs != "nullptr")
+    else if (out == Role::Output && outputs != "nullptr")
       arg = "static_cast<" + t + " *>(" + outputs.str() + ")";
     else
       arg = identifier(name) + ".data()";

@@ -33,6 +33,7 @@
 namespace gradc::emit {
 
 using mlir::ArrayRef;
+using nn::Role;
 using mlir::StringAttr;
 using mlir::MemRefType;
 using mlir::StringRef;
@@ -107,9 +108,9 @@ inline StringRef argString(mlir::func::FuncOp func, unsigned i, StringRef name) 
 /// Whether argument `i` is state the class owns rather than an argument of
 /// the typed entry point: parameters, buffers, optimizer state, gradients.
 inline bool isMemberArg(mlir::func::FuncOp func, unsigned i) {
-  StringRef role = argString(func, i, nn::NNDialect::kRoleAttrName);
-  return role == "param" || role == "buffer" || role == "opt_state" || role == "grad" ||
-         argString(func, i, "kern.out") == "grad";
+  std::optional<Role> role = nn::argumentRole(func, i);
+  return role == Role::Param || role == Role::Buffer || role == Role::OptState || role == Role::Grad ||
+         kern::outputRole(func, i) == Role::Grad;
 }
 
 /// The C++ member holding the gradient of parameter `name`.
@@ -119,7 +120,7 @@ inline std::string gradId(StringRef name) { return "grad_" + identifier(name); }
 struct Member {
   std::string name; ///< model name: dense_0.weight
   std::string id;   ///< C++ member: dense_0_weight
-  std::string role; ///< param, buffer, opt_state
+  Role role = Role::Param; ///< Param, Buffer, OptState (Grad for gradients)
   std::string init;
   bool frozen = false;
   MemRefType type;

@@ -92,12 +92,12 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   if (auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr())
     os << "  info_.ranks = " << ranks.getInt() << ";\n";
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
-    StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(evalStep, i);
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
-    if (role == "input" || role == "label") {
+    if (role == Role::Input || role == Role::Label) {
       auto classes =
           evalStep.getArgAttrOfType<IntegerAttr>(i, nn::NNDialect::kClassesAttrName);
-      os << "  info_." << (role == "input" ? "inputs" : "labels") << ".push_back({"
+      os << "  info_." << (role == Role::Input ? "inputs" : "labels") << ".push_back({"
          << quoted(argString(evalStep, i, nn::NNDialect::kNameAttrName)) << ", "
          << dtypeOf(type.getElementType()) << ", " << shapeList(sampleShape(type)) << ", "
          << (classes ? classes.getInt() : 0) << "});\n";
@@ -106,17 +106,17 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
         auto flag = [&](StringRef key) {
           return range.getAs<BoolAttr>(key).getValue() ? "true" : "false";
         };
-        os << "  info_." << (role == "input" ? "inputs" : "labels") << ".back().range = {"
+        os << "  info_." << (role == Role::Input ? "inputs" : "labels") << ".back().range = {"
            << llvm::format("%.17g", range.getAs<FloatAttr>("low").getValueAsDouble()) << ", "
            << llvm::format("%.17g", range.getAs<FloatAttr>("high").getValueAsDouble()) << ", "
            << flag("high_open") << ", " << flag("integral") << ", "
            << quoted(range.getAs<StringAttr>("use").getValue()) << "};\n";
       }
-    } else if (auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out")) {
-      if (out.getValue() == "output") {
+    } else if (std::optional<Role> out = kern::outputRole(evalStep, i)) {
+      if (out == Role::Output) {
         os << "  info_.outputShape = " << shapeList(sampleShape(type)) << ";\n";
         os << "  info_.outputDType = " << dtypeOf(type.getElementType()) << ";\n";
-      } else if (out.getValue() == "metric") {
+      } else if (out == Role::Metric) {
         std::string name = argString(evalStep, i, nn::NNDialect::kNameAttrName).str();
         std::string kind = name == "mae"         ? "Mae"
                            : name == "rmse"      ? "Rmse"
@@ -248,15 +248,15 @@ void ModelEmitter::emitSizes(llvm::raw_ostream &os) {
        << ";\n";
   };
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
-    StringRef role = argString(evalStep, i, nn::NNDialect::kRoleAttrName);
+    std::optional<Role> role = nn::argumentRole(evalStep, i);
     StringRef name = argString(evalStep, i, nn::NNDialect::kNameAttrName);
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
-    auto out = evalStep.getArgAttrOfType<StringAttr>(i, "kern.out");
+    std::optional<Role> out = kern::outputRole(evalStep, i);
     // kInputShape for a model's only input, kInputImageShape for its input
     // `image` when it has several; the same for labels.
-    if (role == "input") {
+    if (role == Role::Input) {
       sizes(inputNames.size() == 1 ? "Input" : "Input" + upperCamel(name), name, type);
-    } else if (role == "label") {
+    } else if (role == Role::Label) {
       const std::string what = labelNames.size() == 1 ? "Label" : "Label" + upperCamel(name);
       sizes(what, name, type);
       if (auto classes = evalStep.getArgAttrOfType<IntegerAttr>(
@@ -264,9 +264,9 @@ void ModelEmitter::emitSizes(llvm::raw_ostream &os) {
         os << "  static constexpr int64_t k"
            << (labelNames.size() == 1 ? std::string() : what) << "Classes = "
            << classes.getInt() << ";\n";
-    } else if (out && out.getValue() == "output") {
+    } else if (out == Role::Output) {
       sizes("Output", name, type);
-    } else if (out && out.getValue() == "metric") {
+    } else if (out == Role::Metric) {
       os << "  static constexpr int64_t k" << upperCamel(name) << "Size = "
          << std::max<int64_t>(type.getNumElements(), 1) << ";  // metric " << name
          << (type.getRank() == 3   ? ": per label, a confusion matrix [label][prediction]"

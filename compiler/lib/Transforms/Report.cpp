@@ -104,16 +104,15 @@ ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline,
         entry.bytesMoved += bufferBytes(cast<MemRefType>(buffer.getType()));
     }
     for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      auto role = func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kRoleAttrName);
-      auto out = func.getArgAttrOfType<StringAttr>(i, "kern.out");
+      std::optional<nn::Role> role = nn::argumentRole(func, i);
       int64_t bytes = bufferBytes(cast<MemRefType>(func.getArgumentTypes()[i]));
-      if (role && role.getValue() == "param")
+      if (role == nn::Role::Param)
         entry.paramBytes += bytes;
-      else if (role && role.getValue() == "buffer")
+      else if (role == nn::Role::Buffer)
         entry.bufferBytes += bytes;
-      else if (role && role.getValue() == "opt_state")
+      else if (role == nn::Role::OptState)
         entry.optStateBytes += bytes;
-      else if (out && out.getValue() == "grad")
+      else if (kern::outputRole(func, i) == nn::Role::Grad)
         entry.gradBytes += bytes;
     }
     // The memory timeline, in the arena's 64-byte units.

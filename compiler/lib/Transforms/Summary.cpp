@@ -4,7 +4,7 @@
 #include "gradc/Dialect/Kern/Analysis/KernGraph.h"
 #include "gradc/Transforms/SourceLines.h"
 
-#include "gradc/Dialect/NN/IR/NNDialect.h"
+#include "gradc/Dialect/NN/IR/NNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Format.h"
@@ -86,22 +86,22 @@ LogicalResult gradc::printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
   int64_t trainable = 0, frozen = 0, buffers = 0, trainableBytes = 0, otherBytes = 0;
   Block &body = forward.getBody().front();
   for (BlockArgument arg : body.getArguments()) {
-    StringRef role = argString(arg.getArgNumber(), nn::NNDialect::kRoleAttrName);
+    std::optional<nn::Role> role = nn::argumentRole(forward, arg.getArgNumber());
     Type type = arg.getType();
-    if (role == "input" || role == "label") {
+    if (role == nn::Role::Input || role == nn::Role::Label) {
       Row row;
       if (FileLineColLoc loc = modelLocation(arg.getLoc()))
         row.line = loc.getLine();
       row.what = argString(arg.getArgNumber(), nn::NNDialect::kNameAttrName).str() + " (" +
-                 role.str() + ")";
+                 nn::stringifyRole(*role).str() + ")";
       row.output = typeText(type);
       rows.push_back(row);
-    } else if (role == "param") {
+    } else if (role == nn::Role::Param) {
       bool isFrozen = static_cast<bool>(
           forward.getArgAttr(arg.getArgNumber(), nn::NNDialect::kFrozenAttrName));
       (isFrozen ? frozen : trainable) += elements(type);
       (isFrozen ? otherBytes : trainableBytes) += bytes(type);
-    } else if (role == "buffer") {
+    } else if (role == nn::Role::Buffer) {
       buffers += elements(type);
       otherBytes += bytes(type);
     }
@@ -123,13 +123,13 @@ LogicalResult gradc::printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
       auto arg = dyn_cast<BlockArgument>(operand);
       if (!arg || arg.getOwner() != &body)
         continue;
-      StringRef role = argString(arg.getArgNumber(), nn::NNDialect::kRoleAttrName);
-      if (role != "param" && role != "buffer")
+      std::optional<nn::Role> role = nn::argumentRole(forward, arg.getArgNumber());
+      if (role != nn::Role::Param && role != nn::Role::Buffer)
         continue;
       StringRef name = argString(arg.getArgNumber(), nn::NNDialect::kNameAttrName);
       if (row.layer.empty())
         row.layer = name.rsplit('.').first.str();
-      if (role == "param" && counted.insert(arg.getArgNumber()).second)
+      if (role == nn::Role::Param && counted.insert(arg.getArgNumber()).second)
         row.parameters += elements(arg.getType());
     }
     rows.push_back(row);

@@ -64,19 +64,25 @@ LogicalResult FunctionLowering::planDestinations() {
   }
   for (unsigned r = 0; r < func.getNumResults(); ++r) {
     DictionaryAttr attrs = func.getResultAttrDict(r);
-    StringRef role = stringAttr(attrs, nn::NNDialect::kRoleAttrName);
+    std::optional<nn::Role> role = nn::resultRole(func, r);
     StringRef name = stringAttr(attrs, nn::NNDialect::kNameAttrName);
     Value value = ret.getOperand(r);
-    if (role == "param_update" || role == "opt_state_update" || role == "buffer_update") {
-      // The argument of that name and kind: a gradient argument (of
-      // @apply_update) shares its parameter's name but is never written.
-      StringRef targetRole = role.drop_back(StringRef("_update").size());
+    // What an update writes: the argument of that name and kind (a gradient
+    // argument of @apply_update shares its parameter's name but is never
+    // written).
+    std::optional<nn::Role> updated = role == nn::Role::ParamUpdate ? nn::Role::Param
+                                      : role == nn::Role::OptStateUpdate
+                                          ? std::optional(nn::Role::OptState)
+                                      : role == nn::Role::BufferUpdate
+                                          ? std::optional(nn::Role::Buffer)
+                                          : std::nullopt;
+    if (updated) {
       std::optional<unsigned> target;
       for (unsigned i = 0; i < func.getNumArguments(); ++i)
         if (func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttrName) &&
             func.getArgAttrOfType<StringAttr>(i, nn::NNDialect::kNameAttrName)
                     .getValue() == name &&
-            stringAttr(func.getArgAttrDict(i), nn::NNDialect::kRoleAttrName) == targetRole)
+            nn::argumentRole(func, i) == *updated)
           target = i;
       if (!target)
         return func.emitError() << "the update of '" << name
@@ -84,12 +90,11 @@ LogicalResult FunctionLowering::planDestinations() {
       destinations[value].push_back(*target);
       continue;
     }
-    if (role.empty())
-      role = "output";
+    StringRef out = nn::stringifyRole(role.value_or(nn::Role::Output));
     if (name.empty())
-      name = role;
+      name = out;
     SmallVector<NamedAttribute> outAttrs{
-        b.getNamedAttr("kern.out", b.getStringAttr(role)),
+        b.getNamedAttr(kern::kOutAttrName, b.getStringAttr(out)),
         b.getNamedAttr(nn::NNDialect::kNameAttrName, b.getStringAttr(name))};
     destinations[value].push_back(argTypes.size());
     argTypes.push_back(bufferType(value.getType()));

@@ -23,9 +23,11 @@ LogicalResult KernDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                     unsigned argIndex,
                                                     NamedAttribute attribute) {
   StringRef name = attribute.getName().strref();
-  if (name == "kern.out") {
-    auto role = dyn_cast<StringAttr>(attribute.getValue());
-    if (!role || !llvm::is_contained({"loss", "metric", "output", "grad"}, role.getValue()))
+  if (name == kOutAttrName) {
+    auto text = dyn_cast<StringAttr>(attribute.getValue());
+    std::optional<gradc::nn::Role> role =
+        text ? gradc::nn::symbolizeRole(text.getValue()) : std::nullopt;
+    if (!role || !isOutputRole(*role))
       return op->emitOpError() << "argument #" << argIndex
                                << " attribute 'kern.out' expected one of loss, metric, "
                                   "output, grad, found "
@@ -38,6 +40,17 @@ LogicalResult KernDialect::verifyRegionArgAttribute(Operation *op, unsigned,
 
 #define GET_OP_CLASSES
 #include "gradc/Dialect/Kern/IR/KernOps.cpp.inc"
+
+std::optional<gradc::nn::Role> gradc::kern::outputRole(FunctionOpInterface func, unsigned i) {
+  auto role = func.getArgAttrOfType<StringAttr>(i, kOutAttrName);
+  return role ? gradc::nn::symbolizeRole(role.getValue()) : std::nullopt;
+}
+
+bool gradc::kern::isOutputRole(gradc::nn::Role role) {
+  using gradc::nn::Role;
+  return role == Role::Loss || role == Role::Metric || role == Role::Output ||
+         role == Role::Grad;
+}
 
 LogicalResult ViewOp::verify() {
   auto source = cast<MemRefType>(getSource().getType());

@@ -28,6 +28,25 @@ Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
   return builder.create<ConstantOp>(loc, type, elements);
 }
 
+std::optional<Role> gradc::nn::argumentRole(FunctionOpInterface func, unsigned i) {
+  auto role = func.getArgAttrOfType<StringAttr>(i, NNDialect::kRoleAttrName);
+  return role ? symbolizeRole(role.getValue()) : std::nullopt;
+}
+
+std::optional<Role> gradc::nn::resultRole(FunctionOpInterface func, unsigned i) {
+  auto role = func.getResultAttrOfType<StringAttr>(i, NNDialect::kRoleAttrName);
+  return role ? symbolizeRole(role.getValue()) : std::nullopt;
+}
+
+DictionaryAttr gradc::nn::roleAttrs(MLIRContext *context, Role role, llvm::StringRef name) {
+  Builder b(context);
+  SmallVector<NamedAttribute> attrs{
+      b.getNamedAttr(NNDialect::kRoleAttrName, b.getStringAttr(stringifyRole(role)))};
+  if (!name.empty())
+    attrs.push_back(b.getNamedAttr(NNDialect::kNameAttrName, b.getStringAttr(name)));
+  return b.getDictionaryAttr(attrs);
+}
+
 llvm::ArrayRef<llvm::StringLiteral> gradc::nn::argumentRoles() {
   static constexpr llvm::StringLiteral roles[] = {
       "input", "label", "param", "buffer", "rng", "hyper", "opt_state", "grad"};

@@ -25,8 +25,7 @@ StringAttr argString(func::FuncOp func, unsigned index, StringRef name) {
 }
 
 bool isTrainableParam(func::FuncOp func, unsigned index) {
-  StringAttr role = argString(func, index, NNDialect::kRoleAttrName);
-  return role && role.getValue() == "param" &&
+  return argumentRole(func, index) == Role::Param &&
          !func.getArgAttr(index, NNDialect::kFrozenAttrName);
 }
 
@@ -75,8 +74,7 @@ private:
 LogicalResult Differentiator::findLoss() {
   std::optional<unsigned> found;
   for (unsigned i = 0, e = forward.getNumResults(); i < e; ++i) {
-    auto role = forward.getResultAttrOfType<StringAttr>(i, NNDialect::kRoleAttrName);
-    if (!role || role.getValue() != "loss")
+    if (resultRole(forward, i) != Role::Loss)
       continue;
     if (found)
       return forward.emitError() << "expected one result with nn.role = \"loss\", "
@@ -211,8 +209,8 @@ LogicalResult Differentiator::run(StringRef gradName) {
   llvm::StringMap<unsigned> named;
   for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i) {
     StringAttr name = argString(forward, i, NNDialect::kNameAttrName);
-    StringAttr role = argString(forward, i, NNDialect::kRoleAttrName);
-    if (!name || !role || (role.getValue() != "param" && role.getValue() != "buffer"))
+    std::optional<Role> role = argumentRole(forward, i);
+    if (!name || (role != Role::Param && role != Role::Buffer))
       continue;
     auto [it, inserted] = named.try_emplace(name.getValue(), i);
     if (!inserted)
@@ -274,7 +272,7 @@ LogicalResult Differentiator::run(StringRef gradName) {
     results.push_back(grad);
     SmallVector<NamedAttribute> attrs{
         NamedAttribute(StringAttr::get(context, NNDialect::kRoleAttrName),
-                       StringAttr::get(context, "grad"))};
+                       StringAttr::get(context, stringifyRole(Role::Grad)))};
     if (name)
       attrs.emplace_back(StringAttr::get(context, NNDialect::kNameAttrName), name);
     resultAttrs.push_back(DictionaryAttr::get(context, attrs));

@@ -197,15 +197,6 @@ void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value ste
   }
 }
 
-DictionaryAttr roleAttrs(MLIRContext *context, StringRef role, StringRef name) {
-  Builder b(context);
-  SmallVector<NamedAttribute> attrs{
-      b.getNamedAttr(NNDialect::kRoleAttrName, b.getStringAttr(role))};
-  if (!name.empty())
-    attrs.push_back(b.getNamedAttr(NNDialect::kNameAttrName, b.getStringAttr(name)));
-  return b.getDictionaryAttr(attrs);
-}
-
 /// Regularization and clipping of the gradients, then every parameter's
 /// update: appends the updated parameters (`param_update`) and optimizer
 /// states (`opt_state_update`) to `results`.
@@ -222,10 +213,10 @@ void appendUpdates(OpBuilder &builder, Location loc, Type element,
     Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
     update(local, config, p, lr, step);
     results.push_back(p.newParam);
-    resultAttrs.push_back(roleAttrs(context, "param_update", p.name));
+    resultAttrs.push_back(roleAttrs(context, Role::ParamUpdate, p.name));
     for (auto [state, value] : llvm::zip(stateNames, p.newState)) {
       results.push_back(value);
-      resultAttrs.push_back(roleAttrs(context, "opt_state_update", (p.name + "." + state).str()));
+      resultAttrs.push_back(roleAttrs(context, Role::OptStateUpdate, (p.name + "." + state).str()));
     }
   }
 }
@@ -241,17 +232,12 @@ void appendStateAndHyperArgs(func::FuncOp lossGrad, ArrayRef<Trainable> trained,
   for (const Trainable &p : trained)
     for (StringRef state : stateNames) {
       argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
-      argAttrs.push_back(roleAttrs(context, "opt_state", (p.name + "." + state).str()));
+      argAttrs.push_back(roleAttrs(context, Role::OptState, (p.name + "." + state).str()));
     }
   auto scalarType = RankedTensorType::get({}, element);
   argTypes.append({scalarType, scalarType});
-  argAttrs.push_back(roleAttrs(context, "hyper", "lr"));
-  argAttrs.push_back(roleAttrs(context, "hyper", "step"));
-}
-
-StringRef resultRole(func::FuncOp func, unsigned index) {
-  auto role = func.getResultAttrOfType<StringAttr>(index, NNDialect::kRoleAttrName);
-  return role ? role.getValue() : StringRef();
+  argAttrs.push_back(roleAttrs(context, Role::Hyper, "lr"));
+  argAttrs.push_back(roleAttrs(context, Role::Hyper, "step"));
 }
 
 /// `@apply_update`: the update half of `@train_step` alone. It takes the
@@ -272,7 +258,7 @@ void buildApplyUpdate(func::FuncOp trainStep, func::FuncOp lossGrad,
   }
   for (const Trainable &p : trained) {
     argTypes.push_back(lossGrad.getArgumentTypes()[p.argIndex]);
-    argAttrs.push_back(roleAttrs(context, "grad", p.name));
+    argAttrs.push_back(roleAttrs(context, Role::Grad, p.name));
   }
   appendStateAndHyperArgs(lossGrad, trained, stateNames, element, argTypes, argAttrs);
 
@@ -316,7 +302,7 @@ void buildApplyUpdate(func::FuncOp trainStep, func::FuncOp lossGrad,
 void buildTrainGrad(func::FuncOp lossGrad) {
   bool updatesBuffers = false;
   for (unsigned r = 0; r < lossGrad.getNumResults(); ++r)
-    updatesBuffers |= resultRole(lossGrad, r) == "buffer_update";
+    updatesBuffers |= resultRole(lossGrad, r) == Role::BufferUpdate;
   if (!updatesBuffers)
     return;
   func::FuncOp trainGrad = lossGrad.clone();
@@ -327,7 +313,7 @@ void buildTrainGrad(func::FuncOp lossGrad) {
   SmallVector<Value> kept;
   SmallVector<DictionaryAttr> attrs;
   for (unsigned r = 0; r < trainGrad.getNumResults(); ++r) {
-    if (resultRole(trainGrad, r) == "output")
+    if (resultRole(trainGrad, r) == Role::Output)
       continue;
     kept.push_back(ret.getOperand(r));
     attrs.push_back(trainGrad.getResultAttrDict(r));
@@ -361,7 +347,7 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataPa
   SmallVector<Trainable> params;
   auto ret = cast<func::ReturnOp>(lossGrad.getBody().front().getTerminator());
   for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
-    if (resultRole(lossGrad, r) != "grad")
+    if (resultRole(lossGrad, r) != Role::Grad)
       continue;
     auto name = lossGrad.getResultAttrOfType<StringAttr>(r, NNDialect::kNameAttrName);
     std::optional<unsigned> argIndex;
@@ -401,12 +387,12 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataPa
   unsigned gradIndex = 0;
   for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
     Value value = mapping.lookupOrDefault(ret.getOperand(r));
-    StringRef role = resultRole(lossGrad, r);
-    if (role == "grad") {
+    std::optional<Role> role = resultRole(lossGrad, r);
+    if (role == Role::Grad) {
       params[gradIndex++].grad = value;
       continue;
     }
-    if (role == "output")
+    if (role == Role::Output)
       continue; // a training step returns no predictions
     results.push_back(value);
     resultAttrs.push_back(lossGrad.getResultAttrDict(r));
@@ -427,7 +413,7 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataPa
   if (stepGradients)
     for (Trainable &p : params) {
       results.push_back(p.grad);
-      resultAttrs.push_back(roleAttrs(context, "grad", p.name));
+      resultAttrs.push_back(roleAttrs(context, Role::Grad, p.name));
     }
 
   appendUpdates(builder, lossGrad.getLoc(), element, config, params, lossGrad, lr, step,
@@ -453,7 +439,7 @@ void buildPredict(func::FuncOp source, StringRef name) {
   SmallVector<Value> outputs;
   SmallVector<DictionaryAttr> attrs;
   for (unsigned r = 0; r < predict.getNumResults(); ++r)
-    if (resultRole(predict, r) == "output") {
+    if (resultRole(predict, r) == Role::Output) {
       outputs.push_back(ret.getOperand(r));
       attrs.push_back(predict.getResultAttrDict(r));
     }
@@ -483,8 +469,8 @@ void trimLossGrad(func::FuncOp lossGrad) {
   SmallVector<Value> kept;
   SmallVector<DictionaryAttr> attrs;
   for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
-    StringRef role = resultRole(lossGrad, r);
-    if (role == "output" || role == "buffer_update")
+    std::optional<Role> role = resultRole(lossGrad, r);
+    if (role == Role::Output || role == Role::BufferUpdate)
       continue;
     kept.push_back(ret.getOperand(r));
     attrs.push_back(lossGrad.getResultAttrDict(r));

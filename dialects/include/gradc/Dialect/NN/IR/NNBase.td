@@ -73,6 +73,22 @@ def NN_RngKey : Type<And<[NN_StaticTensorOf<[I64]>.predicate,
 // Attributes
 //===----------------------------------------------------------------------===//
 
+// What an argument or a result of a model function is (`nn.role`); the
+// attribute holds the case's string ("param"), read and written through
+// gradc::nn::argumentRole / resultRole / roleAttrs.
+def NN_Role : I32EnumAttr<"Role", "what a model function's argument or result is", [
+    I32EnumAttrCase<"Input", 0, "input">, I32EnumAttrCase<"Label", 1, "label">,
+    I32EnumAttrCase<"Param", 2, "param">, I32EnumAttrCase<"Buffer", 3, "buffer">,
+    I32EnumAttrCase<"Rng", 4, "rng">, I32EnumAttrCase<"Hyper", 5, "hyper">,
+    I32EnumAttrCase<"OptState", 6, "opt_state">, I32EnumAttrCase<"Grad", 7, "grad">,
+    I32EnumAttrCase<"Loss", 8, "loss">, I32EnumAttrCase<"Metric", 9, "metric">,
+    I32EnumAttrCase<"Output", 10, "output">,
+    I32EnumAttrCase<"BufferUpdate", 11, "buffer_update">,
+    I32EnumAttrCase<"ParamUpdate", 12, "param_update">,
+    I32EnumAttrCase<"OptStateUpdate", 13, "opt_state_update">]> {
+  let cppNamespace = "::gradc::nn";
+}
+
 def NN_CmpPredicate : I32EnumAttr<"CmpPredicate", "comparison predicate", [
     I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
     I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,

@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -28,6 +29,16 @@ namespace gradc::nn {
 /// NumPy broadcasting of two shapes; std::nullopt when incompatible.
 std::optional<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
+
+/// The `nn.role` of argument `i` of `func`; std::nullopt without one.
+std::optional<Role> argumentRole(mlir::FunctionOpInterface func, unsigned i);
+
+/// The `nn.role` of result `i` of `func`; std::nullopt without one.
+std::optional<Role> resultRole(mlir::FunctionOpInterface func, unsigned i);
+
+/// `{nn.role = role[, nn.name = name]}`, an argument's or result's attributes.
+mlir::DictionaryAttr roleAttrs(mlir::MLIRContext *context, Role role,
+                               llvm::StringRef name = {});
 
 /// The roles a function argument of a model function can play (`nn.role`).
 llvm::ArrayRef<llvm::StringLiteral> argumentRoles();
