@@ -295,6 +295,38 @@ void buildApplyUpdate(func::FuncOp trainStep, func::FuncOp lossGrad,
   apply.setAllResultAttrs(resultAttrs);
 }
 
+/// Keeps the results of `func` whose role `keep` accepts, erases the pure ops
+/// that then compute nothing and, with `dropUnusedArguments`, the arguments
+/// nothing reads any more.
+void keepResults(func::FuncOp func, llvm::function_ref<bool(std::optional<Role>)> keep,
+                 bool dropUnusedArguments = false) {
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  SmallVector<Value> kept;
+  SmallVector<DictionaryAttr> attrs;
+  for (unsigned r = 0; r < func.getNumResults(); ++r)
+    if (keep(resultRole(func, r))) {
+      kept.push_back(ret.getOperand(r));
+      attrs.push_back(func.getResultAttrDict(r));
+    }
+  OpBuilder builder(ret);
+  builder.create<func::ReturnOp>(ret.getLoc(), kept);
+  ret.erase();
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
+      op.erase();
+  func.setFunctionType(
+      FunctionType::get(func.getContext(), body.getArgumentTypes(), ValueRange(kept).getTypes()));
+  func.setAllResultAttrs(attrs);
+  if (!dropUnusedArguments)
+    return;
+  llvm::BitVector unused(body.getNumArguments());
+  for (BlockArgument arg : body.getArguments())
+    if (arg.use_empty())
+      unused.set(arg.getArgNumber());
+  (void)func.eraseArguments(unused);
+}
+
 /// `@train_grad`: `@loss_grad` that also returns the updated buffers (batch
 /// normalization's running statistics), so that a program that averages
 /// gradients across processes updates them as `@train_step` does. Built only
@@ -308,25 +340,7 @@ void buildTrainGrad(func::FuncOp lossGrad) {
   func::FuncOp trainGrad = lossGrad.clone();
   trainGrad.setSymName("train_grad");
   lossGrad->getBlock()->push_back(trainGrad);
-  Block &body = trainGrad.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  SmallVector<Value> kept;
-  SmallVector<DictionaryAttr> attrs;
-  for (unsigned r = 0; r < trainGrad.getNumResults(); ++r) {
-    if (resultRole(trainGrad, r) == Role::Output)
-      continue;
-    kept.push_back(ret.getOperand(r));
-    attrs.push_back(trainGrad.getResultAttrDict(r));
-  }
-  OpBuilder builder(ret);
-  builder.create<func::ReturnOp>(ret.getLoc(), kept);
-  ret.erase();
-  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
-      op.erase();
-  trainGrad.setFunctionType(FunctionType::get(trainGrad.getContext(), body.getArgumentTypes(),
-                                              ValueRange(kept).getTypes()));
-  trainGrad.setAllResultAttrs(attrs);
+  keepResults(trainGrad, [](std::optional<Role> role) { return role != Role::Output; });
 }
 
 LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataParallel,
@@ -434,56 +448,18 @@ void buildPredict(func::FuncOp source, StringRef name) {
   func::FuncOp predict = source.clone();
   predict.setSymName(name);
   source->getBlock()->getParent()->front().push_back(predict);
-  Block &body = predict.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  SmallVector<Value> outputs;
-  SmallVector<DictionaryAttr> attrs;
-  for (unsigned r = 0; r < predict.getNumResults(); ++r)
-    if (resultRole(predict, r) == Role::Output) {
-      outputs.push_back(ret.getOperand(r));
-      attrs.push_back(predict.getResultAttrDict(r));
-    }
-  OpBuilder builder(ret);
-  builder.create<func::ReturnOp>(ret.getLoc(), outputs);
-  ret.erase();
-  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
-      op.erase();
-  llvm::BitVector unused(body.getNumArguments());
-  for (BlockArgument arg : body.getArguments())
-    if (arg.use_empty())
-      unused.set(arg.getArgNumber());
-  predict.setFunctionType(FunctionType::get(predict.getContext(),
-                                            body.getArgumentTypes(),
-                                            ValueRange(outputs).getTypes()));
-  predict.setAllResultAttrs(attrs);
-  (void)predict.eraseArguments(unused);
+  keepResults(
+      predict, [](std::optional<Role> role) { return role == Role::Output; },
+      /*dropUnusedArguments=*/true);
 }
 
 /// @loss_grad stays as an entry point that computes the loss, the metric
 /// statistics and the gradients of one batch without changing any state: it
 /// returns neither outputs nor buffer updates.
 void trimLossGrad(func::FuncOp lossGrad) {
-  Block &body = lossGrad.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  SmallVector<Value> kept;
-  SmallVector<DictionaryAttr> attrs;
-  for (unsigned r = 0; r < lossGrad.getNumResults(); ++r) {
-    std::optional<Role> role = resultRole(lossGrad, r);
-    if (role == Role::Output || role == Role::BufferUpdate)
-      continue;
-    kept.push_back(ret.getOperand(r));
-    attrs.push_back(lossGrad.getResultAttrDict(r));
-  }
-  OpBuilder builder(ret);
-  builder.create<func::ReturnOp>(ret.getLoc(), kept);
-  ret.erase();
-  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-    if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
-      op.erase();
-  lossGrad.setFunctionType(FunctionType::get(lossGrad.getContext(), body.getArgumentTypes(),
-                                             ValueRange(kept).getTypes()));
-  lossGrad.setAllResultAttrs(attrs);
+  keepResults(lossGrad, [](std::optional<Role> role) {
+    return role != Role::Output && role != Role::BufferUpdate;
+  });
 }
 
 struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
