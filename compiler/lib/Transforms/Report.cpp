@@ -17,8 +17,6 @@ using namespace gradc;
 
 namespace {
 
-constexpr int64_t kAlignment = 64;
-int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 
 int64_t count(Value value) { return cast<MemRefType>(value.getType()).getNumElements(); }
 
@@ -73,7 +71,7 @@ ReportBaseline gradc::takeReportBaseline(ModuleOp module) {
     KernGraph graph(func);
     entry.kernels = graph.steps.size();
     for (auto alloc : func.getBody().front().getOps<kern::AllocOp>())
-      entry.naiveBytes += aligned(bufferBytes(alloc.getType()));
+      entry.naiveBytes += arenaAligned(bufferBytes(alloc.getType()));
     baseline.entries[func.getSymName().str()] = entry;
   }
   return baseline;
@@ -120,9 +118,9 @@ ModelReport gradc::buildReport(ModuleOp module, const ReportBaseline &baseline,
     std::vector<int64_t> delta(graph.steps.size() + 1, 0);
     int64_t ownBuffers = 0;
     for (const Liveness::Interval &interval : liveness.intervals) {
-      delta[interval.first] += aligned(interval.bytes);
-      delta[interval.last + 1] -= aligned(interval.bytes);
-      ownBuffers += aligned(interval.bytes);
+      delta[interval.first] += arenaAligned(interval.bytes);
+      delta[interval.last + 1] -= arenaAligned(interval.bytes);
+      ownBuffers += arenaAligned(interval.bytes);
     }
     int64_t live = 0;
     unsigned peak = 0;

@@ -23,10 +23,6 @@ using namespace gradc;
 
 namespace {
 
-constexpr int64_t kAlignment = 64;
-
-int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
-
 struct Buffer {
   unsigned first, last;
   int64_t size;
@@ -117,7 +113,7 @@ struct PlanMemoryPass : public gradc::impl::PlanMemoryBase<PlanMemoryPass> {
       Liveness liveness(graph, func);
       std::vector<Buffer> buffers;
       for (auto [i, interval] : llvm::enumerate(liveness.intervals))
-        buffers.push_back({interval.first, interval.last, aligned(interval.bytes),
+        buffers.push_back({interval.first, interval.last, arenaAligned(interval.bytes),
                            static_cast<unsigned>(i)});
       Plan plan = bestPlan(std::move(buffers));
       Builder b(func.getContext());

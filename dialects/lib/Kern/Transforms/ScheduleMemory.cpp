@@ -23,10 +23,6 @@ using namespace gradc;
 
 namespace {
 
-constexpr int64_t kAlignment = 64;
-
-int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
-
 /// A list schedule that, among the steps whose predecessors have run, runs
 /// the one that adds the fewest live bytes (ties: program order).
 SmallVector<Operation *> memoryAwareOrder(func::FuncOp func, const KernGraph &graph) {
@@ -35,7 +31,7 @@ SmallVector<Operation *> memoryAwareOrder(func::FuncOp func, const KernGraph &gr
   llvm::DenseMap<Value, int64_t> bytes;
   llvm::DenseMap<Value, unsigned> users, done;
   for (auto alloc : func.getBody().front().getOps<kern::AllocOp>())
-    bytes[alloc.getResult()] = aligned(bufferBytes(alloc.getType()));
+    bytes[alloc.getResult()] = arenaAligned(bufferBytes(alloc.getType()));
   auto touched = [&](unsigned s) {
     SmallVector<Value, 8> list;
     for (Value v : llvm::concat<const Value>(graph.steps[s].reads, graph.steps[s].writes))

@@ -23,10 +23,6 @@ using namespace gradc;
 
 namespace {
 
-constexpr int64_t kAlignment = 64;
-
-int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
-
 struct VerifyMemoryPlanPass
     : public gradc::impl::VerifyMemoryPlanBase<VerifyMemoryPlanPass> {
   void runOnOperation() override {
@@ -51,9 +47,9 @@ struct VerifyMemoryPlanPass
       };
       for (const Liveness::Interval &a : liveness.intervals) {
         int64_t offset = offsetOf(a.alloc);
-        if (offset < 0 || offset % kAlignment != 0 || offset + a.bytes > arena) {
+        if (offset < 0 || offset % kArenaAlignment != 0 || offset + a.bytes > arena) {
           a.alloc->emitError() << "temporary at offset " << offset << " of " << a.bytes
-                               << " bytes does not lie " << kAlignment
+                               << " bytes does not lie " << kArenaAlignment
                                << "-byte aligned in the arena of " << arena << " bytes";
           failed = true;
         }

@@ -25,6 +25,15 @@ namespace gradc {
 /// behind any `kern.view`s.
 mlir::Value rootBuffer(mlir::Value value);
 
+/// The alignment of every temporary in a function's arena, in bytes (the
+/// generated code's scratch buffer is aligned so).
+inline constexpr int64_t kArenaAlignment = 64;
+
+/// `bytes` rounded up to kArenaAlignment.
+inline int64_t arenaAligned(int64_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
 /// Bytes of a buffer type (i1 elements take a byte).
 int64_t bufferBytes(mlir::MemRefType type);
 
