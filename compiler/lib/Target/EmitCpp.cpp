@@ -144,17 +144,9 @@ std::string ModelEmitter::signature(func::FuncOp func, bool qualified) {
   std::string text = "void " + (qualified ? className + "::" : std::string()) +
                      func.getSymName().str() + "(";
   bool first = true;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    std::optional<Role> role = nn::argumentRole(func, i);
-    if (isMemberArg(func, i))
-      continue;
-    auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
-    bool output = static_cast<bool>(func.getArgAttr(i, kern::kOutAttrName));
-    StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    if (role == Role::Rng)
-      name = "rng_key";
-    text += (first ? "" : ", ") + std::string(output ? "" : "const ") +
-            cType(type.getElementType()) + " *" + identifier(name);
+  for (const EntryArgument &arg : entryArguments(func)) {
+    text += (first ? "" : ", ") + std::string(arg.out ? "" : "const ") +
+            cType(arg.type.getElementType()) + " *" + arg.id;
     first = false;
   }
   return text + ")";
@@ -162,20 +154,15 @@ std::string ModelEmitter::signature(func::FuncOp func, bool qualified) {
 
 std::string ModelEmitter::describe(func::FuncOp func) {
   std::string ins, outs;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    std::optional<Role> role = nn::argumentRole(func, i);
-    if (isMemberArg(func, i))
-      continue;
-    StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    std::string text = role == Role::Rng ? std::string("rng_key") : identifier(name);
-    text += " " + shapeList(cast<MemRefType>(func.getArgumentTypes()[i]).getShape());
-    if (role == Role::Hyper && name == "lr")
+  for (const EntryArgument &arg : entryArguments(func)) {
+    std::string text = arg.id + " " + shapeList(arg.type.getShape());
+    if (arg.role == Role::Hyper && arg.name == "lr")
       text += " (learning rate)";
-    else if (role == Role::Hyper && name == "step")
+    else if (arg.role == Role::Hyper && arg.name == "step")
       text += " (optimizer steps so far, this one included: 1, 2, ...)";
-    else if (role == Role::Rng)
+    else if (arg.role == Role::Rng)
       text += " (seeds this step's dropout masks)";
-    std::string &list = func.getArgAttr(i, kern::kOutAttrName) ? outs : ins;
+    std::string &list = arg.out ? outs : ins;
     list += (list.empty() ? "" : ", ") + text;
   }
   return "  ///   reads " + ins + "\n  ///   writes " + (outs.empty() ? "nothing else" : outs) +
@@ -186,41 +173,30 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
   // Local result buffers of one step.
   auto locals = [&](func::FuncOp func) {
     std::string text;
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      std::optional<Role> out = kern::outputRole(func, i);
-      if (!out || out == Role::Grad)
-        continue;
-      auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
-      text += "  std::vector<" + cType(type.getElementType()) + "> " +
-              identifier(argString(func, i, nn::NNDialect::kNameAttrName)) + "(" +
-              std::to_string(std::max<int64_t>(type.getNumElements(), 1)) + ");\n";
-    }
+    for (const EntryArgument &arg : entryArguments(func))
+      if (arg.out)
+        text += "  std::vector<" + cType(arg.type.getElementType()) + "> " + arg.id + "(" +
+                std::to_string(std::max<int64_t>(arg.type.getNumElements(), 1)) + ");\n";
     return text;
   };
   auto result = [&](func::FuncOp func) {
     std::string text = "  gradc::rt::StepResult result;\n";
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      std::optional<Role> out = kern::outputRole(func, i);
-      if (!out || out == Role::Output || out == Role::Grad)
-        continue;
-      std::string id = identifier(argString(func, i, nn::NNDialect::kNameAttrName));
-      if (out == Role::Loss)
-        text += "  result.loss = static_cast<double>(" + id + "[0]);\n";
-      else
-        text += "  for (auto value : " + id + ")\n    result.metricStats.push_back(value);\n";
+    for (const EntryArgument &arg : entryArguments(func)) {
+      if (arg.out == Role::Loss)
+        text += "  result.loss = static_cast<double>(" + arg.id + "[0]);\n";
+      else if (arg.out == Role::Metric)
+        text += "  for (auto value : " + arg.id + ")\n    result.metricStats.push_back(value);\n";
     }
     return text + "  return result;\n";
   };
   auto hyper = [&](func::FuncOp func) {
     std::string text;
-    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-      if (nn::argumentRole(func, i) != Role::Hyper)
+    for (const EntryArgument &arg : entryArguments(func)) {
+      if (arg.role != Role::Hyper)
         continue;
-      auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
-      StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-      std::string value = name == "lr" ? "lr" : "step_";
-      text += "  const " + cType(type.getElementType()) + " " + identifier(name) +
-              "_value = static_cast<" + cType(type.getElementType()) + ">(" + value + ");\n";
+      std::string t = cType(arg.type.getElementType());
+      text += "  const " + t + " " + arg.id + "_value = static_cast<" + t + ">(" +
+              (arg.name == "lr" ? "lr" : "step_") + ");\n";
     }
     return text;
   };

@@ -156,26 +156,20 @@ std::string ModelEmitter::callExpression(func::FuncOp func, StringRef inputs,
                                          bool training) {
   std::string call = func.getSymName().str() + "(";
   bool first = true;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    std::optional<Role> role = nn::argumentRole(func, i);
-    if (isMemberArg(func, i))
-      continue;
-    auto type = cast<MemRefType>(func.getArgumentTypes()[i]);
-    std::string t = cType(type.getElementType());
+  for (const EntryArgument &a : entryArguments(func)) {
+    std::string t = cType(a.type.getElementType());
     std::string arg;
-    StringRef name = argString(func, i, nn::NNDialect::kNameAttrName);
-    std::optional<Role> out = kern::outputRole(func, i);
-    if (role == Role::Input || role == Role::Label)
-      arg = "static_cast<const " + t + " *>(" + (role == Role::Input ? inputs : labels).str() +
-            "[" + std::to_string(dataIndex.at(name.str())) + "])";
-    else if (role == Role::Hyper)
-      arg = "&" + identifier(name) + "_value";
-    else if (role == Role::Rng)
+    if (a.role == Role::Input || a.role == Role::Label)
+      arg = "static_cast<const " + t + " *>(" + (a.role == Role::Input ? inputs : labels).str() +
+            "[" + std::to_string(dataIndex.at(a.name.str())) + "])";
+    else if (a.role == Role::Hyper)
+      arg = "&" + a.id + "_value";
+    else if (a.role == Role::Rng)
       arg = "&key";
-    else if (out == Role::Output && outputs != "nullptr")
+    else if (a.out == Role::Output && outputs != "nullptr")
       arg = "static_cast<" + t + " *>(" + outputs.str() + ")";
     else
-      arg = identifier(name) + ".data()";
+      arg = a.id + ".data()";
     call += (first ? "" : ", ") + arg;
     first = false;
   }

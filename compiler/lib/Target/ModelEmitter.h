@@ -113,6 +113,32 @@ inline bool isMemberArg(mlir::func::FuncOp func, unsigned i) {
          kern::outputRole(func, i) == Role::Grad;
 }
 
+/// An argument of an entry point's typed signature: data, the random key,
+/// hyperparameters and output buffers, not the state the class owns.
+struct EntryArgument {
+  unsigned index;          ///< position among the function's arguments
+  std::optional<Role> role; ///< nn.role (none for an output buffer)
+  std::optional<Role> out;  ///< kern.out: what an output buffer receives
+  MemRefType type;
+  StringRef name; ///< nn.name
+  std::string id; ///< the C++ parameter: identifier(name), rng_key for the key
+};
+
+/// The arguments of `func`'s typed signature, in order.
+inline std::vector<EntryArgument> entryArguments(mlir::func::FuncOp func) {
+  std::vector<EntryArgument> args;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    if (isMemberArg(func, i))
+      continue;
+    EntryArgument arg{i, nn::argumentRole(func, i), kern::outputRole(func, i),
+                      mlir::cast<MemRefType>(func.getArgumentTypes()[i]),
+                      argString(func, i, nn::NNDialect::kNameAttrName), ""};
+    arg.id = arg.role == Role::Rng ? std::string("rng_key") : identifier(arg.name);
+    args.push_back(std::move(arg));
+  }
+  return args;
+}
+
 /// The C++ member holding the gradient of parameter `name`.
 inline std::string gradId(StringRef name) { return "grad_" + identifier(name); }
 
