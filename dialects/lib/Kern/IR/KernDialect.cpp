@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
 #include "gradc/Dialect/NN/IR/NNOps.h"
 
 using namespace mlir;
@@ -216,8 +217,10 @@ LogicalResult FusedOp::verify() {
     auto kernel = dyn_cast<KernelOp>(op);
     if (!kernel)
       return op.emitOpError() << "is not allowed in a 'kern.fused' body";
-    if (!kernel.getPayload())
-      return kernel.emitOpError() << "expected a body of one nn op";
+    // The body's rules below ask the kernels' payloads; a payload must be a
+    // valid op first (this verifier runs before the ones nested in it).
+    if (failed(mlir::verify(kernel)))
+      return failure();
     if (kernel.isConstant()) {
       Attribute constant;
       matchPattern(kernel.getPayload(), m_Constant(&constant));

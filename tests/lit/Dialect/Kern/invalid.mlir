@@ -20,19 +20,21 @@ func.func @not_elementwise(%x: memref<4xf32>, %y: memref<f32>) {
 
 // -----
 
-func.func @shape(%x: memref<4xf32>, %y: memref<8xf32>) {
+func.func @shape(%x: memref<8xf32>, %y: memref<8xf32>) {
   kern.fused attributes {kind = "elementwise", shape = array<i64: 4>} {
     // expected-error @+1 {{expected outputs of the fused shape [4], found 'memref<8xf32>'}}
-    kern.kernel "nn.exp" ins(%x : memref<4xf32>) outs(%y : memref<8xf32>) {}
+    kern.kernel "nn.exp" ins(%x : memref<8xf32>) outs(%y : memref<8xf32>) {}
   }
   return
 }
 
 // -----
 
+// An input that does not broadcast to the fused shape makes its kernel's op
+// invalid, which is reported first.
 func.func @broadcast(%x: memref<3xf32>, %y: memref<4xf32>) {
   kern.fused attributes {kind = "elementwise", shape = array<i64: 4>} {
-    // expected-error @+1 {{input 'memref<3xf32>' does not broadcast to the fused shape [4]}}
+    // expected-error @+1 {{'nn.exp' op requires the same type for all operands and results}}
     kern.kernel "nn.exp" ins(%x : memref<3xf32>) outs(%y : memref<4xf32>) {}
   }
   return
@@ -122,5 +124,16 @@ func.func @payload_types(%x: memref<4xf32>, %y: memref<4xf64>) {
 func.func @in_place(%x: memref<4xf32>) {
   // expected-error @+1 {{'nn.softmax' is not elementwise and cannot write an input buffer}}
   kern.kernel "nn.softmax" ins(%x : memref<4xf32>) outs(%x : memref<4xf32>) {axis = 0}
+  return
+}
+
+// -----
+
+// A fused body's rules ask its kernels' payloads, which are verified first.
+func.func @fused_payload(%a: memref<4x4xf32>, %y: memref<4x4xf32>) {
+  kern.fused attributes {kind = "epilogue", shape = array<i64: 4, 4>} {
+    // expected-error @+1 {{'nn.matmul' op expected 2 operands, but found 1}}
+    kern.kernel "nn.matmul" ins(%a : memref<4x4xf32>) outs(%y : memref<4x4xf32>) {}
+  }
   return
 }
