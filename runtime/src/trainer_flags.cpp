@@ -192,9 +192,7 @@ po::options_description declareOptions(const ModelInfo &info, const ParseContext
                                        "epoch" + modelDefault(info.checkpointDir))
                                           .c_str())
       ("checkpoint-every", text("N"), ("optimizer steps between checkpoints (default " +
-                                       std::to_string(info.checkpointEvery > 0
-                                                          ? info.checkpointEvery
-                                                          : kDefaultCheckpointEvery) +
+                                       std::to_string(info.checkpointEvery) +
                                        ")").c_str())
       ("no-checkpoints", "write no checkpoints, whatever the model's train section says")
       ("resume", text("DIR"), "continue the run whose checkpoint is in DIR (and keep "

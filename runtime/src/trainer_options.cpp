@@ -610,8 +610,7 @@ void resolveCheckpoints(const po::variables_map &vm, const ModelInfo &info,
     options.checkpointEvery =
         parseCount("--checkpoint-every", vm["checkpoint-every"].as<std::string>(), 1);
   } else if (!options.checkpointDir.empty()) {
-    options.checkpointEvery =
-        info.checkpointEvery > 0 ? info.checkpointEvery : kDefaultCheckpointEvery;
+    options.checkpointEvery = info.checkpointEvery;
   }
   if (!options.checkpointDir.empty() && context.ownsFiles)
     requireWritableDirectory(checkpointOrigin, options.checkpointDir);

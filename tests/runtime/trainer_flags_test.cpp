@@ -201,5 +201,22 @@ TEST_F(TrainerFlagsTest, ModesNeedTheirFlagsAndExcludeOthers) {
                      "pass --test FILE\n");
 }
 
+// The checkpoint interval's default is ModelInfo's (the compiler sets it only
+// for a model that says `every`), and the program shows and uses it.
+TEST_F(TrainerFlagsTest, CheckpointIntervalDefaultsToTheModelsInfo) {
+  SoftmaxRegression model(4, 3, 4);
+  auto help = runTrainer(model, {"--help"});
+  EXPECT_EQ(help.code, 0) << help.err;
+  EXPECT_NE(help.out.find("optimizer steps between checkpoints (default 1000)"),
+            std::string::npos)
+      << help.out;
+  SoftmaxRegression every(4, 3, 4);
+  every.mutableInfo().checkpointEvery = 7;
+  auto shown = runTrainer(every, {"--help"});
+  EXPECT_NE(shown.out.find("optimizer steps between checkpoints (default 7)"),
+            std::string::npos)
+      << shown.out;
+}
+
 } // namespace
 } // namespace gradc::rt

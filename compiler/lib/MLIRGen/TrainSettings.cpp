@@ -592,17 +592,21 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
           continue;
         }
         auto dir = sb.string(*values["dir"], "checkpoint dir");
-        std::optional<int64_t> every = 1000;
-        if (values.count("every"))
-          every = sb.integer(*values["every"], "checkpoint every", 1);
-        if (!dir || !every) {
+        if (!dir) {
           ok = false;
           continue;
         }
-        attrs.push_back(
-            sb.attr(name, sb.b.getDictionaryAttr(
-                              {sb.attr("dir", sb.b.getStringAttr(*dir)),
-                               sb.attr("every", sb.b.getI64IntegerAttr(*every))})));
+        // Without `every`, the program's default applies (ModelInfo's).
+        SmallVector<NamedAttribute> checkpoint{sb.attr("dir", sb.b.getStringAttr(*dir))};
+        if (values.count("every")) {
+          std::optional<int64_t> every = sb.integer(*values["every"], "checkpoint every", 1);
+          if (!every) {
+            ok = false;
+            continue;
+          }
+          checkpoint.push_back(sb.attr("every", sb.b.getI64IntegerAttr(*every)));
+        }
+        attrs.push_back(sb.attr(name, sb.b.getDictionaryAttr(checkpoint)));
       } else {
         diag.error(setting.loc,
                    "unknown training setting '" + name +

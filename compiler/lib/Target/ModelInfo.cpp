@@ -197,8 +197,10 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   }
   if (DictionaryAttr checkpoint = sub("checkpoint")) {
     os << "  info_.checkpointDir = " << quoted(str(checkpoint, "dir")) << ";\n";
-    os << "  info_.checkpointEvery = " << static_cast<int64_t>(num(checkpoint, "every", 1000))
-       << ";\n";
+    // Without `every`, ModelInfo's own default (the language's) stands.
+    if (checkpoint.get("every"))
+      os << "  info_.checkpointEvery = " << static_cast<int64_t>(num(checkpoint, "every", 0))
+         << ";\n";
   }
 }
 

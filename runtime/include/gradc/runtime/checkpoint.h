@@ -16,10 +16,6 @@ namespace gradc::rt {
 /// The file a checkpoint directory holds.
 inline constexpr const char *kCheckpointFileName = "checkpoint.safetensors";
 
-/// Optimizer steps between checkpoints when neither the program's flags nor
-/// the model's `checkpoint(every:)` say.
-inline constexpr int64_t kDefaultCheckpointEvery = 1000;
-
 /// Replaces `path` with `bytes` so that a crash at any moment leaves either
 /// the old file or the new one, never a mix: the bytes go to a temporary file
 /// in the same directory, which is flushed to disk (fsync), renamed over

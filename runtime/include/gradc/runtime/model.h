@@ -171,10 +171,12 @@ struct ModelInfo {
   std::string earlyStoppingMetric;
   int64_t earlyStoppingPatience = 0;
   /// `checkpoint(dir:, every:)`: where checkpoints go (relative to the
-  /// program's working directory) and every how many optimizer steps; "" when
-  /// the model sets none.
+  /// program's working directory), "" when the model sets none; and every how
+  /// many optimizer steps, the default of --checkpoint-every. This initializer
+  /// is the language's default: the compiler sets the field only when the
+  /// model says `every`.
   std::string checkpointDir;
-  int64_t checkpointEvery = 0;
+  int64_t checkpointEvery = 1000;
   /// The processes the model was compiled to train on (`gradc --ranks N`):
   /// with N > 1, `batch` is one rank's share of a global batch of
   /// batch × N samples, and training runs under `mpirun -np N`
