@@ -129,6 +129,13 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
   if (!name || !isa<gradc::nn::NNDialect>(name->getDialect()))
     return parser.emitError(calleeLoc)
            << "expected the callee to name an nn op, found '" << callee.getValue() << "'";
+  // The body is built from the buffers' types: they must be buffers.
+  for (Type type : llvm::concat<Type>(inTypes, outTypes)) {
+    auto buffer = dyn_cast<MemRefType>(type);
+    if (!buffer || !buffer.hasStaticShape())
+      return parser.emitError(operandsLoc)
+             << "expected statically shaped memrefs, found " << type;
+  }
   if (parser.resolveOperands(ins, inTypes, operandsLoc, result.operands) ||
       parser.resolveOperands(outs, outTypes, operandsLoc, result.operands))
     return failure();
@@ -141,6 +148,10 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
 
 void KernelOp::print(OpAsmPrinter &p) {
   Operation *payload = getPayload();
+  if (!payload) { // only IR that does not verify (the printer prints such IR generically)
+    p << " <<no payload>>";
+    return;
+  }
   p << ' ';
   p.printAttribute(StringAttr::get(getContext(), payload->getName().getStringRef()));
   p << " ins(";

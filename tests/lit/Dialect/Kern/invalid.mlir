@@ -137,3 +137,11 @@ func.func @fused_payload(%a: memref<4x4xf32>, %y: memref<4x4xf32>) {
   }
   return
 }
+
+// -----
+
+func.func @not_buffers(%x: tensor<4xf32>, %y: memref<4xf32>) {
+  // expected-error @+1 {{expected statically shaped memrefs, found 'tensor<4xf32>'}}
+  kern.kernel "nn.exp" ins(%x : tensor<4xf32>) outs(%y : memref<4xf32>) {}
+  return
+}
