@@ -6,12 +6,12 @@ including the ops that inherit it from an op class, so a new differentiable
 op without a check fails this test) and for a small table of shapes
 (broadcast, size-1 and non-square), the script writes a module
 
-    func.func @forward(<params>, <inputs>, %upstream) -> (tensor<f64> {nn.role = "loss"}, ...)
+    func.func @forward(<params>, <inputs>, %upstream) -> (tensor<f64> {nn.role = #nn.role<loss>}, ...)
 
 whose loss is `sum(op(args) * upstream)` for a fixed random tensor `upstream`,
 so every output element receives a distinct upstream gradient. Operands that
-carry a gradient are parameters (`nn.role = "param"`); labels, ids, random
-keys, masks and running statistics are `nn.role = "input"`. The module goes
+carry a gradient are parameters (`nn.role = #nn.role<param>`); labels, ids, random
+keys, masks and running statistics are `nn.role = #nn.role<input>`. The module goes
 through `gradc-opt --gradc-autodiff`, `@loss_grad` runs in `gradc-interp` on
 random f64 inputs (fixed seed), and the loss, the op's output and every
 gradient are compared with torch.autograd on the same computation in float64:
@@ -235,11 +235,11 @@ class Checker:
         signature = []
         for a in args:
             if a.param:
-                attrs = f'{{nn.role = "param", nn.name = "{a.name}"}}'
+                attrs = f'{{nn.role = #nn.role<param>, nn.name = "{a.name}"}}'
             else:
-                attrs = '{nn.role = "input"}'
+                attrs = '{nn.role = #nn.role<input>}'
             signature.append(f"%{a.name}: {types[a.name]} {attrs}")
-        signature.append(f'%upstream: {y_type} {{nn.role = "input"}}')
+        signature.append(f'%upstream: {y_type} {{nn.role = #nn.role<input>}}')
         rank = len(out_shape)
         if rank:
             loss_ops = (f"  %weighted = nn.mul %y, %upstream : {y_type}, {y_type} -> {y_type}\n"
@@ -248,7 +248,7 @@ class Checker:
             loss_ops = f"  %loss = nn.mul %y, %upstream : {y_type}, {y_type} -> {y_type}\n"
         lines = "\n".join("  " + line.strip() for line in body.format(**types).strip().splitlines())
         text = (f"func.func @forward({', '.join(signature)})\n"
-                f'    -> (tensor<f64> {{nn.role = "loss"}}, {y_type} {{nn.role = "output"}}) {{\n'
+                f'    -> (tensor<f64> {{nn.role = #nn.role<loss>}}, {y_type} {{nn.role = #nn.role<output>}}) {{\n'
                 f"{lines}\n{loss_ops}"
                 f"  return %loss, %y : tensor<f64>, {y_type}\n}}\n")
         forward = os.path.join(case_dir, "forward.mlir")

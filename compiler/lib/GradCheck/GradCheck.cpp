@@ -106,7 +106,7 @@ FailureOr<bool> gradc::runGradCheck(ModuleOp module, const GradCheckOptions &opt
     if (nn::resultRole(forward, i) == nn::Role::Loss)
       lossIndex = i;
   if (!lossIndex)
-    return forward.emitError() << "no result with nn.role = \"loss\"";
+    return forward.emitError() << "no result with nn.role = #nn.role<loss>";
 
   FailureOr<std::vector<Tensor>> args = randomArguments(forward, options.seed);
   if (failed(args))

@@ -237,10 +237,10 @@ Val dense(ModelBuilder &mb, const CallExprAST &call) {
   RankedTensorType type = typeOf(*x);
   auto [weightInit, biasInit] = initsFor(*init);
   Value w = mb.param(*name, "weight", {*out, type.getDimSize(1)}, type.getElementType(),
-                     weightInit, "param", call.getLoc());
+                     weightInit, nn::Role::Param, call.getLoc());
   Value b;
   if (*bias)
-    b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, "param",
+    b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, nn::Role::Param,
                  call.getLoc());
   return tensor(mb.create1<nn::LinearOp>(call.getLoc(), *x, w, b));
 }
@@ -275,10 +275,10 @@ Val conv2d(ModelBuilder &mb, const CallExprAST &call) {
     return Val::poison();
   auto [weightInit, biasInit] = initsFor(*init);
   Value w = mb.param(*name, "weight", {*out, type.getDimSize(1), *kernel, *kernel},
-                     type.getElementType(), weightInit, "param", call.getLoc());
+                     type.getElementType(), weightInit, nn::Role::Param, call.getLoc());
   Value b;
   if (*bias)
-    b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, "param",
+    b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, nn::Role::Param,
                  call.getLoc());
   return tensor(mb.create1<nn::Conv2DOp>(
       call.getLoc(), *x, w, b, mb.builder.getDenseI64ArrayAttr({*stride, *stride}),
@@ -310,10 +310,10 @@ Val batchNorm(ModelBuilder &mb, const CallExprAST &call) {
     return Val::poison();
   Type element = type.getElementType();
   Location at = call.getLoc();
-  Value gamma = mb.param(*name, "gamma", {channels}, element, "ones", "param", at);
-  Value beta = mb.param(*name, "beta", {channels}, element, "zeros", "param", at);
-  Value mean = mb.param(*name, "running_mean", {channels}, element, "zeros", "buffer", at);
-  Value var = mb.param(*name, "running_var", {channels}, element, "ones", "buffer", at);
+  Value gamma = mb.param(*name, "gamma", {channels}, element, "ones", nn::Role::Param, at);
+  Value beta = mb.param(*name, "beta", {channels}, element, "zeros", nn::Role::Param, at);
+  Value mean = mb.param(*name, "running_mean", {channels}, element, "zeros", nn::Role::Buffer, at);
+  Value var = mb.param(*name, "running_var", {channels}, element, "ones", nn::Role::Buffer, at);
   if (mb.mode == Mode::Eval)
     return tensor(mb.create1<nn::BatchNormEvalOp>(at, *x, gamma, beta, mean, var,
                                                   mb.builder.getF64FloatAttr(*eps)));
@@ -322,8 +322,8 @@ Val batchNorm(ModelBuilder &mb, const CallExprAST &call) {
       mb.builder.getF64FloatAttr(*momentum));
   if (!op)
     return Val::poison();
-  mb.addResult(op->getResult(3), "buffer_update", *name + ".running_mean");
-  mb.addResult(op->getResult(4), "buffer_update", *name + ".running_var");
+  mb.addResult(op->getResult(3), nn::Role::BufferUpdate, *name + ".running_mean");
+  mb.addResult(op->getResult(4), nn::Role::BufferUpdate, *name + ".running_var");
   return Val::ofTensor(op->getResult(0));
 }
 
@@ -345,9 +345,9 @@ Val layerNorm(ModelBuilder &mb, const CallExprAST &call) {
   if (!name)
     return Val::poison();
   int64_t d = type.getShape().back();
-  Value gamma = mb.param(*name, "gamma", {d}, type.getElementType(), "ones", "param",
+  Value gamma = mb.param(*name, "gamma", {d}, type.getElementType(), "ones", nn::Role::Param,
                          call.getLoc());
-  Value beta = mb.param(*name, "beta", {d}, type.getElementType(), "zeros", "param",
+  Value beta = mb.param(*name, "beta", {d}, type.getElementType(), "zeros", nn::Role::Param,
                         call.getLoc());
   return tensor(mb.create1<nn::LayerNormOp>(call.getLoc(), *x, gamma, beta,
                                             mb.builder.getF64FloatAttr(*eps)));
@@ -370,7 +370,7 @@ Val embedding(ModelBuilder &mb, const CallExprAST &call) {
   if (!name)
     return Val::poison();
   Value table = mb.param(*name, "weight", {*vocab, *dim},
-                         mb.floatType(mb.builder.getF32Type()), "unit_normal", "param",
+                         mb.floatType(mb.builder.getF32Type()), "unit_normal", nn::Role::Param,
                          call.getLoc());
   // An id selects a row of the table.
   mb.requireValues(*ids, 0, static_cast<double>(*vocab), /*highOpen=*/true,
@@ -936,7 +936,7 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
   OpBuilder &b = mb.builder;
   if (kind == "accuracy" || kind == "precision" || kind == "recall" || kind == "f1") {
     if (Value binary = binaryCounts(mb, call)) {
-      mb.addResult(binary, "metric", kind);
+      mb.addResult(binary, nn::Role::Metric, kind);
       return true;
     }
     if (mb.diag.getNumErrors() != errorsBefore)
@@ -950,7 +950,7 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
         at, predictions, labels, b.getI64IntegerAttr(typeOf(logits).getDimSize(1)));
     if (!counts)
       return false;
-    mb.addResult(counts, "metric", kind);
+    mb.addResult(counts, nn::Role::Metric, kind);
     return true;
   }
   if (kind == "mae" || kind == "rmse") {
@@ -968,7 +968,7 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call) {
       axes.push_back(dim);
     Value sum = mb.create1<nn::ReduceSumOp>(at, terms, b.getDenseI64ArrayAttr(axes),
                                             b.getBoolAttr(false));
-    mb.addResult(sum, "metric", kind);
+    mb.addResult(sum, nn::Role::Metric, kind);
     return true;
   }
   mb.error(call.getLoc(), "unknown metric '" + kind +

@@ -157,8 +157,8 @@ void ModelBuilder::requireValues(Value value, double low, double high, bool high
   auto arg = dyn_cast<BlockArgument>(value);
   if (!arg || arg.getOwner() != entry)
     return;
-  auto role = argAttrs[arg.getArgNumber()].getAs<StringAttr>(nn::NNDialect::kRoleAttrName);
-  std::optional<nn::Role> kind = role ? nn::symbolizeRole(role.getValue()) : std::nullopt;
+  auto role = argAttrs[arg.getArgNumber()].getAs<nn::RoleAttr>(nn::NNDialect::kRoleAttrName);
+  std::optional<nn::Role> kind = role ? std::optional(role.getValue()) : std::nullopt;
   if (kind != nn::Role::Input && kind != nn::Role::Label)
     return;
   auto [it, added] =
@@ -202,14 +202,15 @@ std::optional<RankedTensorType> ModelBuilder::declaredType(const TensorTypeAST &
 
 Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
                           ArrayRef<int64_t> shape, Type elementType,
-                          llvm::StringRef init, llvm::StringRef role,
+                          llvm::StringRef init, nn::Role role,
                           const Location &at) {
   std::string name = layer + "." + suffix.str();
   auto type = RankedTensorType::get(shape, elementType);
   // Reported, and built all the same: the function is dropped for the error.
   checkSize(type, at);
   SmallVector<NamedAttribute> attrs{
-      builder.getNamedAttr(nn::NNDialect::kRoleAttrName, builder.getStringAttr(role)),
+      builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
+                           nn::RoleAttr::get(builder.getContext(), role)),
       builder.getNamedAttr(nn::NNDialect::kNameAttrName, builder.getStringAttr(name)),
       builder.getNamedAttr(nn::NNDialect::kInitAttrName, builder.getStringAttr(init))};
   paramArgs[name] = entry->getNumArguments();
@@ -245,7 +246,8 @@ Value ModelBuilder::rngKey(const Location &at) {
   if (!key)
     key = addArgument(RankedTensorType::get({}, builder.getI64Type()), at,
                       {builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
-                                            builder.getStringAttr("rng"))});
+                                            nn::RoleAttr::get(builder.getContext(),
+                                                              nn::Role::Rng))});
   return key;
 }
 
@@ -550,7 +552,8 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
     }
     SmallVector<NamedAttribute> attrs{
         builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
-                             builder.getStringAttr(isLabel ? "label" : "input")),
+                             nn::RoleAttr::get(builder.getContext(),
+                                               isLabel ? nn::Role::Label : nn::Role::Input)),
         builder.getNamedAttr(nn::NNDialect::kNameAttrName, builder.getStringAttr(name))};
     if (classes)
       attrs.push_back(builder.getNamedAttr(nn::NNDialect::kClassesAttrName,
@@ -637,7 +640,7 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
     auto value = evalTensor(cast<OutputStmtAST>(stmt).getValue(), "the output");
     if (!value)
       return false;
-    addResult(*value, "output", "output");
+    addResult(*value, nn::Role::Output, "output");
     return true;
   }
   case StmtAST::Stmt_Freeze: {
@@ -690,14 +693,15 @@ bool ModelBuilder::build() {
 
   SmallVector<Value> values{*loss};
   SmallVector<Attribute> attrs{builder.getDictionaryAttr(
-      {builder.getNamedAttr(nn::NNDialect::kRoleAttrName, builder.getStringAttr("loss"))})};
+      {builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
+                            nn::RoleAttr::get(builder.getContext(), nn::Role::Loss))})};
   if (!hasOutput && defaultOutput)
-    addResult(defaultOutput, "output", "output");
+    addResult(defaultOutput, nn::Role::Output, "output");
   for (const ModelResult &result : results) {
     values.push_back(result.value);
     attrs.push_back(builder.getDictionaryAttr(
         {builder.getNamedAttr(nn::NNDialect::kRoleAttrName,
-                              builder.getStringAttr(result.role)),
+                              nn::RoleAttr::get(builder.getContext(), result.role)),
          builder.getNamedAttr(nn::NNDialect::kNameAttrName,
                               builder.getStringAttr(result.name))}));
   }
@@ -741,7 +745,7 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
       diag.error(block->getLoc(), "block '" + block->getName() +
                                       "' has the name of a built-in; rename it");
 
-  int64_t batch = kDefaultBatch;
+  int64_t batch = nn::train_defaults::kBatch;
   std::vector<std::string> dataNames;
   size_t labelCount = 0;
   for (const StmtPtr &stmt : model.getBody()) {
@@ -752,7 +756,7 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
       ++labelCount;
     }
   }
-  std::optional<DictionaryAttr> train = genTrainSettings(context, file.getTrain(), diag,
+  std::optional<nn::TrainAttr> train = genTrainSettings(context, file.getTrain(), diag,
                                                          options.batch, batch, dataNames,
                                                          labelCount);
   if (train && options.ranks > 1) {
@@ -771,10 +775,12 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
                      "; choose a batch that is a multiple of the number of ranks");
       return nullptr;
     }
-    Builder b(&context);
-    NamedAttrList attrs(*train);
-    attrs.set("ranks", b.getI64IntegerAttr(options.ranks));
-    train = attrs.getDictionary(&context);
+    train = nn::TrainAttr::get(
+        &context, train->getOptimizer(), train->getBatch(), train->getEpochs(), train->getLr(),
+        train->getSeed(), train->getValidation(), train->getL1(), train->getL2(),
+        train->getClipGradNorm(), train->getClipGradValue(), train->getSchedule(),
+        train->getData(), train->getTest(), train->getEarlyStopping(), train->getCheckpoint(),
+        options.ranks);
     batch /= options.ranks;
   }
 
@@ -804,7 +810,7 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
   if (!train || diag.hasErrors())
     return nullptr;
   (*module)->setAttr("nn.model", builder.getStringAttr(model.getName()));
-  (*module)->setAttr("nn.train", *train);
+  (*module)->setAttr(nn::NNDialect::kTrainAttrName, *train);
 
   // Anything the checks above missed is still reported at its model line.
   std::string message;

@@ -84,7 +84,7 @@ enum class Mode { Train, Eval };
 /// A result of the model function and its attributes.
 struct ModelResult {
   mlir::Value value;
-  std::string role;
+  nn::Role role;
   std::string name;
 };
 
@@ -162,14 +162,14 @@ public:
   /// A new parameter (function argument) of the current layer.
   mlir::Value param(const std::string &layer, llvm::StringRef suffix,
                     llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
-                    llvm::StringRef init, llvm::StringRef role, const Location &at);
+                    llvm::StringRef init, nn::Role role, const Location &at);
   /// The layer name for a call: `name:` when given, else `<kind>_<n>`.
   std::optional<std::string> layerName(llvm::StringRef kind, const CallExprAST &call);
   /// The rank-0 i64 random key of dropout (an argument, created once).
   mlir::Value rngKey(const Location &at);
   int64_t nextDropoutStream() { return dropoutStreams++; }
-  void addResult(mlir::Value value, llvm::StringRef role, llvm::StringRef name) {
-    results.push_back({value, role.str(), name.str()});
+  void addResult(mlir::Value value, nn::Role role, llvm::StringRef name) {
+    results.push_back({value, role, name.str()});
   }
   mlir::Type floatType(mlir::Type declared);
   /// The prediction (first operand) of the last loss built-in evaluated.
@@ -240,7 +240,7 @@ bool genMetric(ModelBuilder &mb, const CallExprAST &call);
 /// Checks the train section and returns it as the `nn.train` dictionary.
 /// `dataNames` are the model's inputs and labels, which idx and npy sources
 /// may name files for; `labelCount` how many of them are labels.
-std::optional<mlir::DictionaryAttr>
+std::optional<nn::TrainAttr>
 genTrainSettings(mlir::MLIRContext &context, const TrainAST *train, DiagnosticEngine &diag,
                  std::optional<int64_t> batchOverride, int64_t &batch,
                  llvm::ArrayRef<std::string> dataNames, size_t labelCount);

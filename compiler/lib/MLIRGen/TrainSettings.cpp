@@ -1,8 +1,9 @@
 //===- TrainSettings.cpp - the train section as the nn.train attribute ----===//
 //
 // Every setting of LANGUAGE.md's table is checked here (names, argument
-// names, ranges) and stored, with every default filled in, in a dictionary
-// the train-step pass and the emitter read.
+// names, ranges: the optimizer's and the schedule's against the dialect's
+// tables) and stored, with every default filled in, in the #nn.train the
+// train-step pass and the emitter read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -161,219 +162,171 @@ std::string resolvePath(llvm::StringRef path, const Location &at) {
   return resolved.str().str();
 }
 
-struct Param {
-  llvm::StringRef name;
-  double fallback;
-  double low, high;
-  bool lowOpen, highOpen;
-};
-
-std::optional<DictionaryAttr> optimizer(SettingsBuilder &sb, const ExprAST &value,
-                                        std::optional<double> &lr) {
-  auto *call = dyn_cast<CallExprAST>(&value);
-  llvm::StringRef kind = call ? call->getCallee()
-                              : (isa<NameExprAST>(value)
-                                     ? cast<NameExprAST>(value).getName()
-                                     : llvm::StringRef());
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  std::vector<Param> params;
-  double defaultLr;
-  if (kind == "sgd") {
-    params = {{"momentum", 0, 0, 1, false, true}, {"weight_decay", 0, 0, inf, false, true}};
-    defaultLr = -1;
-  } else if (kind == "adam" || kind == "adamw") {
-    params = {{"beta1", 0.9, 0, 1, false, true},
-              {"beta2", 0.999, 0, 1, false, true},
-              {"eps", 1e-8, 0, inf, true, true},
-              {"weight_decay", kind == "adamw" ? 0.01 : 0.0, 0, inf, false, true}};
-    defaultLr = 1e-3;
-  } else if (kind == "rmsprop") {
-    params = {{"alpha", 0.99, 0, 1, false, false},
-              {"eps", 1e-8, 0, inf, true, true},
-              {"momentum", 0, 0, 1, false, true},
-              {"weight_decay", 0, 0, inf, false, true}};
-    defaultLr = 1e-2;
-  } else {
-    sb.diag.error(value.getLoc(), "unknown optimizer '" + kind +
-                                      "'; expected sgd, adam, adamw or rmsprop");
+/// A setting of `specs` as the model gives it, checked against its spec;
+/// `what` names it in diagnostics ("adam beta1").
+std::optional<Attribute> settingValue(SettingsBuilder &sb, const nn::SettingSpec &spec,
+                                      const ExprAST &value, const std::string &what) {
+  switch (spec.type) {
+  case nn::SettingSpec::Type::Flag:
+    if (auto v = sb.flag(value, what))
+      return sb.b.getBoolAttr(*v);
+    return std::nullopt;
+  case nn::SettingSpec::Type::Integer:
+    if (auto v = sb.integer(value, what, static_cast<int64_t>(spec.low)))
+      return sb.b.getI64IntegerAttr(*v);
+    return std::nullopt;
+  case nn::SettingSpec::Type::Real:
+    if (auto v = sb.numberIn(value, what, spec.low, spec.high, spec.lowOpen, spec.highOpen))
+      return sb.b.getF64FloatAttr(*v);
     return std::nullopt;
   }
-  SmallVector<llvm::StringRef> names{"lr"};
-  for (const Param &p : params)
-    names.push_back(p.name);
-  if (kind == "sgd")
-    names.push_back("nesterov");
-  std::map<std::string, const ExprAST *> values;
-  if (call && !sb.bindCall(*call, names, kind, values))
-    return std::nullopt;
+  return std::nullopt;
+}
 
-  SmallVector<NamedAttribute> attrs{sb.attr("kind", sb.b.getStringAttr(kind))};
-  if (values.count("lr")) {
-    auto value = sb.numberIn(*values["lr"], "the learning rate", 0, inf, true, true);
-    if (!value)
-      return std::nullopt;
-    if (lr) {
-      sb.diag.error(values["lr"]->getLoc(),
-                    "the learning rate is set both here and by the 'lr' setting");
-      return std::nullopt;
-    }
-    lr = value;
-  }
-  if (!lr) {
-    if (defaultLr < 0) {
-      sb.diag.error(value.getLoc(), "sgd needs a learning rate: sgd(lr: 0.1)");
-      return std::nullopt;
-    }
-    lr = defaultLr;
-  }
+/// Every setting of `specs`: the model's, checked, or the table's default.
+/// A setting without a default that the model does not give is reported at
+/// `at`, as `need` says.
+std::optional<DictionaryAttr>
+settingsOf(SettingsBuilder &sb, llvm::ArrayRef<nn::SettingSpec> specs,
+           std::map<std::string, const ExprAST *> &values, const std::string &what,
+           const Location &at) {
+  SmallVector<NamedAttribute> attrs;
   bool ok = true;
-  double momentum = 0;
-  for (const Param &p : params) {
-    double v = p.fallback;
-    if (values.count(p.name.str())) {
-      auto parsed = sb.numberIn(*values[p.name.str()], kind.str() + " " + p.name.str(),
-                                p.low, p.high, p.lowOpen, p.highOpen);
-      if (!parsed) {
+  for (const nn::SettingSpec &spec : specs) {
+    auto it = values.find(spec.name.str());
+    if (it == values.end()) {
+      if (!spec.fallback) {
+        sb.diag.error(at, what + " needs '" + spec.name + "'");
         ok = false;
         continue;
       }
-      v = *parsed;
+      Attribute fallback =
+          spec.type == nn::SettingSpec::Type::Flag ? Attribute(sb.b.getBoolAttr(*spec.fallback))
+          : spec.type == nn::SettingSpec::Type::Integer
+              ? Attribute(sb.b.getI64IntegerAttr(static_cast<int64_t>(*spec.fallback)))
+              : Attribute(sb.b.getF64FloatAttr(*spec.fallback));
+      attrs.push_back(sb.attr(spec.name, fallback));
+      continue;
     }
-    if (p.name == "momentum")
-      momentum = v;
-    attrs.push_back(sb.attr(p.name, sb.b.getF64FloatAttr(v)));
-  }
-  if (kind == "sgd") {
-    bool nesterov = false;
-    if (values.count("nesterov")) {
-      auto parsed = sb.flag(*values["nesterov"], "sgd nesterov");
-      if (!parsed)
-        return std::nullopt;
-      nesterov = *parsed;
-      if (nesterov && momentum <= 0) {
-        sb.diag.error(values["nesterov"]->getLoc(),
-                      "nesterov momentum needs momentum > 0");
-        return std::nullopt;
-      }
-    }
-    attrs.push_back(sb.attr("nesterov", sb.b.getBoolAttr(nesterov)));
+    if (auto v = settingValue(sb, spec, *it->second, what + " " + spec.name.str()))
+      attrs.push_back(sb.attr(spec.name, *v));
+    else
+      ok = false;
   }
   if (!ok)
     return std::nullopt;
   return sb.b.getDictionaryAttr(attrs);
 }
 
-std::optional<DictionaryAttr> schedule(SettingsBuilder &sb, const ExprAST &value) {
-  llvm::StringRef kind;
-  const CallExprAST *call = dyn_cast<CallExprAST>(&value);
-  if (call)
-    kind = call->getCallee();
-  else if (auto *name = dyn_cast<NameExprAST>(&value))
-    kind = name->getName();
-  SmallVector<llvm::StringRef> names;
-  if (kind == "constant")
-    names = {};
-  else if (kind == "step")
-    names = {"every", "gamma"};
-  else if (kind == "exponential")
-    names = {"gamma"};
-  else if (kind == "cosine" || kind == "linear")
-    names = {"steps", "warmup", "min_lr"};
-  else if (kind == "one_cycle")
-    names = {"steps", "pct_start", "div_factor", "final_div_factor"};
-  else {
-    sb.diag.error(value.getLoc(), "unknown schedule '" + kind +
+/// `kind` or `kind(settings...)`: the kind's name and the call, if any.
+std::pair<llvm::StringRef, const CallExprAST *> kindOf(const ExprAST &value) {
+  if (auto *call = dyn_cast<CallExprAST>(&value))
+    return {call->getCallee(), call};
+  if (auto *name = dyn_cast<NameExprAST>(&value))
+    return {name->getName(), nullptr};
+  return {"", nullptr};
+}
+
+std::optional<nn::OptimizerAttr> optimizer(SettingsBuilder &sb, const ExprAST &value,
+                                           std::optional<double> &lr) {
+  auto [kindName, call] = kindOf(value);
+  std::optional<nn::OptimizerKind> kind = nn::symbolizeOptimizerKind(kindName);
+  if (!kind) {
+    sb.diag.error(value.getLoc(), "unknown optimizer '" + kindName +
+                                      "'; expected sgd, adam, adamw or rmsprop");
+    return std::nullopt;
+  }
+  llvm::ArrayRef<nn::SettingSpec> specs = nn::optimizerSettings(*kind);
+  SmallVector<llvm::StringRef> names{"lr"};
+  for (const nn::SettingSpec &spec : specs)
+    names.push_back(spec.name);
+  std::map<std::string, const ExprAST *> values;
+  if (call && !sb.bindCall(*call, names, kindName, values))
+    return std::nullopt;
+
+  if (values.count("lr")) {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    auto given = sb.numberIn(*values["lr"], "the learning rate", 0, inf, true, true);
+    if (!given)
+      return std::nullopt;
+    if (lr) {
+      sb.diag.error(values["lr"]->getLoc(),
+                    "the learning rate is set both here and by the 'lr' setting");
+      return std::nullopt;
+    }
+    lr = given;
+    values.erase("lr");
+  }
+  if (!lr) {
+    lr = nn::defaultLearningRate(*kind);
+    if (!lr) {
+      sb.diag.error(value.getLoc(), kindName + " needs a learning rate: " + kindName +
+                                        "(lr: 0.1)");
+      return std::nullopt;
+    }
+  }
+  std::optional<DictionaryAttr> settings =
+      settingsOf(sb, specs, values, kindName.str(), value.getLoc());
+  if (!settings)
+    return std::nullopt;
+  auto nesterov = settings->getAs<BoolAttr>("nesterov");
+  auto momentum = settings->getAs<FloatAttr>("momentum");
+  if (nesterov && nesterov.getValue() && momentum && momentum.getValueAsDouble() <= 0) {
+    sb.diag.error(values["nesterov"]->getLoc(), "nesterov momentum needs momentum > 0");
+    return std::nullopt;
+  }
+  return nn::OptimizerAttr::get(sb.b.getContext(), *kind, *settings);
+}
+
+std::optional<nn::ScheduleAttr> schedule(SettingsBuilder &sb, const ExprAST &value) {
+  auto [kindName, call] = kindOf(value);
+  std::optional<nn::ScheduleKind> kind = nn::symbolizeScheduleKind(kindName);
+  if (!kind) {
+    sb.diag.error(value.getLoc(), "unknown schedule '" + kindName +
                                       "'; expected constant, step, exponential, cosine, "
                                       "linear or one_cycle");
     return std::nullopt;
   }
+  llvm::ArrayRef<nn::SettingSpec> specs = nn::scheduleSettings(*kind);
+  SmallVector<llvm::StringRef> names;
+  for (const nn::SettingSpec &spec : specs)
+    names.push_back(spec.name);
+  const std::string what = "schedule " + kindName.str();
   std::map<std::string, const ExprAST *> values;
-  if (call && !sb.bindCall(*call, names, "schedule " + kind.str(), values))
+  if (call && !sb.bindCall(*call, names, what, values))
     return std::nullopt;
-  SmallVector<NamedAttribute> attrs{sb.attr("kind", sb.b.getStringAttr(kind))};
-  auto need = [&](llvm::StringRef name) -> const ExprAST * {
-    if (!values.count(name.str())) {
-      sb.diag.error(value.getLoc(), "schedule " + kind + " needs '" + name + "'");
-      return nullptr;
-    }
-    return values[name.str()];
-  };
-  if (kind == "step") {
-    const ExprAST *every = need("every"), *gamma = need("gamma");
-    auto e = every ? sb.integer(*every, "schedule step every", 1) : std::nullopt;
-    auto g = gamma ? sb.numberIn(*gamma, "schedule gamma", 0, 1, true, false)
-                   : std::nullopt;
-    if (!e || !g)
-      return std::nullopt;
-    attrs.push_back(sb.attr("every", sb.b.getI64IntegerAttr(*e)));
-    attrs.push_back(sb.attr("gamma", sb.b.getF64FloatAttr(*g)));
-  } else if (kind == "exponential") {
-    const ExprAST *gamma = need("gamma");
-    auto g = gamma ? sb.numberIn(*gamma, "schedule gamma", 0, 1, true, false)
-                   : std::nullopt;
-    if (!g)
-      return std::nullopt;
-    attrs.push_back(sb.attr("gamma", sb.b.getF64FloatAttr(*g)));
-  } else if (kind == "cosine" || kind == "linear") {
-    const std::string what = "schedule " + kind.str();
-    const ExprAST *steps = need("steps");
-    auto s = steps ? sb.integer(*steps, what + " steps", 1) : std::nullopt;
-    std::optional<int64_t> w = 0;
-    if (values.count("warmup"))
-      w = sb.integer(*values["warmup"], what + " warmup", 0);
-    std::optional<double> m = 0.0;
-    if (values.count("min_lr"))
-      m = sb.numberIn(*values["min_lr"], what + " min_lr", 0,
-                      std::numeric_limits<double>::infinity(), false, true);
-    if (!s || !w || !m)
-      return std::nullopt;
-    if (*w >= *s) {
-      sb.diag.error(value.getLoc(), kind + " warmup must be shorter than its steps");
-      return std::nullopt;
-    }
-    attrs.push_back(sb.attr("steps", sb.b.getI64IntegerAttr(*s)));
-    attrs.push_back(sb.attr("warmup", sb.b.getI64IntegerAttr(*w)));
-    attrs.push_back(sb.attr("min_lr", sb.b.getF64FloatAttr(*m)));
-  } else if (kind == "one_cycle") {
-    constexpr double inf = std::numeric_limits<double>::infinity();
-    const ExprAST *steps = need("steps");
-    auto s = steps ? sb.integer(*steps, "schedule one_cycle steps", 2) : std::nullopt;
-    auto optional = [&](const char *name, double fallback, double low, bool lowOpen,
-                        double high) -> std::optional<double> {
-      if (!values.count(name))
-        return fallback;
-      return sb.numberIn(*values[name], std::string("schedule one_cycle ") + name, low, high,
-                         lowOpen, std::isinf(high));
-    };
-    auto pct = optional("pct_start", 0.3, 0, true, 1);
-    auto div = optional("div_factor", 25, 0, true, inf);
-    auto finalDiv = optional("final_div_factor", 1e4, 0, true, inf);
-    if (!s || !pct || !div || !finalDiv)
-      return std::nullopt;
-    attrs.push_back(sb.attr("steps", sb.b.getI64IntegerAttr(*s)));
-    attrs.push_back(sb.attr("pct_start", sb.b.getF64FloatAttr(*pct)));
-    attrs.push_back(sb.attr("div_factor", sb.b.getF64FloatAttr(*div)));
-    attrs.push_back(sb.attr("final_div_factor", sb.b.getF64FloatAttr(*finalDiv)));
+  std::optional<DictionaryAttr> settings = settingsOf(sb, specs, values, what, value.getLoc());
+  if (!settings)
+    return std::nullopt;
+  auto warmup = settings->getAs<IntegerAttr>("warmup");
+  auto steps = settings->getAs<IntegerAttr>("steps");
+  if (warmup && steps && warmup.getInt() >= steps.getInt()) {
+    sb.diag.error(value.getLoc(), kindName + " warmup must be shorter than its steps");
+    return std::nullopt;
   }
-  return sb.b.getDictionaryAttr(attrs);
+  return nn::ScheduleAttr::get(sb.b.getContext(), *kind, *settings);
 }
 
-std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &value,
+std::optional<nn::DataSourceAttr> dataSource(SettingsBuilder &sb, const ExprAST &value,
                                          llvm::StringRef setting,
                                          llvm::ArrayRef<std::string> dataNames) {
   auto *call = dyn_cast<CallExprAST>(&value);
   llvm::StringRef kind = call ? call->getCallee() : "";
-  SmallVector<llvm::StringRef> names;
-  if (kind == "idx")
-    names = {"images", "labels", "scale", "layout"};
-  else if (kind == "csv")
-    names = {"path", "label_column", "header", "scale", "layout"};
-  else if (kind == "npy")
-    names = {"inputs", "labels", "scale", "layout"};
-  else {
+  std::optional<nn::DataSourceKind> sourceKind = nn::symbolizeDataSourceKind(kind);
+  if (!call || !sourceKind) {
     sb.diag.error(value.getLoc(), setting + " must be idx(...), csv(...) or npy(...)");
     return std::nullopt;
   }
+  // The language's names of the input file: idx(images:), csv(path:), npy(inputs:).
+  llvm::StringRef inputsName = *sourceKind == nn::DataSourceKind::idx   ? "images"
+                               : *sourceKind == nn::DataSourceKind::csv ? "path"
+                                                                        : "inputs";
+  SmallVector<llvm::StringRef> names{inputsName};
+  if (*sourceKind == nn::DataSourceKind::csv)
+    names.append({"label_column", "header"});
+  else
+    names.push_back("labels");
+  names.append({"scale", "layout"});
   // idx and npy sources may name a file per input and label of the model:
   // npy(image: "a.npy", meta: "b.npy", y: "c.npy").
   const size_t settingNames = names.size();
@@ -384,7 +337,6 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
   std::map<std::string, const ExprAST *> values;
   if (!sb.bindCall(*call, names, kind, values))
     return std::nullopt;
-  SmallVector<NamedAttribute> attrs{sb.attr("kind", sb.b.getStringAttr(kind))};
   SmallVector<NamedAttribute> files;
   for (llvm::StringRef name : llvm::ArrayRef(names).drop_front(settingNames)) {
     auto it = values.find(name.str());
@@ -407,7 +359,6 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
                                         dataNames.front() + ": \"FILE\", ...)");
       return std::nullopt;
     }
-    attrs.push_back(sb.attr("files", sb.b.getDictionaryAttr(files)));
   } else if (sb.inputCount > 1 || sb.labelCount > 1) {
     std::string list;
     for (const std::string &name : dataNames)
@@ -421,27 +372,26 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
     return std::nullopt;
   }
   names.resize(settingNames);
+  StringAttr inputs, labels, labelColumn, layout;
+  double scale = nn::train_defaults::kScale;
+  bool header = nn::train_defaults::kHeader;
   for (llvm::StringRef name : names) {
     auto it = values.find(name.str());
     if (name == "scale") {
-      double scale = 1.0;
-      if (it != values.end()) {
-        auto v = sb.numberIn(*it->second, kind.str() + " scale", 0,
-                             std::numeric_limits<double>::infinity(), true, true);
-        if (!v)
-          return std::nullopt;
-        scale = *v;
-      }
-      attrs.push_back(sb.attr(name, sb.b.getF64FloatAttr(scale)));
+      if (it == values.end())
+        continue;
+      auto v = sb.numberIn(*it->second, kind.str() + " scale", 0,
+                           std::numeric_limits<double>::infinity(), true, true);
+      if (!v)
+        return std::nullopt;
+      scale = *v;
     } else if (name == "header") {
-      bool header = true;
-      if (it != values.end()) {
-        auto v = sb.flag(*it->second, "csv header");
-        if (!v)
-          return std::nullopt;
-        header = *v;
-      }
-      attrs.push_back(sb.attr(name, sb.b.getBoolAttr(header)));
+      if (it == values.end())
+        continue;
+      auto v = sb.flag(*it->second, "csv header");
+      if (!v)
+        return std::nullopt;
+      header = *v;
     } else if (name == "layout") {
       if (it == values.end())
         continue;
@@ -454,19 +404,26 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
                              "shape of as many values), got \"" + *v + "\"");
         return std::nullopt;
       }
-      attrs.push_back(sb.attr(name, sb.b.getStringAttr(*v)));
-    } else if (name == "label_column" && it != values.end() &&
-               isa<NumberExprAST>(it->second)) {
-      auto v = sb.integer(*it->second, "csv label_column", 0);
-      if (!v)
-        return std::nullopt;
-      attrs.push_back(sb.attr(name, sb.b.getStringAttr(std::to_string(*v))));
+      layout = sb.b.getStringAttr(*v);
+    } else if (name == "label_column") {
+      if (it == values.end())
+        continue;
+      if (isa<NumberExprAST>(it->second)) {
+        auto v = sb.integer(*it->second, "csv label_column", 0);
+        if (!v)
+          return std::nullopt;
+        labelColumn = sb.b.getStringAttr(std::to_string(*v));
+      } else {
+        auto v = sb.string(*it->second, "csv label_column");
+        if (!v)
+          return std::nullopt;
+        labelColumn = sb.b.getStringAttr(*v);
+      }
     } else {
       if (it == values.end()) {
         // The files may instead be named per input and label; a model
         // without labels needs no labels file.
-        if (name == "label_column" || !files.empty() ||
-            (name == "labels" && sb.labelCount == 0))
+        if (!files.empty() || (name == "labels" && sb.labelCount == 0))
           continue;
         sb.diag.error(call->getLoc(), kind + " needs '" + name + "'");
         return std::nullopt;
@@ -474,29 +431,35 @@ std::optional<DictionaryAttr> dataSource(SettingsBuilder &sb, const ExprAST &val
       auto v = sb.string(*it->second, kind.str() + " " + name.str());
       if (!v)
         return std::nullopt;
-      bool isPath = name != "label_column";
-      attrs.push_back(sb.attr(
-          name, sb.b.getStringAttr(isPath ? resolvePath(*v, call->getLoc()) : *v)));
+      (name == "labels" ? labels : inputs) =
+          sb.b.getStringAttr(resolvePath(*v, call->getLoc()));
     }
   }
-  return sb.b.getDictionaryAttr(attrs);
+  return nn::DataSourceAttr::get(sb.b.getContext(), *sourceKind, inputs, labels, labelColumn,
+                                 scale, header, layout,
+                                 files.empty() ? DictionaryAttr() : sb.b.getDictionaryAttr(files));
 }
 
 } // namespace
 
-std::optional<DictionaryAttr>
+std::optional<nn::TrainAttr>
 genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &diag,
                  std::optional<int64_t> batchOverride, int64_t &batch,
                  llvm::ArrayRef<std::string> dataNames, size_t labelCount) {
   SettingsBuilder sb(context, diag);
   sb.labelCount = labelCount;
   sb.inputCount = dataNames.size() - labelCount;
-  SmallVector<NamedAttribute> attrs;
   bool ok = true;
   std::optional<double> lr;
   const ExprAST *optimizerValue = nullptr;
-  int64_t epochs = 1, seed = 0;
-  double validation = 0, l1 = 0, l2 = 0;
+  int64_t epochs = nn::train_defaults::kEpochs, seed = nn::train_defaults::kSeed;
+  double validation = nn::train_defaults::kValidation, l1 = nn::train_defaults::kL1,
+         l2 = nn::train_defaults::kL2;
+  std::optional<double> clipNorm, clipValue;
+  std::optional<nn::ScheduleAttr> scheduleAttr;
+  nn::DataSourceAttr data, test;
+  nn::EarlyStoppingAttr earlyStopping;
+  nn::CheckpointAttr checkpointAttr;
   constexpr double inf = std::numeric_limits<double>::infinity();
   if (train) {
     for (const TrainSettingAST &setting : train->getSettings()) {
@@ -536,17 +499,17 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
           ok = false;
       } else if (name == "clip_grad_norm" || name == "clip_grad_value") {
         if (auto v = sb.numberIn(value, name, 0, inf, true, true))
-          attrs.push_back(sb.attr(name, sb.b.getF64FloatAttr(*v)));
+          (name == "clip_grad_norm" ? clipNorm : clipValue) = *v;
         else
           ok = false;
       } else if (name == "schedule") {
         if (auto v = schedule(sb, value))
-          attrs.push_back(sb.attr(name, *v));
+          scheduleAttr = *v;
         else
           ok = false;
       } else if (name == "data" || name == "test") {
         if (auto v = dataSource(sb, value, name, dataNames))
-          attrs.push_back(sb.attr(name, *v));
+          (name == "data" ? data : test) = *v;
         else
           ok = false;
       } else if (name == "early_stopping") {
@@ -561,8 +524,8 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
           ok = false;
           continue;
         }
-        std::optional<std::string> metric = "val_loss";
-        std::optional<int64_t> patience = 3;
+        std::optional<std::string> metric = nn::train_defaults::kEarlyStoppingMetric.str();
+        std::optional<int64_t> patience = nn::train_defaults::kEarlyStoppingPatience;
         if (values.count("metric"))
           metric = sb.string(*values["metric"], "early_stopping metric");
         if (values.count("patience"))
@@ -571,10 +534,8 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
           ok = false;
           continue;
         }
-        attrs.push_back(sb.attr(
-            name, sb.b.getDictionaryAttr(
-                      {sb.attr("metric", sb.b.getStringAttr(*metric)),
-                       sb.attr("patience", sb.b.getI64IntegerAttr(*patience))})));
+        earlyStopping =
+            nn::EarlyStoppingAttr::get(&context, sb.b.getStringAttr(*metric), *patience);
       } else if (name == "checkpoint") {
         // `checkpoint "dir"` is short for `checkpoint(dir: "dir")`.
         auto *call = dyn_cast<CallExprAST>(&value);
@@ -597,16 +558,15 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
           continue;
         }
         // Without `every`, the program's default applies (ModelInfo's).
-        SmallVector<NamedAttribute> checkpoint{sb.attr("dir", sb.b.getStringAttr(*dir))};
+        std::optional<int64_t> every;
         if (values.count("every")) {
-          std::optional<int64_t> every = sb.integer(*values["every"], "checkpoint every", 1);
+          every = sb.integer(*values["every"], "checkpoint every", 1);
           if (!every) {
             ok = false;
             continue;
           }
-          checkpoint.push_back(sb.attr("every", sb.b.getI64IntegerAttr(*every)));
         }
-        attrs.push_back(sb.attr(name, sb.b.getDictionaryAttr(checkpoint)));
+        checkpointAttr = nn::CheckpointAttr::get(&context, sb.b.getStringAttr(*dir), every);
       } else {
         diag.error(setting.loc,
                    "unknown training setting '" + name +
@@ -620,31 +580,27 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
   if (batchOverride)
     batch = *batchOverride;
 
-  Builder &b = sb.b;
-  std::optional<DictionaryAttr> opt;
+  std::optional<nn::OptimizerAttr> opt;
   if (optimizerValue) {
     opt = optimizer(sb, *optimizerValue, lr);
   } else {
+    // adam, with torch.optim's defaults.
+    std::map<std::string, const ExprAST *> none;
+    std::optional<DictionaryAttr> settings = settingsOf(
+        sb, nn::optimizerSettings(nn::OptimizerKind::adam), none, "adam", Location());
     if (!lr)
-      lr = 1e-3;
-    opt = b.getDictionaryAttr({sb.attr("kind", b.getStringAttr("adam")),
-                               sb.attr("beta1", b.getF64FloatAttr(0.9)),
-                               sb.attr("beta2", b.getF64FloatAttr(0.999)),
-                               sb.attr("eps", b.getF64FloatAttr(1e-8)),
-                               sb.attr("weight_decay", b.getF64FloatAttr(0.0))});
+      lr = nn::defaultLearningRate(nn::OptimizerKind::adam);
+    if (settings)
+      opt = nn::OptimizerAttr::get(&context, nn::OptimizerKind::adam, *settings);
   }
   if (!opt || !ok)
     return std::nullopt;
-  attrs.append({sb.attr("optimizer", *opt), sb.attr("batch", b.getI64IntegerAttr(batch)),
-                sb.attr("epochs", b.getI64IntegerAttr(epochs)),
-                sb.attr("lr", b.getF64FloatAttr(*lr)),
-                sb.attr("seed", b.getI64IntegerAttr(seed)),
-                sb.attr("validation", b.getF64FloatAttr(validation)),
-                sb.attr("l1", b.getF64FloatAttr(l1)), sb.attr("l2", b.getF64FloatAttr(l2))});
-  if (!llvm::any_of(attrs, [](NamedAttribute a) { return a.getName() == "schedule"; }))
-    attrs.push_back(
-        sb.attr("schedule", b.getDictionaryAttr({sb.attr("kind", b.getStringAttr("constant"))})));
-  return b.getDictionaryAttr(attrs);
+  if (!scheduleAttr)
+    scheduleAttr = nn::ScheduleAttr::get(&context, nn::ScheduleKind::constant,
+                                         sb.b.getDictionaryAttr({}));
+  return nn::TrainAttr::get(&context, *opt, batch, epochs, *lr, seed, validation, l1, l2,
+                            clipNorm, clipValue, *scheduleAttr, data, test, earlyStopping,
+                            checkpointAttr, /*ranks=*/1);
 }
 
 } // namespace gradc::detail

@@ -165,6 +165,7 @@ private:
   mlir::LogicalResult emitFunction(mlir::func::FuncOp func, llvm::raw_ostream &os);
   std::string signature(mlir::func::FuncOp func, bool qualified);
   void emitInfo(llvm::raw_ostream &os);
+  void emitTrainSettings(llvm::raw_ostream &os, nn::TrainAttr train);
   std::string fingerprint();
   void emitSizes(llvm::raw_ostream &os);
   std::string describe(mlir::func::FuncOp func);

@@ -17,80 +17,34 @@ using namespace gradc::emit;
 
 namespace {
 
-/// The `nn.train` settings that are only defaults of the program's flags or
-/// describe its data, not the computation: a checkpoint resumes across them.
-bool isRunSetting(StringRef key) {
-  return llvm::is_contained({"epochs", "lr", "seed", "validation", "data", "test",
-                             "early_stopping", "checkpoint"},
-                            key);
-}
-
-/// `train` without its run settings.
-DictionaryAttr computeSettings(DictionaryAttr train) {
-  SmallVector<NamedAttribute> kept;
-  for (NamedAttribute entry : train)
-    if (!isRunSetting(entry.getName().getValue()))
-      kept.push_back(entry);
-  return DictionaryAttr::get(train.getContext(), kept);
-}
-
-/// `dict` as "key=value" lines, nested dictionaries flattened to
-/// "outer.inner=value".
-void flattenSettings(DictionaryAttr dict, const std::string &prefix, std::string &out) {
-  for (NamedAttribute entry : dict) {
-    std::string key = prefix + entry.getName().getValue().str();
-    if (auto nested = dyn_cast<DictionaryAttr>(entry.getValue())) {
-      flattenSettings(nested, key + ".", out);
+/// A setting's name as the runtime's field: min_lr -> minLr.
+std::string fieldName(StringRef name) {
+  std::string out;
+  bool upper = false;
+  for (char c : name) {
+    if (c == '_') {
+      upper = true;
       continue;
     }
-    std::string value;
-    llvm::raw_string_ostream os(value);
-    if (auto f = dyn_cast<FloatAttr>(entry.getValue()))
-      os << llvm::format("%.17g", f.getValueAsDouble());
-    else if (auto i = dyn_cast<IntegerAttr>(entry.getValue()))
-      os << i.getValue().getSExtValue();
-    else if (auto b = dyn_cast<BoolAttr>(entry.getValue()))
-      os << (b.getValue() ? "true" : "false");
-    else if (auto text = dyn_cast<StringAttr>(entry.getValue()))
-      os << text.getValue();
-    else
-      entry.getValue().print(os);
-    out += key + "=" + value + "\n";
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
   }
+  return out;
 }
 
 } // namespace
 
 void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
-  auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
-  auto str = [&](DictionaryAttr dict, StringRef key) -> std::string {
-    auto attr = dict ? dict.getAs<StringAttr>(key) : StringAttr();
-    return attr ? attr.getValue().str() : "";
-  };
-  auto num = [&](DictionaryAttr dict, StringRef key, double fallback) {
-    if (!dict)
-      return fallback;
-    if (auto f = dict.getAs<FloatAttr>(key))
-      return f.getValueAsDouble();
-    if (auto i = dict.getAs<IntegerAttr>(key))
-      return static_cast<double>(i.getInt());
-    return fallback;
-  };
-  auto sub = [&](StringRef key) {
-    return train ? train.getAs<DictionaryAttr>(key) : DictionaryAttr();
-  };
+  auto train = module->getAttrOfType<nn::TrainAttr>(nn::NNDialect::kTrainAttrName);
   os << "  info_.name = " << quoted(className) << ";\n";
   os << "  info_.fingerprint = " << quoted(fingerprint()) << ";\n";
-  if (train) {
-    std::string settings;
-    flattenSettings(computeSettings(train), "", settings);
-    os << "  info_.trainSettings = " << quoted(settings) << ";\n";
-  }
+  if (train)
+    os << "  info_.trainSettings = " << quoted(train.computeSettingsText()) << ";\n";
   os << "  info_.batch = kBatch;\n";
   if (!grads.empty() && !stepGradients)
     os << "  info_.stepGradients = false;\n";
-  if (auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr())
-    os << "  info_.ranks = " << ranks.getInt() << ";\n";
+  if (train && train.getRanks() != 1)
+    os << "  info_.ranks = " << train.getRanks() << ";\n";
   for (unsigned i = 0; i < evalStep.getNumArguments(); ++i) {
     std::optional<Role> role = nn::argumentRole(evalStep, i);
     auto type = cast<MemRefType>(evalStep.getArgumentTypes()[i]);
@@ -146,77 +100,76 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
       }
     }
   }
-  os << "  info_.optimizer = " << quoted(str(sub("optimizer"), "kind")) << ";\n";
-  DictionaryAttr schedule = sub("schedule");
-  os << "  info_.schedule.kind = " << quoted(str(schedule, "kind")) << ";\n";
-  os << "  info_.schedule.every = " << static_cast<int64_t>(num(schedule, "every", 1)) << ";\n";
-  os << "  info_.schedule.gamma = " << num(schedule, "gamma", 1.0) << ";\n";
-  os << "  info_.schedule.steps = " << static_cast<int64_t>(num(schedule, "steps", 1)) << ";\n";
-  os << "  info_.schedule.warmup = " << static_cast<int64_t>(num(schedule, "warmup", 0))
+  if (train)
+    emitTrainSettings(os, train);
+}
+
+/// The train section's settings as ModelInfo's fields: every one the model's
+/// optimizer, schedule and data sources have, with its value in force.
+void ModelEmitter::emitTrainSettings(llvm::raw_ostream &os, nn::TrainAttr train) {
+  auto real = [](double value) { return llvm::format("%.17g", value); };
+  os << "  info_.optimizer = "
+     << quoted(nn::stringifyOptimizerKind(train.getOptimizer().getKind())) << ";\n";
+  nn::ScheduleAttr schedule = train.getSchedule();
+  os << "  info_.schedule.kind = " << quoted(nn::stringifyScheduleKind(schedule.getKind()))
      << ";\n";
-  os << "  info_.schedule.minLr = " << num(schedule, "min_lr", 0.0) << ";\n";
-  if (str(schedule, "kind") == "one_cycle") {
-    os << "  info_.schedule.pctStart = " << llvm::format("%.17g", num(schedule, "pct_start", 0.3))
-       << ";\n";
-    os << "  info_.schedule.divFactor = "
-       << llvm::format("%.17g", num(schedule, "div_factor", 25)) << ";\n";
-    os << "  info_.schedule.finalDivFactor = "
-       << llvm::format("%.17g", num(schedule, "final_div_factor", 1e4)) << ";\n";
+  for (const nn::SettingSpec &spec : nn::scheduleSettings(schedule.getKind())) {
+    os << "  info_.schedule." << fieldName(spec.name) << " = ";
+    if (spec.type == nn::SettingSpec::Type::Integer)
+      os << static_cast<int64_t>(schedule.getSetting(spec.name));
+    else
+      os << real(schedule.getSetting(spec.name));
+    os << ";\n";
   }
-  os << "  info_.epochs = " << static_cast<int64_t>(num(train, "epochs", 1)) << ";\n";
-  os << "  info_.lr = " << llvm::format("%.17g", num(train, "lr", 1e-3)) << ";\n";
-  os << "  info_.seed = " << static_cast<int64_t>(num(train, "seed", 0)) << ";\n";
-  os << "  info_.validation = " << num(train, "validation", 0.0) << ";\n";
-  for (StringRef which : {"data", "test"}) {
-    DictionaryAttr data = sub(which);
+  os << "  info_.epochs = " << train.getEpochs() << ";\n";
+  os << "  info_.lr = " << real(train.getLr()) << ";\n";
+  os << "  info_.seed = " << train.getSeed() << ";\n";
+  os << "  info_.validation = " << real(train.getValidation()) << ";\n";
+  auto string = [](StringAttr attr) { return attr ? attr.getValue() : StringRef(); };
+  for (auto [which, data] : {std::pair<StringRef, nn::DataSourceAttr>{"data", train.getData()},
+                             {"test", train.getTest()}}) {
     if (!data)
       continue;
-    std::string kind = str(data, "kind");
     std::string field = "info_." + which.str();
-    os << "  " << field << ".kind = " << quoted(kind) << ";\n";
-    std::string inputs = kind == "idx" ? "images" : kind == "csv" ? "path" : "inputs";
-    os << "  " << field << ".inputs = " << quoted(str(data, inputs)) << ";\n";
-    os << "  " << field << ".labels = " << quoted(str(data, "labels")) << ";\n";
-    os << "  " << field << ".scale = " << llvm::format("%.17g", num(data, "scale", 1.0))
+    os << "  " << field << ".kind = " << quoted(nn::stringifyDataSourceKind(data.getKind()))
        << ";\n";
-    os << "  " << field << ".labelColumn = " << quoted(str(data, "label_column")) << ";\n";
-    if (auto files = data.getAs<DictionaryAttr>("files"))
+    os << "  " << field << ".inputs = " << quoted(string(data.getInputs())) << ";\n";
+    os << "  " << field << ".labels = " << quoted(string(data.getLabels())) << ";\n";
+    os << "  " << field << ".scale = " << real(data.getScale()) << ";\n";
+    os << "  " << field << ".labelColumn = " << quoted(string(data.getLabelColumn())) << ";\n";
+    if (DictionaryAttr files = data.getFiles())
       for (NamedAttribute file : files)
         os << "  " << field << ".files[" << quoted(file.getName().getValue()) << "] = "
            << quoted(cast<StringAttr>(file.getValue()).getValue()) << ";\n";
-    if (!str(data, "layout").empty())
-      os << "  " << field << ".layout = " << quoted(str(data, "layout")) << ";\n";
-    auto header = data.getAs<BoolAttr>("header");
-    os << "  " << field << ".header = " << (header && !header.getValue() ? "false" : "true")
-       << ";\n";
+    if (data.getLayout())
+      os << "  " << field << ".layout = " << quoted(data.getLayout().getValue()) << ";\n";
+    os << "  " << field << ".header = " << (data.getHeader() ? "true" : "false") << ";\n";
   }
-  if (DictionaryAttr stopping = sub("early_stopping")) {
-    os << "  info_.earlyStoppingMetric = " << quoted(str(stopping, "metric")) << ";\n";
-    os << "  info_.earlyStoppingPatience = "
-       << static_cast<int64_t>(num(stopping, "patience", 1)) << ";\n";
+  if (nn::EarlyStoppingAttr stopping = train.getEarlyStopping()) {
+    os << "  info_.earlyStoppingMetric = " << quoted(stopping.getMetric().getValue()) << ";\n";
+    os << "  info_.earlyStoppingPatience = " << stopping.getPatience() << ";\n";
   }
-  if (DictionaryAttr checkpoint = sub("checkpoint")) {
-    os << "  info_.checkpointDir = " << quoted(str(checkpoint, "dir")) << ";\n";
+  if (nn::CheckpointAttr checkpoint = train.getCheckpoint()) {
+    os << "  info_.checkpointDir = " << quoted(checkpoint.getDir().getValue()) << ";\n";
     // Without `every`, ModelInfo's own default (the language's) stands.
-    if (checkpoint.get("every"))
-      os << "  info_.checkpointEvery = " << static_cast<int64_t>(num(checkpoint, "every", 0))
-         << ";\n";
+    if (checkpoint.getEvery())
+      os << "  info_.checkpointEvery = " << *checkpoint.getEvery() << ";\n";
   }
 }
 
 /// 64-bit FNV-1a of the module as printed without locations and without the
-/// train section's run settings (isRunSetting): the same computation from the
+/// train section's run settings (TrainAttr::withoutRunSettings): the same computation from the
 /// same compiler gives the same fingerprint, wherever the model file and its
 /// data are and whatever defaults its flags have.
 std::string ModelEmitter::fingerprint() {
-  auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
+  auto train = module->getAttrOfType<nn::TrainAttr>(nn::NNDialect::kTrainAttrName);
   if (train)
-    module->setAttr("nn.train", computeSettings(train));
+    module->setAttr(nn::NNDialect::kTrainAttrName, train.withoutRunSettings());
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os, OpPrintingFlags().useLocalScope());
   if (train)
-    module->setAttr("nn.train", train);
+    module->setAttr(nn::NNDialect::kTrainAttrName, train);
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : text) {
     hash ^= c;

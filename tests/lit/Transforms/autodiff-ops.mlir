@@ -14,8 +14,8 @@
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[C]] : tensor<2x3xf32>, tensor<f32> -> tensor<2x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %c = nn.constant dense<2.0> : tensor<f32>
   %y = nn.mul %x, %c : tensor<2x3xf32>, tensor<f32> -> tensor<2x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
@@ -30,9 +30,9 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.reduce_sum [[G]] [0] : tensor<2x3xf32> -> tensor<3xf32>
 // CHECK-NEXT: return %{{.+}}, [[G]], [[DB]] :
-func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.add %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -48,9 +48,9 @@ func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[S:%.+]] = nn.reduce_sum [[N]] [1] : tensor<2x3xf32> -> tensor<2xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.reshape [[S]] : tensor<2xf32> -> tensor<2x1xf32>
 // CHECK-NEXT: return %{{.+}}, [[G]], [[DB]] :
-func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<2x1xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<2x1xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.sub %a, %b : tensor<2x3xf32>, tensor<2x1xf32> -> tensor<2x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -64,9 +64,9 @@ func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-DAG: [[DA:%.+]] = nn.mul [[G]], %arg1 : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
 // CHECK-DAG: [[DB:%.+]] = nn.mul [[G]], %arg0 : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
 // CHECK: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.mul %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -83,9 +83,9 @@ func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[Q:%.+]] = nn.div [[GY]], %arg1 :
 // CHECK-NEXT: [[DB:%.+]] = nn.neg [[Q]] :
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.div %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -107,9 +107,9 @@ func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[TB:%.+]] = nn.select [[TIE]], [[HALF]], [[ZERO]] :
 // CHECK-NEXT: [[DB:%.+]] = nn.select [[BW]], [[G]], [[TB]] :
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.maximum %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -131,9 +131,9 @@ func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[TB:%.+]] = nn.select [[TIE]], [[HALF]], [[ZERO]] :
 // CHECK-NEXT: [[DB:%.+]] = nn.select [[BW]], [[G]], [[TB]] :
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.minimum %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -166,9 +166,9 @@ func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[AT0:%.+]] = nn.select [[PGE]], [[ZERO]], [[GYL]] :
 // CHECK-NEXT: [[DP:%.+]] = nn.select [[A0]], [[AT0]], [[GYL]] :
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DP]] :
-func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
-                   %p: tensor<3xf32> {nn.role = "param", nn.name = "p"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %p: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "p"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.pow %a, %p : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -179,17 +179,17 @@ func.func @forward(%a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
 // nn.select: the gradient is routed by the same mask; the mask gets none, and
 // the rank-0 on_false operand's gradient is summed.
 // CHECK-LABEL: func.func @loss_grad
-// CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<3xf32> {nn.name = "a", nn.role = "grad"}, tensor<f32> {nn.name = "b", nn.role = "grad"})
+// CHECK-SAME: -> (tensor<f32> {nn.role = #nn.role<loss>}, tensor<3xf32> {nn.name = "a", nn.role = #nn.role<grad>}, tensor<f32> {nn.name = "b", nn.role = #nn.role<grad>})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<3xf32>
 // CHECK-NEXT: [[ZERO:%.+]] = nn.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT: [[DA:%.+]] = nn.select %arg0, [[G]], [[ZERO]] :
 // CHECK-NEXT: [[T:%.+]] = nn.select %arg0, [[ZERO]], [[G]] :
 // CHECK-NEXT: [[DB:%.+]] = nn.reduce_sum [[T]] [0] : tensor<3xf32> -> tensor<f32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%c: tensor<3xi1> {nn.role = "input"},
-                   %a: tensor<3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<f32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%c: tensor<3xi1> {nn.role = #nn.role<input>},
+                   %a: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<f32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.select %c, %a, %b : tensor<3xi1>, tensor<3xf32>, tensor<f32> -> tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -202,8 +202,8 @@ func.func @forward(%c: tensor<3xi1> {nn.role = "input"},
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf64> -> tensor<3xf64>
 // CHECK-NEXT: [[DX:%.+]] = nn.cast [[G]] : tensor<3xf64> -> tensor<3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f64> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f64> {nn.role = #nn.role<loss>}) {
   %y = nn.cast %x : tensor<3xf32> -> tensor<3xf64>
   %l = nn.reduce_sum %y [0] : tensor<3xf64> -> tensor<f64>
   return %l : tensor<f64>
@@ -216,8 +216,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.neg [[G]] : tensor<3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.neg %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -231,8 +231,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[Y]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.exp %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -245,8 +245,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.div [[G]], %arg0 :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.log %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -262,8 +262,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[GH:%.+]] = nn.mul [[G]], [[H]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.div [[GH]], [[Y]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.sqrt %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -280,8 +280,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[C:%.+]] = nn.constant dense<-5.000000e-01> : tensor<f32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[Q]], [[C]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.rsqrt %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -295,8 +295,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[S:%.+]] = nn.sign %arg0 : tensor<3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[S]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.abs %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -310,8 +310,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NOT: nn.broadcast_to
 // CHECK: [[DX:%.+]] = nn.constant dense<0.000000e+00> : tensor<3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.sign %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -326,8 +326,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[TWO:%.+]] = nn.constant dense<2.000000e+00> : tensor<f32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[GX]], [[TWO]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.square %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -345,8 +345,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[C:%.+]] = nn.constant dense<1.12837923> : tensor<f32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[GE]], [[C]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.erf %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -362,8 +362,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-DAG: [[DX:%.+]] = nn.select [[POS]], [[G]], [[Z0:%.+]] :
 // CHECK-DAG: [[Z0]] = nn.constant dense<0.000000e+00> : tensor<f32>
 // CHECK: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.relu %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -380,8 +380,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[D:%.+]] = nn.mul [[Y]], [[OMY]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[D]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.sigmoid %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -398,8 +398,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[D:%.+]] = nn.sub [[ONE]], [[YY]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[D]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.tanh %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -428,8 +428,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[D:%.+]] = nn.add [[CDF]], [[XPDF]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[D]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.gelu %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -443,8 +443,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[S:%.+]] = nn.sigmoid %arg0 : tensor<3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[S]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.softplus %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -463,8 +463,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[D:%.+]] = nn.mul [[S]], [[A]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[G]], [[D]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.silu %x : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -481,8 +481,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[GS:%.+]] = nn.mul [[G]], [[SLOPE]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.select [[POS]], [[G]], [[GS]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.leaky_relu %x {slope = 0.25 : f64} : tensor<3xf32>
   %l = nn.reduce_sum %y [0] : tensor<3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -495,8 +495,8 @@ func.func @forward(%x: tensor<3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1xf32> -> tensor<6xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.reshape [[G]] : tensor<6xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.reshape %x : tensor<2x3xf32> -> tensor<6xf32>
   %l = nn.reduce_sum %y [0] : tensor<6xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -509,8 +509,8 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1x1xf32> -> tensor<4x2x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.transpose [[G]] [1, 2, 0] : tensor<4x2x3xf32> -> tensor<2x3x4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3x4xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3x4xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.transpose %x [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
   %l = nn.reduce_sum %y [0, 1, 2] : tensor<4x2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -525,8 +525,8 @@ func.func @forward(%x: tensor<2x3x4xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[S:%.+]] = nn.reduce_sum [[G]] [0, 2] : tensor<2x3x4xf32> -> tensor<3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.reshape [[S]] : tensor<3xf32> -> tensor<3x1xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<3x1xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<3x1xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.broadcast_to %x : tensor<3x1xf32> -> tensor<2x3x4xf32>
   %l = nn.reduce_sum %y [0, 1, 2] : tensor<2x3x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -540,9 +540,9 @@ func.func @forward(%x: tensor<3x1xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[DA:%.+]] = nn.slice [[G]] [0, 0] : tensor<2x4xf32> -> tensor<2x1xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.slice [[G]] [0, 1] : tensor<2x4xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<2x1xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<2x3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<2x1xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.concat %a, %b {axis = 1 : i64} : (tensor<2x1xf32>, tensor<2x3xf32>) -> tensor<2x4xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -561,8 +561,8 @@ func.func @forward(%a: tensor<2x1xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[COLS:%.+]] = nn.constant dense<0.000000e+00> : tensor<4x2xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.concat [[ROWS]], [[COLS]] {axis = 1 : i64} : (tensor<4x3xf32>, tensor<4x2xf32>) -> tensor<4x5xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<4x5xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<4x5xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.slice %x [1, 0] : tensor<4x5xf32> -> tensor<2x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -579,8 +579,8 @@ func.func @forward(%x: tensor<4x5xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[R2:%.+]] = nn.reshape [[G]] : tensor<2xf32> -> tensor<2x1xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.broadcast_to [[R2]] : tensor<2x1xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.reduce_sum %x [1] : tensor<2x3xf32> -> tensor<2xf32>
   %l = nn.reduce_sum %y [0] : tensor<2xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -596,8 +596,8 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[R:%.+]] = nn.reshape [[GS]] : tensor<2xf32> -> tensor<2x1xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.broadcast_to [[R]] : tensor<2x1xf32> -> tensor<2x4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x4xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x4xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.reduce_mean %x [1] : tensor<2x4xf32> -> tensor<2xf32>
   %l = nn.reduce_sum %y [0] : tensor<2xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -619,8 +619,8 @@ func.func @forward(%x: tensor<2x4xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[GM:%.+]] = nn.mul [[GB]], [[IS]] :
 // CHECK-NEXT: [[DX:%.+]] = nn.div [[GM]], [[NB]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.reduce_max %x [1] {keep_dims = true} : tensor<2x3xf32> -> tensor<2x1xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x1xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -634,9 +634,9 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[DA:%.+]] = nn.matmul [[G]], %arg1 {transpose_rhs} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.matmul %arg0, [[G]] {transpose_lhs} : tensor<2x3xf32>, tensor<2x4xf32> -> tensor<3x4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3x4xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3x4xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.matmul %a, %b : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -650,9 +650,9 @@ func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[DA:%.+]] = nn.matmul %arg1, [[G]] {transpose_rhs} : tensor<3x4xf32>, tensor<2x4xf32> -> tensor<3x2xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.matmul %arg0, [[G]] : tensor<3x2xf32>, tensor<2x4xf32> -> tensor<3x4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<3x2xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3x4xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3x2xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3x4xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.matmul %a, %b {transpose_lhs} : tensor<3x2xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -666,9 +666,9 @@ func.func @forward(%a: tensor<3x2xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[DA:%.+]] = nn.matmul [[G]], %arg1 : tensor<2x4xf32>, tensor<4x3xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.matmul [[G]], %arg0 {transpose_lhs} : tensor<2x4xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<4x3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<4x3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.matmul %a, %b {transpose_rhs} : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -683,9 +683,9 @@ func.func @forward(%a: tensor<2x3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[DA:%.+]] = nn.matmul %arg1, [[G]] {transpose_lhs, transpose_rhs} : tensor<4x3xf32>, tensor<2x4xf32> -> tensor<3x2xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.matmul [[G]], %arg0 {transpose_lhs, transpose_rhs} : tensor<2x4xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<3x2xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<4x3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<3x2xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<4x3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.matmul %a, %b {transpose_lhs, transpose_rhs} : tensor<3x2xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -701,9 +701,9 @@ func.func @forward(%a: tensor<3x2xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[BB:%.+]] = nn.matmul %arg0, [[G]] {transpose_lhs} : tensor<5x2x3xf32>, tensor<5x2x4xf32> -> tensor<5x3x4xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.reduce_sum [[BB]] [0] : tensor<5x3x4xf32> -> tensor<3x4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DA]], [[DB]] :
-func.func @forward(%a: tensor<5x2x3xf32> {nn.role = "param", nn.name = "a"},
-                   %b: tensor<3x4xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%a: tensor<5x2x3xf32> {nn.role = #nn.role<param>, nn.name = "a"},
+                   %b: tensor<3x4xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.matmul %a, %b : tensor<5x2x3xf32>, tensor<3x4xf32> -> tensor<5x2x4xf32>
   %l = nn.reduce_sum %y [0, 1, 2] : tensor<5x2x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -718,10 +718,10 @@ func.func @forward(%a: tensor<5x2x3xf32> {nn.role = "param", nn.name = "a"},
 // CHECK-NEXT: [[DW:%.+]] = nn.matmul [[G]], %arg0 {transpose_lhs} : tensor<5x4xf32>, tensor<5x3xf32> -> tensor<4x3xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.reduce_sum [[G]] [0] : tensor<5x4xf32> -> tensor<4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]], [[DW]], [[DB]] :
-func.func @forward(%x: tensor<5x3xf32> {nn.role = "param", nn.name = "x"},
-                   %w: tensor<4x3xf32> {nn.role = "param", nn.name = "w"},
-                   %b: tensor<4xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<5x3xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %w: tensor<4x3xf32> {nn.role = #nn.role<param>, nn.name = "w"},
+                   %b: tensor<4xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.linear %x, %w, %b : (tensor<5x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<5x4xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<5x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -737,10 +737,10 @@ func.func @forward(%x: tensor<5x3xf32> {nn.role = "param", nn.name = "x"},
 // CHECK-NEXT: [[DW:%.+]] = nn.conv2d_backward_filter %arg0, [[G]] {padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<2x3x8x8xf32>, tensor<2x4x4x4xf32>) -> tensor<4x3x3x3xf32>
 // CHECK-NEXT: [[DB:%.+]] = nn.reduce_sum [[G]] [0, 2, 3] : tensor<2x4x4x4xf32> -> tensor<4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]], [[DW]], [[DB]] :
-func.func @forward(%x: tensor<2x3x8x8xf32> {nn.role = "param", nn.name = "x"},
-                   %w: tensor<4x3x3x3xf32> {nn.role = "param", nn.name = "w"},
-                   %b: tensor<4xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3x8x8xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %w: tensor<4x3x3x3xf32> {nn.role = #nn.role<param>, nn.name = "w"},
+                   %b: tensor<4xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.conv2d %x, %w, %b {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}
       : (tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x4x4xf32>
   %l = nn.reduce_sum %y [0, 1, 2, 3] : tensor<2x4x4x4xf32> -> tensor<f32>
@@ -754,8 +754,8 @@ func.func @forward(%x: tensor<2x3x8x8xf32> {nn.role = "param", nn.name = "x"},
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1x1x1xf32> -> tensor<2x3x3x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.max_pool2d_backward %arg0, [[G]] {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<2x3x6x6xf32>, tensor<2x3x3x3xf32>) -> tensor<2x3x6x6xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3x6x6xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3x6x6xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.max_pool2d %x {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}
       : tensor<2x3x6x6xf32> -> tensor<2x3x3x3xf32>
   %l = nn.reduce_sum %y [0, 1, 2, 3] : tensor<2x3x3x3xf32> -> tensor<f32>
@@ -769,8 +769,8 @@ func.func @forward(%x: tensor<2x3x6x6xf32> {nn.role = "param", nn.name = "x"})
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1x1x1xf32> -> tensor<2x3x3x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.avg_pool2d_backward [[G]] {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0>, stride = array<i64: 2, 2>} : tensor<2x3x3x3xf32> -> tensor<2x3x6x6xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3x6x6xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3x6x6xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.avg_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0>}
       : tensor<2x3x6x6xf32> -> tensor<2x3x3x3xf32>
   %l = nn.reduce_sum %y [0, 1, 2, 3] : tensor<2x3x3x3xf32> -> tensor<f32>
@@ -782,17 +782,17 @@ func.func @forward(%x: tensor<2x3x6x6xf32> {nn.role = "param", nn.name = "x"})
 // nn.batch_norm_train: batch_norm_backward from the saved batch statistics;
 // the running statistics get no gradient.
 // CHECK-LABEL: func.func @loss_grad
-// CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.name = "x", nn.role = "grad"}, tensor<3xf32> {nn.name = "g", nn.role = "grad"}, tensor<3xf32> {nn.name = "b", nn.role = "grad"}) {
+// CHECK-SAME: -> (tensor<f32> {nn.role = #nn.role<loss>}, tensor<4x3xf32> {nn.name = "x", nn.role = #nn.role<grad>}, tensor<3xf32> {nn.name = "g", nn.role = #nn.role<grad>}, tensor<3xf32> {nn.name = "b", nn.role = #nn.role<grad>}) {
 // CHECK: {{%[^,]+}}, [[MEAN:%[^,]+]], [[VAR:%[^,]+]], {{%[^,]+}}, {{%[^,]+}} = nn.batch_norm_train %arg0, %arg1, %arg2, %arg3, %arg4
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1xf32> -> tensor<4x3xf32>
 // CHECK-NEXT: [[DX:%[^,]+]], [[DG:%[^,]+]], [[DB:%[^,]+]] = nn.batch_norm_backward %arg0, [[G]], %arg1, [[MEAN]], [[VAR]] {eps = 1.000000e-03 : f64}
 // CHECK-NEXT: return %{{.+}}, [[DX]], [[DG]], [[DB]] :
-func.func @forward(%x: tensor<4x3xf32> {nn.role = "param", nn.name = "x"},
-                   %g: tensor<3xf32> {nn.role = "param", nn.name = "g"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"},
-                   %rm: tensor<3xf32> {nn.role = "buffer", nn.name = "rm"},
-                   %rv: tensor<3xf32> {nn.role = "buffer", nn.name = "rv"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<4x3xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %g: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "g"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"},
+                   %rm: tensor<3xf32> {nn.role = #nn.role<buffer>, nn.name = "rm"},
+                   %rv: tensor<3xf32> {nn.role = #nn.role<buffer>, nn.name = "rv"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y, %mean, %var, %nrm, %nrv = nn.batch_norm_train %x, %g, %b, %rm, %rv {eps = 1.0e-3 : f64}
       : (tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
       -> (tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
@@ -807,10 +807,10 @@ func.func @forward(%x: tensor<4x3xf32> {nn.role = "param", nn.name = "x"},
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1xf32> -> tensor<4x3xf32>
 // CHECK-NEXT: [[DX:%[^,]+]], [[DG:%[^,]+]], [[DB:%[^,]+]] = nn.layer_norm_backward %arg0, [[G]], %arg1 {eps = 1.000000e-03 : f64}
 // CHECK-NEXT: return %{{.+}}, [[DX]], [[DG]], [[DB]] :
-func.func @forward(%x: tensor<4x3xf32> {nn.role = "param", nn.name = "x"},
-                   %g: tensor<3xf32> {nn.role = "param", nn.name = "g"},
-                   %b: tensor<3xf32> {nn.role = "param", nn.name = "b"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<4x3xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %g: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "g"},
+                   %b: tensor<3xf32> {nn.role = #nn.role<param>, nn.name = "b"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.layer_norm %x, %g, %b {eps = 1.0e-3 : f64}
       : (tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<4x3xf32> -> tensor<f32>
@@ -828,8 +828,8 @@ func.func @forward(%x: tensor<4x3xf32> {nn.role = "param", nn.name = "x"},
 // CHECK-NEXT: [[D:%.+]] = nn.sub [[G]], [[DOT]] : tensor<2x3xf32>, tensor<2x1xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.mul [[Y]], [[D]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.softmax %x {axis = 1 : i64} : tensor<2x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -846,8 +846,8 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
 // CHECK-NEXT: [[PS:%.+]] = nn.mul [[P]], [[S]] : tensor<2x3xf32>, tensor<1x3xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.sub [[G]], [[PS]] :
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.log_softmax %x {axis = 0 : i64} : tensor<2x3xf32>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -858,13 +858,13 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"})
 // nn.softmax_cross_entropy: its own backward op from the logits, the labels
 // and the loss gradient; the labels get none.
 // CHECK-LABEL: func.func @loss_grad
-// CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.name = "x", nn.role = "grad"}) {
+// CHECK-SAME: -> (tensor<f32> {nn.role = #nn.role<loss>}, tensor<4x3xf32> {nn.name = "x", nn.role = #nn.role<grad>}) {
 // CHECK: [[SEED:%.+]] = nn.constant dense<1.000000e+00> : tensor<f32>
 // CHECK-NEXT: [[DX:%.+]] = nn.softmax_cross_entropy_backward %arg0, %arg1, [[SEED]] : (tensor<4x3xf32>, tensor<4xi32>, tensor<f32>) -> tensor<4x3xf32>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<4x3xf32> {nn.role = "param", nn.name = "x"},
-                   %y: tensor<4xi32> {nn.role = "label", nn.classes = 3})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<4x3xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %y: tensor<4xi32> {nn.role = #nn.role<label>, nn.classes = 3})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %l = nn.softmax_cross_entropy %x, %y : (tensor<4x3xf32>, tensor<4xi32>) -> tensor<f32>
   return %l : tensor<f32>
 }
@@ -874,13 +874,13 @@ func.func @forward(%x: tensor<4x3xf32> {nn.role = "param", nn.name = "x"},
 // nn.gather_rows: scatter_add_rows of g into a table of the table's shape;
 // the ids get none.
 // CHECK-LABEL: func.func @loss_grad
-// CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<10x4xf32> {nn.name = "table", nn.role = "grad"}) {
+// CHECK-SAME: -> (tensor<f32> {nn.role = #nn.role<loss>}, tensor<10x4xf32> {nn.name = "table", nn.role = #nn.role<grad>}) {
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1x1xf32> -> tensor<2x3x4xf32>
 // CHECK-NEXT: [[DT:%.+]] = nn.scatter_add_rows %arg1, [[G]] : (tensor<2x3xi32>, tensor<2x3x4xf32>) -> tensor<10x4xf32>
 // CHECK-NEXT: return %{{.+}}, [[DT]] :
-func.func @forward(%table: tensor<10x4xf32> {nn.role = "param", nn.name = "table"},
-                   %ids: tensor<2x3xi32> {nn.role = "input"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%table: tensor<10x4xf32> {nn.role = #nn.role<param>, nn.name = "table"},
+                   %ids: tensor<2x3xi32> {nn.role = #nn.role<input>})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.gather_rows %table, %ids : (tensor<10x4xf32>, tensor<2x3xi32>) -> tensor<2x3x4xf32>
   %l = nn.reduce_sum %y [0, 1, 2] : tensor<2x3x4xf32> -> tensor<f32>
   return %l : tensor<f32>
@@ -891,13 +891,13 @@ func.func @forward(%table: tensor<10x4xf32> {nn.role = "param", nn.name = "table
 // nn.dropout: the same dropout (key, p, stream) applied to g; the key gets no
 // gradient.
 // CHECK-LABEL: func.func @loss_grad
-// CHECK-SAME: -> (tensor<f32> {nn.role = "loss"}, tensor<2x3xf32> {nn.name = "x", nn.role = "grad"}) {
+// CHECK-SAME: -> (tensor<f32> {nn.role = #nn.role<loss>}, tensor<2x3xf32> {nn.name = "x", nn.role = #nn.role<grad>}) {
 // CHECK: [[G:%.+]] = nn.broadcast_to {{%.+}} : tensor<1x1xf32> -> tensor<2x3xf32>
 // CHECK-NEXT: [[DX:%.+]] = nn.dropout [[G]], %arg1 {p = 2.500000e-01 : f64, stream = 5 : i64} : tensor<2x3xf32>, tensor<i64>
 // CHECK-NEXT: return %{{.+}}, [[DX]] :
-func.func @forward(%x: tensor<2x3xf32> {nn.role = "param", nn.name = "x"},
-                   %key: tensor<i64> {nn.role = "rng"})
-    -> (tensor<f32> {nn.role = "loss"}) {
+func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %key: tensor<i64> {nn.role = #nn.role<rng>})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
   %y = nn.dropout %x, %key {p = 0.25 : f64, stream = 5 : i64} : tensor<2x3xf32>, tensor<i64>
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>

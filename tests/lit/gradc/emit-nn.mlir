@@ -9,7 +9,7 @@
 // MISSING: gradc: error: cannot open input file '{{.*}}does-not-exist.mlir'
 // BAD: bad-shape.mlir:3:8: error: input features differ: input 'tensor<8x100xf32>' has 100, weight 'tensor<10x784xf32>' expects 784
 
-func.func @forward(%x: tensor<8x784xf32> {nn.role = "input"}, %w: tensor<10x784xf32> {nn.role = "param", nn.name = "dense_0.weight"}) -> tensor<8x10xf32> {
+func.func @forward(%x: tensor<8x784xf32> {nn.role = #nn.role<input>}, %w: tensor<10x784xf32> {nn.role = #nn.role<param>, nn.name = "dense_0.weight"}) -> tensor<8x10xf32> {
   %0 = nn.linear %x, %w : (tensor<8x784xf32>, tensor<10x784xf32>) -> tensor<8x10xf32>
   %1 = nn.relu %0 : tensor<8x10xf32>
   return %1 : tensor<8x10xf32>

@@ -28,9 +28,6 @@ struct MLIRGenOptions {
   int64_t ranks = 1;
 };
 
-/// The batch size used when neither the model nor the options give one.
-constexpr int64_t kDefaultBatch = 32;
-
 /// Builds the nn-dialect module of a model file: `@forward` (training mode,
 /// batch B), `@forward_eval` (evaluation mode, batch B) and
 /// `@forward_eval_one` (evaluation mode, batch 1), with the train section as

@@ -90,11 +90,11 @@ LogicalResult FunctionLowering::planDestinations() {
       destinations[value].push_back(*target);
       continue;
     }
-    StringRef out = nn::stringifyRole(role.value_or(nn::Role::Output));
+    nn::Role out = role.value_or(nn::Role::Output);
     if (name.empty())
-      name = out;
+      name = nn::stringifyRole(out);
     SmallVector<NamedAttribute> outAttrs{
-        b.getNamedAttr(kern::kOutAttrName, b.getStringAttr(out)),
+        b.getNamedAttr(kern::kOutAttrName, nn::RoleAttr::get(b.getContext(), out)),
         b.getNamedAttr(nn::NNDialect::kNameAttrName, b.getStringAttr(name))};
     destinations[value].push_back(argTypes.size());
     argTypes.push_back(bufferType(value.getType()));

@@ -25,10 +25,8 @@ LogicalResult KernDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                     NamedAttribute attribute) {
   StringRef name = attribute.getName().strref();
   if (name == kOutAttrName) {
-    auto text = dyn_cast<StringAttr>(attribute.getValue());
-    std::optional<gradc::nn::Role> role =
-        text ? gradc::nn::symbolizeRole(text.getValue()) : std::nullopt;
-    if (!role || !isOutputRole(*role))
+    auto role = dyn_cast<gradc::nn::RoleAttr>(attribute.getValue());
+    if (!role || !isOutputRole(role.getValue()))
       return op->emitOpError() << "argument #" << argIndex
                                << " attribute 'kern.out' expected one of loss, metric, "
                                   "output, grad, found "
@@ -43,8 +41,8 @@ LogicalResult KernDialect::verifyRegionArgAttribute(Operation *op, unsigned,
 #include "gradc/Dialect/Kern/IR/KernOps.cpp.inc"
 
 std::optional<gradc::nn::Role> gradc::kern::outputRole(FunctionOpInterface func, unsigned i) {
-  auto role = func.getArgAttrOfType<StringAttr>(i, kOutAttrName);
-  return role ? gradc::nn::symbolizeRole(role.getValue()) : std::nullopt;
+  auto role = func.getArgAttrOfType<gradc::nn::RoleAttr>(i, kOutAttrName);
+  return role ? std::optional(role.getValue()) : std::nullopt;
 }
 
 bool gradc::kern::isOutputRole(gradc::nn::Role role) {

@@ -18,6 +18,7 @@ void NNDialect::initialize() {
 #define GET_OP_LIST
 #include "gradc/Dialect/NN/IR/NNOps.cpp.inc"
       >();
+  registerAttributes();
 }
 
 Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
@@ -29,19 +30,19 @@ Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
 }
 
 std::optional<Role> gradc::nn::argumentRole(FunctionOpInterface func, unsigned i) {
-  auto role = func.getArgAttrOfType<StringAttr>(i, NNDialect::kRoleAttrName);
-  return role ? symbolizeRole(role.getValue()) : std::nullopt;
+  auto role = func.getArgAttrOfType<RoleAttr>(i, NNDialect::kRoleAttrName);
+  return role ? std::optional(role.getValue()) : std::nullopt;
 }
 
 std::optional<Role> gradc::nn::resultRole(FunctionOpInterface func, unsigned i) {
-  auto role = func.getResultAttrOfType<StringAttr>(i, NNDialect::kRoleAttrName);
-  return role ? symbolizeRole(role.getValue()) : std::nullopt;
+  auto role = func.getResultAttrOfType<RoleAttr>(i, NNDialect::kRoleAttrName);
+  return role ? std::optional(role.getValue()) : std::nullopt;
 }
 
 DictionaryAttr gradc::nn::roleAttrs(MLIRContext *context, Role role, llvm::StringRef name) {
   Builder b(context);
   SmallVector<NamedAttribute> attrs{
-      b.getNamedAttr(NNDialect::kRoleAttrName, b.getStringAttr(stringifyRole(role)))};
+      b.getNamedAttr(NNDialect::kRoleAttrName, RoleAttr::get(context, role))};
   if (!name.empty())
     attrs.push_back(b.getNamedAttr(NNDialect::kNameAttrName, b.getStringAttr(name)));
   return b.getDictionaryAttr(attrs);
@@ -77,8 +78,8 @@ verifyRoleOrName(Operation *op, llvm::StringRef subject, NamedAttribute attribut
     return op->emitOpError() << subject << " attribute '" << name << "' ";
   };
   if (name == NNDialect::kRoleAttrName) {
-    auto role = dyn_cast<StringAttr>(value);
-    if (!role || !llvm::is_contained(roles, role.getValue()))
+    auto role = dyn_cast<RoleAttr>(value);
+    if (!role || !llvm::is_contained(roles, stringifyRole(role.getValue())))
       return fail() << "expected one of " << joinNames(roles) << ", found " << value;
     return success();
   }
@@ -175,13 +176,12 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
                                << attribute.getValue();
     return success();
   }
-  if (name == "nn.train") {
+  if (name == kTrainAttrName) {
     if (!isa<ModuleOp>(op))
       return op->emitOpError() << "attribute 'nn.train' expected on a module";
-    if (!isa<DictionaryAttr>(attribute.getValue()))
-      return op->emitOpError()
-             << "attribute 'nn.train' expected a dictionary, found "
-             << attribute.getValue();
+    if (!isa<TrainAttr>(attribute.getValue()))
+      return op->emitOpError() << "attribute 'nn.train' expected an #nn.train, found "
+                               << attribute.getValue();
     return success();
   }
   if (name == kLocAttrName)

@@ -77,14 +77,14 @@ LogicalResult Differentiator::findLoss() {
     if (resultRole(forward, i) != Role::Loss)
       continue;
     if (found)
-      return forward.emitError() << "expected one result with nn.role = \"loss\", "
+      return forward.emitError() << "expected one result with nn.role = #nn.role<loss>, "
                                     "found results #"
                                  << *found << " and #" << i;
     found = i;
   }
   if (!found)
     return forward.emitError()
-           << "expected a result with nn.role = \"loss\" to differentiate, found none";
+           << "expected a result with nn.role = #nn.role<loss> to differentiate, found none";
   auto type = dyn_cast<RankedTensorType>(forward.getResultTypes()[*found]);
   if (!type || type.getRank() != 0 || !isa<FloatType>(type.getElementType()))
     return forward.emitError() << "expected the loss to be a rank-0 float tensor, found "
@@ -272,7 +272,7 @@ LogicalResult Differentiator::run(StringRef gradName) {
     results.push_back(grad);
     SmallVector<NamedAttribute> attrs{
         NamedAttribute(StringAttr::get(context, NNDialect::kRoleAttrName),
-                       StringAttr::get(context, stringifyRole(Role::Grad)))};
+                       RoleAttr::get(context, Role::Grad))};
     if (name)
       attrs.emplace_back(StringAttr::get(context, NNDialect::kNameAttrName), name);
     resultAttrs.push_back(DictionaryAttr::get(context, attrs));

@@ -19,53 +19,48 @@ using namespace gradc::nn;
 
 namespace {
 
-StringRef stringAttr(DictionaryAttr dict, StringRef name) {
-  auto attr = dict ? dict.getAs<StringAttr>(name) : StringAttr();
-  return attr ? attr.getValue() : StringRef();
-}
-
-double floatSetting(DictionaryAttr dict, StringRef name, double fallback) {
-  auto attr = dict ? dict.getAs<FloatAttr>(name) : FloatAttr();
-  return attr ? attr.getValueAsDouble() : fallback;
-}
-
-/// The optimizer's hyperparameters, from `nn.train`.
+/// The optimizer's hyperparameters, from `nn.train` (a module without one
+/// trains with adam, at the defaults of its table in NNAttrs.cpp).
 struct OptimizerConfig {
-  std::string kind = "adam";
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0;
-  double momentum = 0, alpha = 0.99;
+  OptimizerKind kind;
+  double beta1 = 0, beta2 = 0, eps = 0, weightDecay = 0;
+  double momentum = 0, alpha = 0;
   bool nesterov = false;
   double l1 = 0, l2 = 0;
   std::optional<double> clipNorm, clipValue;
 
-  static OptimizerConfig from(DictionaryAttr train) {
+  static OptimizerConfig from(ModuleOp module) {
+    auto train = module->getAttrOfType<TrainAttr>(NNDialect::kTrainAttrName);
+    OptimizerAttr opt =
+        train ? train.getOptimizer()
+              : OptimizerAttr::get(module.getContext(), OptimizerKind::adam,
+                                   DictionaryAttr::get(module.getContext()));
     OptimizerConfig c;
-    auto opt = train ? train.getAs<DictionaryAttr>("optimizer") : DictionaryAttr();
-    if (opt) {
-      c.kind = stringAttr(opt, "kind").str();
-      c.beta1 = floatSetting(opt, "beta1", c.beta1);
-      c.beta2 = floatSetting(opt, "beta2", c.beta2);
-      c.eps = floatSetting(opt, "eps", c.eps);
-      c.weightDecay = floatSetting(opt, "weight_decay", 0);
-      c.momentum = floatSetting(opt, "momentum", 0);
-      c.alpha = floatSetting(opt, "alpha", c.alpha);
-      if (auto nesterov = opt.getAs<BoolAttr>("nesterov"))
-        c.nesterov = nesterov.getValue();
+    c.kind = opt.getKind();
+    auto setting = [&](StringRef name) {
+      return findSetting(optimizerSettings(c.kind), name) ? opt.getSetting(name) : 0.0;
+    };
+    c.beta1 = setting("beta1");
+    c.beta2 = setting("beta2");
+    c.eps = setting("eps");
+    c.weightDecay = setting("weight_decay");
+    c.momentum = setting("momentum");
+    c.alpha = setting("alpha");
+    c.nesterov = setting("nesterov") != 0;
+    if (train) {
+      c.l1 = train.getL1();
+      c.l2 = train.getL2();
+      c.clipNorm = train.getClipGradNorm();
+      c.clipValue = train.getClipGradValue();
     }
-    c.l1 = floatSetting(train, "l1", 0);
-    c.l2 = floatSetting(train, "l2", 0);
-    if (train && train.get("clip_grad_norm"))
-      c.clipNorm = floatSetting(train, "clip_grad_norm", 0);
-    if (train && train.get("clip_grad_value"))
-      c.clipValue = floatSetting(train, "clip_grad_value", 0);
     return c;
   }
 
   /// The per-parameter state tensors, named as torch.optim names them.
   SmallVector<StringRef> stateNames() const {
-    if (kind == "adam" || kind == "adamw")
+    if (kind == OptimizerKind::adam || kind == OptimizerKind::adamw)
       return {"exp_avg", "exp_avg_sq"};
-    if (kind == "rmsprop")
+    if (kind == OptimizerKind::rmsprop)
       return momentum > 0 ? SmallVector<StringRef>{"square_avg", "momentum_buffer"}
                           : SmallVector<StringRef>{"square_avg"};
     return momentum > 0 ? SmallVector<StringRef>{"momentum_buffer"}
@@ -151,9 +146,9 @@ void preprocessGradients(Math &m, const OptimizerConfig &config,
 /// One optimizer step of one parameter, as torch.optim computes it.
 void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value step) {
   Value g = p.grad;
-  if (c.weightDecay > 0 && c.kind != "adamw")
+  if (c.weightDecay > 0 && c.kind != OptimizerKind::adamw)
     g = m.add(g, m.mul(p.param, c.weightDecay));
-  if (c.kind == "sgd") {
+  if (c.kind == OptimizerKind::sgd) {
     if (c.momentum > 0) {
       // buf = momentum * buf + g (the zero initial buffer makes step 1 buf = g)
       Value buf = m.add(m.mul(p.state[0], c.momentum), g);
@@ -163,7 +158,7 @@ void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value ste
     p.newParam = m.sub(p.param, m.mul(g, lr));
     return;
   }
-  if (c.kind == "adam" || c.kind == "adamw") {
+  if (c.kind == OptimizerKind::adam || c.kind == OptimizerKind::adamw) {
     // torch.optim computes the per-step scalars (bias corrections, step
     // size, AdamW's decay factor) in double precision, as Python floats, and
     // only then meets the tensors' precision; so does this step. In f32,
@@ -171,7 +166,7 @@ void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value ste
     Math wide(m.b, m.loc, m.b.getF64Type());
     Value wideLr = wide.convert(lr), wideStep = wide.convert(step);
     Value param = p.param;
-    if (c.kind == "adamw" && c.weightDecay > 0)
+    if (c.kind == OptimizerKind::adamw && c.weightDecay > 0)
       param = m.mul(param, m.convert(wide.sub(wide.c(1.0), wide.mul(wideLr, c.weightDecay))));
     Value expAvg = m.add(m.mul(p.state[0], c.beta1), m.mul(g, 1.0 - c.beta1));
     Value expAvgSq = m.add(m.mul(p.state[1], c.beta2), m.mul(m.square(g), 1.0 - c.beta2));
@@ -241,7 +236,7 @@ void appendStateAndHyperArgs(func::FuncOp lossGrad, ArrayRef<Trainable> trained,
 }
 
 /// `@apply_update`: the update half of `@train_step` alone. It takes the
-/// trainable parameters, their gradients (`nn.role = "grad"`, read, never
+/// trainable parameters, their gradients (`nn.role = #nn.role<grad>`, read, never
 /// written), the optimizer states, lr and step, and returns the updated
 /// parameters and states, by the same formulas as `@train_step`. A program
 /// that trains on several processes computes its gradients with `@loss_grad`
@@ -346,11 +341,7 @@ void buildTrainGrad(func::FuncOp lossGrad) {
 LogicalResult buildTrainStep(ModuleOp module, func::FuncOp lossGrad, bool dataParallel,
                              bool stepGradients) {
   MLIRContext *context = module.getContext();
-  auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
-  OptimizerConfig config = OptimizerConfig::from(train);
-  if (config.kind != "sgd" && config.kind != "adam" && config.kind != "adamw" &&
-      config.kind != "rmsprop")
-    return module.emitError() << "unknown optimizer '" << config.kind << "'";
+  OptimizerConfig config = OptimizerConfig::from(module);
 
   // Arguments: those of @loss_grad, the optimizer states, lr and step.
   SmallVector<Type> argTypes(lossGrad.getArgumentTypes());
@@ -478,9 +469,8 @@ struct TrainStepPass : public gradc::impl::TrainStepBase<TrainStepPass> {
     }
     // Programs for several processes (gradc --ranks N) also get the two
     // halves of a step; the others stay as small as before.
-    auto train = module->getAttrOfType<DictionaryAttr>("nn.train");
-    auto ranks = train ? train.getAs<IntegerAttr>("ranks") : IntegerAttr();
-    const bool dataParallel = ranks && ranks.getInt() > 1;
+    auto train = module->getAttrOfType<TrainAttr>(NNDialect::kTrainAttrName);
+    const bool dataParallel = train && train.getRanks() > 1;
     if (failed(buildTrainStep(module, lossGrad, dataParallel, stepGradients)))
       return signalPassFailure();
     eval.setSymName("eval_step");

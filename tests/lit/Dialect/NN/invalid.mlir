@@ -851,8 +851,70 @@ module attributes {nn.optimizer = "adam"} {
 
 // -----
 
-// expected-error @+1 {{'builtin.module' op attribute 'nn.train' expected a dictionary, found "adam"}}
+// expected-error @+1 {{'builtin.module' op attribute 'nn.train' expected an #nn.train, found "adam"}}
 module attributes {nn.train = "adam"} {
+}
+
+// -----
+
+// expected-error @+2 {{adam has no setting 'momentum'; expected one of beta1, beta2, eps, weight_decay}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'optimizer' which is to be a `OptimizerAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {momentum = 0.9 : f64}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>>} {
+}
+
+// -----
+
+// expected-error @+2 {{adam beta1 must be [0, 1), found 1.000000e+00 : f64}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'optimizer' which is to be a `OptimizerAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {beta1 = 1.0 : f64}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>>} {
+}
+
+// -----
+
+// expected-error @+2 {{sgd momentum expected an f64 value, found 1 : i64}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'optimizer' which is to be a `OptimizerAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <sgd, {momentum = 1}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>>} {
+}
+
+// -----
+
+// expected-error @+2 {{nesterov momentum needs momentum > 0}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'optimizer' which is to be a `OptimizerAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <sgd, {nesterov = true}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>>} {
+}
+
+// -----
+
+// expected-error @+2 {{schedule step needs 'gamma'}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'schedule' which is to be a `ScheduleAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {}>, batch = 4, lr = 1.0e-3, schedule = <step, {every = 10 : i64}>>} {
+}
+
+// -----
+
+// expected-error @+2 {{cosine warmup must be shorter than its steps}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'schedule' which is to be a `ScheduleAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {}>, batch = 4, lr = 1.0e-3, schedule = <cosine, {steps = 10 : i64, warmup = 10 : i64}>>} {
+}
+
+// -----
+
+// expected-error @+1 {{nn.train batch 4 does not split into 3 ranks}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>, ranks = 3>} {
+}
+
+// -----
+
+// expected-error @+2 {{only csv data has a label_column or a header setting}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'data' which is to be a `DataSourceAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>, data = <kind = npy, inputs = "x.npy", header = false>>} {
+}
+
+// -----
+
+// expected-error @+2 {{early_stopping patience must be at least 1, found 0}}
+// expected-error @+1 {{failed to parse NN_TrainAttr parameter 'early_stopping' which is to be a `EarlyStoppingAttr`}}
+module attributes {nn.train = #nn.train<optimizer = <adam, {}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>, early_stopping = <metric = "val_loss", patience = 0>>} {
 }
 
 // -----
@@ -864,14 +926,14 @@ module attributes {nn.model = 3} {
 // -----
 
 // expected-error @+1 {{'func.func' op attribute 'nn.train' expected on a module}}
-func.func @train_on_func() attributes {nn.train = {}} {
+func.func @train_on_func() attributes {nn.train = #nn.train<optimizer = <adam, {}>, batch = 4, lr = 1.0e-3, schedule = <constant, {}>>} {
   return
 }
 
 // -----
 
-// expected-error @+1 {{'func.func' op result #1 attribute 'nn.role' expected one of loss, metric, output, buffer_update, grad, param_update, opt_state_update, found "weights"}}
-func.func @bad_result_role(%x: tensor<f32>) -> (tensor<f32> {nn.role = "loss"}, tensor<f32> {nn.role = "weights"}) {
+// expected-error @+1 {{'func.func' op result #1 attribute 'nn.role' expected one of loss, metric, output, buffer_update, grad, param_update, opt_state_update, found #nn.role<param>}}
+func.func @bad_result_role(%x: tensor<f32>) -> (tensor<f32> {nn.role = #nn.role<loss>}, tensor<f32> {nn.role = #nn.role<param>}) {
   return %x, %x : tensor<f32>, tensor<f32>
 }
 

@@ -204,11 +204,11 @@ func.func @embedding_and_dropout(%table: tensor<1000x64xf32>, %ids: tensor<32x16
 // CHECK-SAME: nn.name = "dense_0.weight"
 // CHECK-SAME: nn.classes = 10 : i64
 func.func @argument_attributes(
-    %x: tensor<64x784xf32> {nn.role = "input", nn.name = "x"},
-    %w: tensor<256x784xf32> {nn.role = "param", nn.name = "dense_0.weight", nn.init = "he"},
-    %f: tensor<256xf32> {nn.role = "param", nn.name = "dense_0.bias", nn.frozen},
-    %y: tensor<64xi32> {nn.role = "label", nn.name = "y", nn.classes = 10},
-    %rm: tensor<256xf32> {nn.role = "buffer", nn.name = "batch_norm_0.running_mean", nn.init = "zeros"},
-    %key: tensor<i64> {nn.role = "rng"}) {
+    %x: tensor<64x784xf32> {nn.role = #nn.role<input>, nn.name = "x"},
+    %w: tensor<256x784xf32> {nn.role = #nn.role<param>, nn.name = "dense_0.weight", nn.init = "he"},
+    %f: tensor<256xf32> {nn.role = #nn.role<param>, nn.name = "dense_0.bias", nn.frozen},
+    %y: tensor<64xi32> {nn.role = #nn.role<label>, nn.name = "y", nn.classes = 10},
+    %rm: tensor<256xf32> {nn.role = #nn.role<buffer>, nn.name = "batch_norm_0.running_mean", nn.init = "zeros"},
+    %key: tensor<i64> {nn.role = #nn.role<rng>}) {
   return
 }

@@ -34,6 +34,7 @@ def NN_Dialect : Dialect {
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
   let hasOperationAttrVerify = 1;
+  let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{
     /// Argument attribute names understood by the dialect.
     static constexpr llvm::StringLiteral kRoleAttrName = "nn.role";
@@ -47,6 +48,12 @@ def NN_Dialect : Dialect {
     /// targets).
     static constexpr llvm::StringLiteral kRangeAttrName = "nn.range";
     static constexpr llvm::StringLiteral kLocAttrName = "nn.loc";
+    /// On a module: its #nn.train settings.
+    static constexpr llvm::StringLiteral kTrainAttrName = "nn.train";
+
+  private:
+    void registerAttributes();
+  public:
   }];
 }
 
@@ -73,9 +80,9 @@ def NN_RngKey : Type<And<[NN_StaticTensorOf<[I64]>.predicate,
 // Attributes
 //===----------------------------------------------------------------------===//
 
-// What an argument or a result of a model function is (`nn.role`); the
-// attribute holds the case's string ("param"), read and written through
-// gradc::nn::argumentRole / resultRole / roleAttrs.
+// What an argument or a result of a model function is: `nn.role =
+// #nn.role<param>` (and `kern.out` on a kern function's outputs), read and
+// written through gradc::nn::argumentRole / resultRole / roleAttrs.
 def NN_Role : I32EnumAttr<"Role", "what a model function's argument or result is", [
     I32EnumAttrCase<"Input", 0, "input">, I32EnumAttrCase<"Label", 1, "label">,
     I32EnumAttrCase<"Param", 2, "param">, I32EnumAttrCase<"Buffer", 3, "buffer">,
@@ -87,6 +94,11 @@ def NN_Role : I32EnumAttr<"Role", "what a model function's argument or result is
     I32EnumAttrCase<"ParamUpdate", 12, "param_update">,
     I32EnumAttrCase<"OptStateUpdate", 13, "opt_state_update">]> {
   let cppNamespace = "::gradc::nn";
+  let genSpecializedAttr = 0;
+}
+
+def NN_RoleAttr : EnumAttr<NN_Dialect, NN_Role, "role"> {
+  let assemblyFormat = "`<` $value `>`";
 }
 
 def NN_CmpPredicate : I32EnumAttr<"CmpPredicate", "comparison predicate", [

@@ -12,7 +12,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "gradc/Dialect/NN/IR/NNEnums.h.inc"
+#include "gradc/Dialect/NN/IR/NNAttrs.h"
 #include "gradc/Dialect/NN/IR/NNInterfaces.h.inc"
 
 namespace gradc::nn {

@@ -4,6 +4,7 @@
 #define GRADC_DIALECT_NN_IR_NNOPS_TD
 
 include "gradc/Dialect/NN/IR/NNBase.td"
+include "gradc/Dialect/NN/IR/NNAttrs.td"
 include "gradc/Dialect/NN/IR/NNInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributes.td"

@@ -13,11 +13,11 @@ def Autodiff : Pass<"gradc-autodiff", "mlir::ModuleOp"> {
     gradc decides the backward graph at compile time, so that it can be
     simplified, fused and memory-planned like the forward graph. This pass
     builds, next to the model function `@<entry>` (whose result marked
-    `nn.role = "loss"` is a rank-0 float), a function `@<grad-name>` with
+    `nn.role = #nn.role<loss>` is a rank-0 float), a function `@<grad-name>` with
     the same arguments that returns the model function's results followed
     by the gradient of the loss with respect to every trainable parameter
-    (arguments with `nn.role = "param"` and no `nn.frozen`), in argument
-    order, each marked `nn.role = "grad"` and `nn.name` of its parameter.
+    (arguments with `nn.role = #nn.role<param>` and no `nn.frozen`), in argument
+    order, each marked `nn.role = #nn.role<grad>` and `nn.name` of its parameter.
 
     Gradients are built in reverse program order from each op's
     DifferentiableOpInterface and summed where a value fans out. Only values
@@ -45,10 +45,10 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
     memory planning see together with the forward and backward passes.
 
     `@train_step` takes the arguments of `@loss_grad`, then one tensor per
-    optimizer state of each trainable parameter (`nn.role = "opt_state"`,
+    optimizer state of each trainable parameter (`nn.role = #nn.role<opt_state>`,
     named as torch.optim names them: `<param>.exp_avg`, `<param>.exp_avg_sq`,
     `<param>.momentum_buffer`, `<param>.square_avg`), then the learning rate
-    and the 1-based step number (`nn.role = "hyper"`). It returns the loss,
+    and the 1-based step number (`nn.role = #nn.role<hyper>`). It returns the loss,
     the metric statistics, the updated buffers, the updated parameters
     (`param_update`) and optimizer states (`opt_state_update`), and the raw
     gradient of every trainable parameter (`grad`). The update
@@ -68,7 +68,7 @@ def TrainStep : Pass<"gradc-train-step", "mlir::ModuleOp"> {
     `@train_grad` (`@loss_grad` that returns the updated buffers too; built
     only for models with buffers, `@loss_grad` serves the others) and
     `@apply_update`, which takes the trainable parameters, their gradients
-    (`nn.role = "grad"`), the optimizer states, lr and step, and returns the
+    (`nn.role = #nn.role<grad>`), the optimizer states, lr and step, and returns the
     updated parameters and states by the same formulas as `@train_step`. A
     program averages the gradients across processes between the two.
 
