@@ -811,6 +811,10 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
     return nullptr;
   (*module)->setAttr("nn.model", builder.getStringAttr(model.getName()));
   (*module)->setAttr(nn::NNDialect::kTrainAttrName, *train);
+  if (const TrainAST *section = file.getTrain())
+    (*module)->setAttr(nn::NNDialect::kLocAttrName,
+                       FileLineColLoc::get(&context, file.getFilename(), section->getLoc().line,
+                                           section->getLoc().col));
 
   // Anything the checks above missed is still reported at its model line.
   std::string message;

@@ -16,6 +16,164 @@ using namespace mlir;
 using namespace gradc;
 using namespace gradc::emit;
 
+//===----------------------------------------------------------------------===//
+// Shared update loops
+//===----------------------------------------------------------------------===//
+//
+// An optimizer updates every parameter by the same formula: its fused loops
+// differ only in their buffers and size. Those that are the same are written
+// once, as a function of the element count and the buffers, and called per
+// parameter; each element is computed as before, so nothing changes but the
+// code's length.
+
+namespace {
+
+/// What a fused group reads and writes outside itself, in order of first
+/// use; empty when the group cannot be a shared loop (it has a producer or a
+/// view, or updates no parameter).
+struct LoopInterface {
+  SmallVector<Value> buffers;
+  SmallVector<bool> written;
+  Value param; ///< the parameter it updates
+};
+
+std::optional<LoopInterface> loopInterface(kern::FusedOp fused) {
+  if (fused.getKind() != "elementwise")
+    return std::nullopt;
+  auto func = fused->getParentOfType<func::FuncOp>();
+  LoopInterface loop;
+  auto add = [&](Value v, bool write) {
+    auto *it = llvm::find(loop.buffers, v);
+    if (it == loop.buffers.end()) {
+      loop.buffers.push_back(v);
+      loop.written.push_back(write);
+    } else {
+      loop.written[it - loop.buffers.begin()] |= write;
+    }
+  };
+  for (kern::KernelOp kernel : fused.getKernels()) {
+    if (kernel.isConstant())
+      continue;
+    for (Value in : kernel.getIns())
+      if (!fused.isLocal(in) && !in.getDefiningOp<kern::KernelOp>())
+        add(in, false);
+    for (Value out : kernel.getOuts()) {
+      if (fused.isLocal(out))
+        continue;
+      add(out, true);
+      auto arg = dyn_cast<BlockArgument>(out);
+      if (!loop.param && arg && arg.getOwner()->getParentOp() == func &&
+          nn::argumentRole(func, arg.getArgNumber()) == Role::Param)
+        loop.param = out;
+    }
+  }
+  if (!loop.param)
+    return std::nullopt;
+  for (Value v : loop.buffers)
+    if (rootBuffer(v) != v)
+      return std::nullopt;
+  return loop;
+}
+
+/// The group's loop with its buffers as parameters p0, p1, ... and its size
+/// as n: groups with the same text are one function.
+std::string loopKey(kern::FusedOp fused, const LoopInterface &loop) {
+  llvm::DenseMap<Value, std::string> positional;
+  for (auto [i, v] : llvm::enumerate(loop.buffers))
+    positional[v] = "p" + std::to_string(i);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  KernelPrinter printer(os, positional);
+  printer.setLoopCount("n");
+  if (failed(printer.printFused(fused)))
+    return "";
+  for (auto [i, v] : llvm::enumerate(loop.buffers))
+    os << (loop.written[i] ? " w:" : " r:") << cType(cast<MemRefType>(v.getType()).getElementType());
+  return text;
+}
+
+} // namespace
+
+/// Finds the update loops that two or more parameters share.
+void ModelEmitter::findSharedLoops() {
+  std::map<std::string, std::vector<std::string>> users;
+  for (func::FuncOp func : entryFuncs)
+    func.walk([&](kern::FusedOp fused) {
+      std::optional<LoopInterface> loop = loopInterface(fused);
+      if (!loop)
+        return;
+      std::string key = loopKey(fused, *loop);
+      if (key.empty())
+        return;
+      StringRef param = argString(func, cast<BlockArgument>(loop->param).getArgNumber(),
+                                  nn::NNDialect::kNameAttrName);
+      std::vector<std::string> &names = users[key];
+      if (!llvm::is_contained(names, param.str()))
+        names.push_back(param.str());
+    });
+  for (auto &[key, names] : users)
+    if (names.size() > 1)
+      sharedLoopUsers[key] = names;
+}
+
+/// Calls the shared loop of `fused`, printing its function the first time:
+/// its parameters named as the first caller's buffers, less the parameter's
+/// own name (grad_dense_0_bias: grad; dense_0_bias_exp_avg: exp_avg).
+LogicalResult ModelEmitter::printSharedLoopCall(kern::FusedOp fused, const std::string &key,
+                                                const llvm::DenseMap<Value, std::string> &names,
+                                                llvm::raw_ostream &os) {
+  LoopInterface loop = *loopInterface(fused);
+  std::string &function = sharedLoopNames[key];
+  if (function.empty()) {
+    auto train = module->getAttrOfType<nn::TrainAttr>(nn::NNDialect::kTrainAttrName);
+    std::string base =
+        (train ? nn::stringifyOptimizerKind(train.getOptimizer().getKind()).str() + "_" : "") +
+        "update";
+    function = base;
+    for (int n = 1; llvm::any_of(sharedLoopNames, [&](const auto &entry) {
+           return entry.first != key && entry.second == function;
+         });
+         ++n)
+      function = base + "_" + std::to_string(n);
+    std::string stem = names.lookup(loop.param);
+    llvm::DenseMap<Value, std::string> params;
+    llvm::StringSet<> taken{"n"};
+    std::string declaration;
+    for (auto [i, v] : llvm::enumerate(loop.buffers)) {
+      std::string id = names.lookup(v);
+      if (id == stem) {
+        id = "param";
+      } else if (size_t at = id.find(stem); at != std::string::npos) {
+        id.erase(at, stem.size());
+        id = StringRef(id).trim('_').str();
+      }
+      if (id.empty())
+        id = "p" + std::to_string(i);
+      std::string unique = id;
+      for (int n = 0; taken.contains(unique); ++n)
+        unique = id + "_" + std::to_string(n);
+      taken.insert(unique);
+      params[v] = unique;
+      declaration += std::string(", ") + (loop.written[i] ? "" : "const ") +
+                     cType(cast<MemRefType>(v.getType()).getElementType()) + " *" + unique;
+    }
+    llvm::raw_string_ostream out(sharedLoops);
+    out << "\n/// The " << base << " of one parameter, element by element; the same loop for "
+        << llvm::join(sharedLoopUsers.at(key), ", ") << ".\n"
+        << "static void " << function << "(int64_t n" << declaration << ") {\n";
+    KernelPrinter printer(out, params);
+    printer.setLoopCount("n");
+    if (failed(printer.printFused(fused)))
+      return failure();
+    out << "}\n";
+  }
+  os << "  " << function << "(" << cpp::product(fused.getShape());
+  for (Value v : loop.buffers)
+    os << ", " << names.lookup(v);
+  os << ");\n";
+  return success();
+}
+
 LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &os) {
   llvm::DenseMap<Value, std::string> names;
   llvm::StringSet<> used;
@@ -133,8 +291,14 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
             lines.insert(line).second)
           os << "  //   " << line << "\n";
       }
-      if (failed(printer.printFused(fused)))
+      std::optional<LoopInterface> loop = loopInterface(fused);
+      std::string key = loop ? loopKey(fused, *loop) : "";
+      if (sharedLoopUsers.count(key)) {
+        if (failed(printSharedLoopCall(fused, key, names, os)))
+          return failure();
+      } else if (failed(printer.printFused(fused))) {
         return failure();
+      }
       checks(fused, what);
     } else if (auto xent = dyn_cast<kern::SoftmaxCrossEntropyOp>(op)) {
       comment("softmax_cross_entropy and its gradient", xent.getLoc());

@@ -281,7 +281,8 @@ LogicalResult KernelPrinter::printFused(kern::FusedOp fused) {
   if (shape.empty() || count == 1) {
     os << indent << "{\n";
   } else if (flat) {
-    os << indent << "for (int64_t i = 0; i < " << count << "; ++i) {\n";
+    os << indent << "for (int64_t i = 0; i < "
+       << (loopCount.empty() ? std::to_string(count) : loopCount) << "; ++i) {\n";
   } else {
     for (size_t d = 0; d < shape.size(); ++d) {
       os << indent << "for (int64_t i" << d << " = 0; i" << d << " < " << shape[d] << "; ++i"

@@ -38,6 +38,9 @@ public:
   /// computing every elementwise kernel per element.
   mlir::LogicalResult printFused(kern::FusedOp fused);
   void printSoftmaxCrossEntropy(kern::SoftmaxCrossEntropyOp op);
+  /// Loops over all elements of a flat group run to `count` (a C++
+  /// expression, the parameter of a shared loop) instead of its size.
+  void setLoopCount(std::string count) { loopCount = std::move(count); }
 
 private:
   mlir::LogicalResult printElementwise(kern::KernelOp kernel);
@@ -46,6 +49,7 @@ private:
 
   llvm::raw_ostream &os;
   const llvm::DenseMap<mlir::Value, std::string> &names;
+  std::string loopCount;
 };
 
 } // namespace gradc::emit

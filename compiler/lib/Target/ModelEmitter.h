@@ -172,6 +172,10 @@ private:
   void emitGlue(llvm::raw_ostream &os);
   std::string callExpression(mlir::func::FuncOp func, StringRef inputs, StringRef labels,
                              StringRef outputs, bool training);
+  void findSharedLoops();
+  mlir::LogicalResult printSharedLoopCall(kern::FusedOp fused, const std::string &key,
+                                          const llvm::DenseMap<mlir::Value, std::string> &names,
+                                          llvm::raw_ostream &os);
 
   mlir::ModuleOp module;
   std::string sourceName;
@@ -191,6 +195,12 @@ private:
   /// models with buffers; loss_grad serves the others).
   mlir::func::FuncOp trainGrad, applyUpdate;
   llvm::SmallVector<mlir::func::FuncOp> entryFuncs;
+  /// Parameter updates whose loops are the same but for their buffers and
+  /// size, written once as a function (EntryPoints.cpp): by their loop's
+  /// text, the parameters that use them, and once printed, their name.
+  std::map<std::string, std::vector<std::string>> sharedLoopUsers;
+  std::map<std::string, std::string> sharedLoopNames;
+  std::string sharedLoops;
 };
 
 } // namespace gradc::emit

@@ -165,11 +165,15 @@ std::string ModelEmitter::fingerprint() {
   auto train = module->getAttrOfType<nn::TrainAttr>(nn::NNDialect::kTrainAttrName);
   if (train)
     module->setAttr(nn::NNDialect::kTrainAttrName, train.withoutRunSettings());
+  // Where the model file is is no part of the computation.
+  Attribute trainLoc = module->removeAttr(nn::NNDialect::kLocAttrName);
   std::string text;
   llvm::raw_string_ostream os(text);
   module->print(os, OpPrintingFlags().useLocalScope());
   if (train)
     module->setAttr(nn::NNDialect::kTrainAttrName, train);
+  if (trainLoc)
+    module->setAttr(nn::NNDialect::kLocAttrName, trainLoc);
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : text) {
     hash ^= c;

@@ -184,7 +184,11 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
                                << attribute.getValue();
     return success();
   }
-  if (name == kLocAttrName)
+  if (name == kLocAttrName) {
+    if (!isa<LocationAttr>(attribute.getValue()))
+      return op->emitOpError() << "attribute 'nn.loc' expected a location, found "
+                               << attribute.getValue();
     return success();
+  }
   return op->emitOpError() << "has unknown attribute '" << name << "'";
 }

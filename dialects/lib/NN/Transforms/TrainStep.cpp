@@ -143,8 +143,40 @@ void preprocessGradients(Math &m, const OptimizerConfig &config,
   }
 }
 
+/// The scalars of one optimizer step that every parameter's update shares:
+/// Adam's step size lr / (1 - β₁ᵗ) and √(1 - β₂ᵗ), AdamW's decay factor
+/// 1 - lr·λ. torch.optim computes them in double precision, as Python floats,
+/// and only then meets the tensors' precision; so does this step (in f32,
+/// 1 - β₂ᵗ would lose five digits to the rounding of β₂ = 0.999 alone).
+/// Named for the generated code, at the train section's line.
+struct StepScalars {
+  Value stepSize, biasCorrection2Sqrt, decay;
+};
+
+Value named(Value value, StringRef name) {
+  Operation *op = value.getDefiningOp();
+  op->setLoc(NameLoc::get(StringAttr::get(op->getContext(), name), op->getLoc()));
+  return value;
+}
+
+StepScalars stepScalars(Math &m, const OptimizerConfig &c, Value lr, Value step) {
+  StepScalars s;
+  if (c.kind != OptimizerKind::adam && c.kind != OptimizerKind::adamw)
+    return s;
+  Math wide(m.b, m.loc, m.b.getF64Type());
+  Value wideLr = wide.convert(lr), wideStep = wide.convert(step);
+  if (c.kind == OptimizerKind::adamw && c.weightDecay > 0)
+    s.decay = named(m.convert(wide.sub(wide.c(1.0), wide.mul(wideLr, c.weightDecay))),
+                    "decay_factor");
+  Value biasCorrection1 = wide.sub(wide.c(1.0), wide.pow(wide.c(c.beta1), wideStep));
+  Value biasCorrection2 = wide.sub(wide.c(1.0), wide.pow(wide.c(c.beta2), wideStep));
+  s.biasCorrection2Sqrt = named(m.convert(wide.sqrt(biasCorrection2)), "bias_correction2_sqrt");
+  s.stepSize = named(m.convert(wide.div(wideLr, biasCorrection1)), "step_size");
+  return s;
+}
+
 /// One optimizer step of one parameter, as torch.optim computes it.
-void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value step) {
+void update(Math &m, const OptimizerConfig &c, const StepScalars &s, Trainable &p, Value lr) {
   Value g = p.grad;
   if (c.weightDecay > 0 && c.kind != OptimizerKind::adamw)
     g = m.add(g, m.mul(p.param, c.weightDecay));
@@ -159,24 +191,15 @@ void update(Math &m, const OptimizerConfig &c, Trainable &p, Value lr, Value ste
     return;
   }
   if (c.kind == OptimizerKind::adam || c.kind == OptimizerKind::adamw) {
-    // torch.optim computes the per-step scalars (bias corrections, step
-    // size, AdamW's decay factor) in double precision, as Python floats, and
-    // only then meets the tensors' precision; so does this step. In f32,
-    // 1 - β₂ᵗ would lose five digits to the rounding of β₂ = 0.999 alone.
-    Math wide(m.b, m.loc, m.b.getF64Type());
-    Value wideLr = wide.convert(lr), wideStep = wide.convert(step);
     Value param = p.param;
-    if (c.kind == OptimizerKind::adamw && c.weightDecay > 0)
-      param = m.mul(param, m.convert(wide.sub(wide.c(1.0), wide.mul(wideLr, c.weightDecay))));
+    if (s.decay)
+      param = m.mul(param, s.decay);
     Value expAvg = m.add(m.mul(p.state[0], c.beta1), m.mul(g, 1.0 - c.beta1));
     Value expAvgSq = m.add(m.mul(p.state[1], c.beta2), m.mul(m.square(g), 1.0 - c.beta2));
     p.newState.append({expAvg, expAvgSq});
-    Value biasCorrection1 = wide.sub(wide.c(1.0), wide.pow(wide.c(c.beta1), wideStep));
-    Value biasCorrection2 = wide.sub(wide.c(1.0), wide.pow(wide.c(c.beta2), wideStep));
     // denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom
-    Value denom = m.add(m.div(m.sqrt(expAvgSq), m.convert(wide.sqrt(biasCorrection2))), c.eps);
-    Value stepSize = m.convert(wide.div(wideLr, biasCorrection1));
-    p.newParam = m.sub(param, m.mul(stepSize, m.div(expAvg, denom)));
+    Value denom = m.add(m.div(m.sqrt(expAvgSq), s.biasCorrection2Sqrt), c.eps);
+    p.newParam = m.sub(param, m.mul(s.stepSize, m.div(expAvg, denom)));
     return;
   }
   // rmsprop
@@ -203,10 +226,15 @@ void appendUpdates(OpBuilder &builder, Location loc, Type element,
   MLIRContext *context = builder.getContext();
   Math m(builder, loc, element);
   preprocessGradients(m, config, params);
+  // The step's shared scalars belong to the train section (the module's
+  // nn.loc), each parameter's update to the layer that owns it.
+  auto module = lossGrad->getParentOfType<ModuleOp>();
+  auto trainLoc = module->getAttrOfType<LocationAttr>(NNDialect::kLocAttrName);
+  Math atTrain(builder, trainLoc ? Location(trainLoc) : module.getLoc(), element);
+  StepScalars scalars = stepScalars(atTrain, config, lr, step);
   for (Trainable &p : params) {
-    // Each parameter's update is attributed to the layer that owns it.
     Math local(builder, lossGrad.getArgument(p.argIndex).getLoc(), element);
-    update(local, config, p, lr, step);
+    update(local, config, scalars, p, lr);
     results.push_back(p.newParam);
     resultAttrs.push_back(roleAttrs(context, Role::ParamUpdate, p.name));
     for (auto [state, value] : llvm::zip(stateNames, p.newState)) {

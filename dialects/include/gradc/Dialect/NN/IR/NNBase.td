@@ -47,6 +47,8 @@ def NN_Dialect : Dialect {
     /// against it when it loads (an embedding's ids, bce_with_logits'
     /// targets).
     static constexpr llvm::StringLiteral kRangeAttrName = "nn.range";
+    /// On a module: where its train section is, the model line of what
+    /// the optimizer computes once per step (Adam's step size).
     static constexpr llvm::StringLiteral kLocAttrName = "nn.loc";
     /// On a module: its #nn.train settings.
     static constexpr llvm::StringLiteral kTrainAttrName = "nn.train";
