@@ -113,13 +113,6 @@ uint64_t tensorOffset(const std::filesystem::path &path, const std::string &name
   }
 }
 
-std::string list(const std::vector<std::string> &names) {
-  std::string text;
-  for (const std::string &name : names)
-    text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
 } // namespace
 
 uint32_t crc32c(const void *data, size_t size, uint32_t crc) {
@@ -279,6 +272,50 @@ bool isCheckpointMetadata(const std::map<std::string, std::string> &metadata) {
   return format != metadata.end() && format->second == kFormat;
 }
 
+TensorMatch matchTensors(const SafetensorsContents &contents,
+                         const std::vector<BufferRef> &buffers,
+                         const std::function<bool(const BufferRef &)> &load,
+                         const std::function<bool(const BufferRef &)> &allow,
+                         const std::function<void(const BufferRef &, const Tensor &)> &check) {
+  TensorMatch match;
+  std::set<std::string> expected;
+  for (const BufferRef &buffer : buffers) {
+    const bool loaded = load(buffer);
+    if (!loaded && !allow(buffer))
+      continue;
+    auto found = contents.tensors.find(buffer.name);
+    if (found == contents.tensors.end()) {
+      if (loaded)
+        match.missing.push_back(buffer.name);
+      continue;
+    }
+    check(buffer, found->second);
+    expected.insert(buffer.name);
+  }
+  for (const auto &[name, tensor] : contents.tensors)
+    if (expected.count(name) == 0)
+      match.extra.push_back(name);
+  return match;
+}
+
+void copyTensors(const SafetensorsContents &contents, const std::vector<BufferRef> &buffers,
+                 const std::function<bool(const BufferRef &)> &load) {
+  for (const BufferRef &buffer : buffers) {
+    if (!load(buffer))
+      continue;
+    const Tensor &tensor = contents.tensors.at(buffer.name);
+    if (tensor.numBytes() > 0)
+      std::memcpy(buffer.data, tensor.bytes(), tensor.numBytes());
+  }
+}
+
+std::string nameList(const std::vector<std::string> &names) {
+  std::string text;
+  for (const std::string &name : names)
+    text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 void verifyCheckpointTensors(const SafetensorsContents &contents,
                              const std::filesystem::path &path) {
   const std::string file = path.string();
@@ -329,34 +366,22 @@ std::map<std::string, std::string> loadCheckpoint(Model &model,
   verifyCheckpointTensors(contents, path);
 
   std::vector<BufferRef> buffers = model.buffers();
-  std::set<std::string> expected;
-  std::vector<std::string> missing;
-  for (const BufferRef &buffer : buffers) {
-    if (!isCheckpointed(buffer))
-      continue;
-    expected.insert(buffer.name);
-    auto found = contents.tensors.find(buffer.name);
-    if (found == contents.tensors.end()) {
-      missing.push_back(buffer.name);
-      continue;
-    }
-    const Tensor &tensor = found->second;
-    if (tensor.dtype() != buffer.dtype || tensor.shape() != buffer.shape)
-      throw Error::inFile(file, "holds " + buffer.name + " as " +
-                                    std::string(dtypeName(tensor.dtype())) + " " +
-                                    formatShape(tensor.shape()) + ", but this model's is " +
-                                    std::string(dtypeName(buffer.dtype)) + " " +
-                                    formatShape(buffer.shape));
-  }
-  if (!missing.empty())
-    throw Error::inFile(file, "is not a checkpoint of this model: it lacks " + list(missing));
-  std::vector<std::string> extra;
-  for (const auto &[name, tensor] : contents.tensors)
-    if (expected.count(name) == 0)
-      extra.push_back(name);
-  if (!extra.empty())
-    throw Error::inFile(file, "is not a checkpoint of this model: it holds " + list(extra) +
-                                  ", which the model does not have");
+  TensorMatch match = matchTensors(
+      contents, buffers, isCheckpointed, [](const BufferRef &) { return false; },
+      [&](const BufferRef &buffer, const Tensor &tensor) {
+        if (tensor.dtype() != buffer.dtype || tensor.shape() != buffer.shape)
+          throw Error::inFile(file, "holds " + buffer.name + " as " +
+                                        std::string(dtypeName(tensor.dtype())) + " " +
+                                        formatShape(tensor.shape()) + ", but this model's is " +
+                                        std::string(dtypeName(buffer.dtype)) + " " +
+                                        formatShape(buffer.shape));
+      });
+  if (!match.missing.empty())
+    throw Error::inFile(file, "is not a checkpoint of this model: it lacks " +
+                                  nameList(match.missing));
+  if (!match.extra.empty())
+    throw Error::inFile(file, "is not a checkpoint of this model: it holds " +
+                                  nameList(match.extra) + ", which the model does not have");
   int64_t step = 0;
   try {
     size_t used = 0;
@@ -367,13 +392,7 @@ std::map<std::string, std::string> loadCheckpoint(Model &model,
     throw Error::inFile(file, "damaged metadata: step '" + field("step") + "'");
   }
 
-  for (const BufferRef &buffer : buffers) {
-    if (!isCheckpointed(buffer))
-      continue;
-    const Tensor &tensor = contents.tensors.at(buffer.name);
-    if (tensor.numBytes() > 0)
-      std::memcpy(buffer.data, tensor.bytes(), tensor.numBytes());
-  }
+  copyTensors(contents, buffers, isCheckpointed);
   model.setStep(step);
   return std::move(metadata);
 }

@@ -166,59 +166,36 @@ std::map<std::string, std::string> loadWeights(Model &model,
   if (checkpoint)
     verifyCheckpointTensors(contents, path);
   std::vector<BufferRef> buffers = model.buffers();
-  std::set<std::string> expected;
-  std::vector<std::string> missing;
-  for (const BufferRef &buffer : buffers) {
-    // A checkpoint's optimizer state must be the model's, and is left out.
-    if (checkpoint && buffer.kind == BufferKind::OptState &&
-        contents.tensors.count(buffer.name) > 0) {
-      const Tensor &tensor = contents.tensors.at(buffer.name);
-      if (tensor.dtype() != buffer.dtype || tensor.shape() != buffer.shape)
-        throw Error::inFile(file, buffer.name + " is " + std::string(dtypeName(tensor.dtype())) +
-                                      " " + formatShape(tensor.shape()) +
-                                      ", but the model's is " +
-                                      std::string(dtypeName(buffer.dtype)) + " " +
-                                      formatShape(buffer.shape));
-      expected.insert(buffer.name);
-    }
-    if (!isSaved(buffer))
-      continue;
-    expected.insert(buffer.name);
-    auto found = contents.tensors.find(buffer.name);
-    if (found == contents.tensors.end()) {
-      missing.push_back(buffer.name);
-      continue;
-    }
-    const Tensor &tensor = found->second;
-    if (tensor.dtype() != buffer.dtype)
-      throw Error::inFile(file, buffer.name + " is " + std::string(dtypeName(tensor.dtype())) +
-                                    ", but the model expects " +
-                                    std::string(dtypeName(buffer.dtype)));
-    if (tensor.shape() != buffer.shape)
-      throw Error::inFile(file, buffer.name + " has shape " + formatShape(tensor.shape()) +
-                                    ", but the model expects " + formatShape(buffer.shape));
-  }
-  auto list = [](const std::vector<std::string> &names) {
-    std::string text;
-    for (const std::string &name : names)
-      text += (text.empty() ? "" : ", ") + name;
-    return text;
+  // A checkpoint's optimizer state must be the model's, and is left out.
+  auto allow = [&](const BufferRef &buffer) {
+    return checkpoint && buffer.kind == BufferKind::OptState;
   };
-  if (!missing.empty())
-    throw Error::inFile(file, "missing " + list(missing));
-  std::vector<std::string> extra;
-  for (const auto &[name, tensor] : contents.tensors)
-    if (expected.count(name) == 0)
-      extra.push_back(name);
-  if (!extra.empty())
-    throw Error::inFile(file, "holds tensors the model does not have: " + list(extra));
-  for (const BufferRef &buffer : buffers) {
-    if (!isSaved(buffer))
-      continue;
-    const Tensor &tensor = contents.tensors.at(buffer.name);
-    if (tensor.numBytes() > 0)
-      std::memcpy(buffer.data, tensor.bytes(), tensor.numBytes());
-  }
+  TensorMatch match = matchTensors(
+      contents, buffers, isSaved, allow, [&](const BufferRef &buffer, const Tensor &tensor) {
+        if (!isSaved(buffer)) {
+          if (tensor.dtype() != buffer.dtype || tensor.shape() != buffer.shape)
+            throw Error::inFile(file, buffer.name + " is " +
+                                          std::string(dtypeName(tensor.dtype())) + " " +
+                                          formatShape(tensor.shape()) + ", but the model's is " +
+                                          std::string(dtypeName(buffer.dtype)) + " " +
+                                          formatShape(buffer.shape));
+          return;
+        }
+        if (tensor.dtype() != buffer.dtype)
+          throw Error::inFile(file, buffer.name + " is " +
+                                        std::string(dtypeName(tensor.dtype())) +
+                                        ", but the model expects " +
+                                        std::string(dtypeName(buffer.dtype)));
+        if (tensor.shape() != buffer.shape)
+          throw Error::inFile(file, buffer.name + " has shape " + formatShape(tensor.shape()) +
+                                        ", but the model expects " + formatShape(buffer.shape));
+      });
+  if (!match.missing.empty())
+    throw Error::inFile(file, "missing " + nameList(match.missing));
+  if (!match.extra.empty())
+    throw Error::inFile(file, "holds tensors the model does not have: " +
+                                  nameList(match.extra));
+  copyTensors(contents, buffers, isSaved);
   return std::move(contents.metadata);
 }
 

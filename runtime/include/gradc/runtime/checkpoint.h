@@ -7,6 +7,7 @@
 #include "gradc/runtime/safetensors.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -48,6 +49,30 @@ std::map<std::string, std::string> loadCheckpoint(Model &model,
 
 /// Whether a safetensors file's metadata is that of a checkpoint.
 bool isCheckpointMetadata(const std::map<std::string, std::string> &metadata);
+
+/// The model's buffers matched by name against a safetensors file's tensors,
+/// as loading weights and loading checkpoints both need it.
+struct TensorMatch {
+  std::vector<std::string> missing; ///< buffers to load that the file lacks
+  std::vector<std::string> extra;   ///< tensors of the file that match no buffer
+};
+
+/// Matches the buffers `load` selects, and those `allow` lets the file hold
+/// without their being loaded, against `contents`; `check` sees every buffer
+/// that has its tensor, and throws for a dtype or shape it refuses.
+TensorMatch matchTensors(const SafetensorsContents &contents,
+                         const std::vector<BufferRef> &buffers,
+                         const std::function<bool(const BufferRef &)> &load,
+                         const std::function<bool(const BufferRef &)> &allow,
+                         const std::function<void(const BufferRef &, const Tensor &)> &check);
+
+/// Copies into every buffer `load` selects its tensor of `contents` (matched
+/// by matchTensors first, so every one is there, of its dtype and shape).
+void copyTensors(const SafetensorsContents &contents, const std::vector<BufferRef> &buffers,
+                 const std::function<bool(const BufferRef &)> &load);
+
+/// "a, b, c": names as messages list them.
+std::string nameList(const std::vector<std::string> &names);
 
 /// Checks every tensor of a checkpoint's contents against the CRC-32C its
 /// metadata records; an Error names the file and the damaged tensor's offset.
