@@ -274,6 +274,16 @@ def sequence(p, ids, training=True, key=None):
     return F.linear(torch.tanh(pooled), p["dense_1.weight"], p["dense_1.bias"])
 
 
+def sequence_slices(p, ids, training=True, key=None):
+    e = F.embedding(ids.long(), p["embedding_0.weight"])
+    batch = ids.shape[0]
+    h = F.linear(e.reshape(batch * 6, 8), p["dense_0.weight"], p["dense_0.bias"])
+    h = torch.tanh(h.reshape(batch, 6, 8))
+    last = h[:, -1]
+    window = h[:, 1:4, :].mean(dim=1)
+    return F.linear(last + window, p["dense_1.weight"], p["dense_1.bias"]) + e[:, 0, 5:]
+
+
 def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
@@ -431,6 +441,8 @@ MODELS = {
     "sequence_huber": dict(data="sequence", net=sequence, loss=huber, batch=16,
                            metrics=dict(mae=mae), optimizer=adamw(lr=5e-3, weight_decay=0.1),
                            lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3)),
+    "sequence_slices": dict(data="sequence", net=sequence_slices, loss=mse, batch=16,
+                            metrics=dict(mae=mae), optimizer=adam(lr=5e-3)),
 }
 
 # Saved with the weights but not trained (batch-norm running statistics).

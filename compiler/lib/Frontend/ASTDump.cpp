@@ -196,6 +196,9 @@ void ASTDumper::dump(const ExprAST &expr, unsigned indent) {
   case ExprAST::Expr_List:
     os << "List";
     break;
+  case ExprAST::Expr_Index:
+    os << "Index";
+    break;
   }
   end(expr.getLoc());
 
@@ -215,6 +218,24 @@ void ASTDumper::dump(const ExprAST &expr, unsigned indent) {
   } else if (const auto *list = llvm::dyn_cast<ListExprAST>(&expr)) {
     for (const ExprPtr &element : list->getElements())
       dump(*element, indent + 1);
+  } else if (const auto *index = llvm::dyn_cast<IndexExprAST>(&expr)) {
+    dump(index->getBase(), indent + 1);
+    for (const SubscriptAST &sub : index->getSubscripts()) {
+      line(indent + 1) << (sub.isSlice ? "Slice" : "At");
+      end(sub.loc);
+      if (!sub.isSlice) {
+        dump(*sub.index, indent + 2);
+        continue;
+      }
+      for (auto [which, bound] : {std::pair<const char *, const ExprPtr *>{"Start", &sub.start},
+                                  {"Stop", &sub.stop}}) {
+        if (!*bound)
+          continue;
+        line(indent + 2) << which;
+        end(sub.loc);
+        dump(**bound, indent + 3);
+      }
+    }
   }
 }
 

@@ -251,6 +251,10 @@ private:
   ExprPtr parseMultiplicative();
   ExprPtr parseUnary();
   ExprPtr parsePrimary();
+  ExprPtr parseSubscripts(ExprPtr base);
+  ExprPtr parseAtom();
+  /// Whether the atom just parsed was `( ... )`.
+  bool parenthesized = false;
   ExprPtr parseParenExpr();
   ExprPtr parseList();
   std::unique_ptr<CallExprAST> parseCall(Location loc, llvm::StringRef callee);
@@ -891,6 +895,65 @@ ExprPtr Parser::parseUnary() {
 }
 
 ExprPtr Parser::parsePrimary() {
+  ExprPtr primary = parseAtom();
+  // `x[...]` right after a name, a call or a parenthesized expression, on
+  // the same line (a '[' that starts a line starts no subscript).
+  while (primary && at(TokenKind::l_square) &&
+         (llvm::isa<NameExprAST>(*primary) || llvm::isa<CallExprAST>(*primary) ||
+          llvm::isa<IndexExprAST>(*primary) || parenthesized))
+    primary = parseSubscripts(std::move(primary));
+  return primary;
+}
+
+/// `[sub, ...]` after `base`; the current token is '['.
+ExprPtr Parser::parseSubscripts(ExprPtr base) {
+  Location openLoc = tok.loc;
+  if (!canNest(openLoc))
+    return nullptr;
+  NestingScope scope(nesting);
+  openBracket();
+  std::vector<SubscriptAST> subs;
+  while (!at(TokenKind::r_square)) {
+    SubscriptAST sub;
+    sub.loc = tok.loc;
+    if (!at(TokenKind::colon)) {
+      sub.index = parseExpr();
+      if (!sub.index)
+        return nullptr;
+    }
+    if (at(TokenKind::colon)) {
+      advance();
+      sub.isSlice = true;
+      sub.start = std::move(sub.index);
+      if (!at(TokenKind::comma) && !at(TokenKind::r_square) && !at(TokenKind::colon)) {
+        sub.stop = parseExpr();
+        if (!sub.stop)
+          return nullptr;
+      }
+      if (at(TokenKind::colon)) {
+        errorHere("slices take unit steps: start:stop, without a step");
+        return nullptr;
+      }
+    }
+    subs.push_back(std::move(sub));
+    if (at(TokenKind::comma)) {
+      advance();
+    } else if (!at(TokenKind::r_square)) {
+      errorUnclosed("]", " or ',' in the subscript", openLoc, "[");
+      return nullptr;
+    }
+  }
+  if (subs.empty()) {
+    errorHere("expected an index or a slice in '[ ]'");
+    return nullptr;
+  }
+  closeBracket();
+  return checkHeight(
+      std::make_unique<IndexExprAST>(openLoc, std::move(base), std::move(subs)));
+}
+
+ExprPtr Parser::parseAtom() {
+  parenthesized = false;
   switch (tok.kind) {
   case TokenKind::integer:
   case TokenKind::floating:
@@ -905,8 +968,11 @@ ExprPtr Parser::parsePrimary() {
     advance();
     return std::make_unique<NameExprAST>(loc, name);
   }
-  case TokenKind::l_paren:
-    return parseParenExpr();
+  case TokenKind::l_paren: {
+    ExprPtr inner = parseParenExpr();
+    parenthesized = inner != nullptr;
+    return inner;
+  }
   case TokenKind::l_square:
     return parseList();
   case TokenKind::string:

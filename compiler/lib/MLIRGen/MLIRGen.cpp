@@ -272,6 +272,8 @@ Val ModelBuilder::eval(const ExprAST &expr) {
     return evalBinary(*binary);
   if (auto *call = dyn_cast<CallExprAST>(&expr))
     return evalCall(*call);
+  if (auto *index = dyn_cast<IndexExprAST>(&expr))
+    return evalIndex(*index);
   if (isa<StringExprAST>(expr)) {
     error(expr.getLoc(), "a string is not a value here");
     return Val::poison();
@@ -330,6 +332,95 @@ std::optional<int64_t> ModelBuilder::evalInt(const ExprAST &expr, llvm::StringRe
     return std::nullopt;
   }
   return result;
+}
+
+/// `x[...]`, as NumPy and torch index with unit steps: an index takes one
+/// position of its dimension and drops it, a slice `start:stop` keeps the
+/// positions in [start, stop); negative positions count from the end, slice
+/// bounds are clamped to the dimension (as Python's), dimensions left out
+/// are kept whole. An nn.slice, then an nn.reshape that drops the indexed
+/// dimensions.
+Val ModelBuilder::evalIndex(const IndexExprAST &expr) {
+  std::optional<Value> x = evalTensor(expr.getBase(), "the indexed value");
+  if (!x)
+    return Val::poison();
+  auto type = cast<RankedTensorType>(x->getType());
+  ArrayRef<SubscriptAST> subs = expr.getSubscripts();
+  if (static_cast<int64_t>(subs.size()) > type.getRank()) {
+    error(expr.getLoc(), std::to_string(subs.size()) + " subscripts for " +
+                             typeString(type) + ", which has " +
+                             std::to_string(type.getRank()) + " dimensions");
+    return Val::poison();
+  }
+  SmallVector<int64_t> start, sizes, kept;
+  bool ok = true;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+    const int64_t extent = type.getDimSize(dim);
+    if (dim >= static_cast<int64_t>(subs.size())) {
+      start.push_back(0);
+      sizes.push_back(extent);
+      kept.push_back(extent);
+      continue;
+    }
+    const SubscriptAST &sub = subs[dim];
+    const std::string where = "dimension " + std::to_string(dim) + " of " + typeString(type);
+    auto position = [&](const ExprPtr &bound, StringRef what,
+                        int64_t fallback) -> std::optional<int64_t> {
+      if (!bound)
+        return fallback;
+      std::optional<int64_t> value =
+          evalInt(*bound, what, std::numeric_limits<int64_t>::min() / 2);
+      if (!value)
+        return std::nullopt;
+      return *value < 0 ? *value + extent : *value;
+    };
+    if (!sub.isSlice) {
+      std::optional<int64_t> at = position(sub.index, "an index", 0);
+      if (!at) {
+        ok = false;
+        continue;
+      }
+      if (*at < 0 || *at >= extent) {
+        error(sub.loc, "index " + std::to_string(*at < 0 ? *at - extent : *at) +
+                           " is out of range for " + where + " (size " +
+                           std::to_string(extent) + ")");
+        ok = false;
+        continue;
+      }
+      start.push_back(*at);
+      sizes.push_back(1);
+      continue;
+    }
+    std::optional<int64_t> from = position(sub.start, "a slice's start", 0);
+    std::optional<int64_t> to = position(sub.stop, "a slice's stop", extent);
+    if (!from || !to) {
+      ok = false;
+      continue;
+    }
+    int64_t first = std::clamp<int64_t>(*from, 0, extent);
+    int64_t last = std::clamp<int64_t>(*to, 0, extent);
+    if (last <= first) {
+      error(sub.loc, "the slice of " + where + " is empty: it keeps positions [" +
+                         std::to_string(first) + ", " + std::to_string(last) +
+                         "); tensors have no empty dimensions");
+      ok = false;
+      continue;
+    }
+    start.push_back(first);
+    sizes.push_back(last - first);
+    kept.push_back(last - first);
+  }
+  if (!ok)
+    return Val::poison();
+  Value result = *x;
+  if (ArrayRef<int64_t>(sizes) != type.getShape())
+    result = builder.create<nn::SliceOp>(loc(expr.getLoc()),
+                                         RankedTensorType::get(sizes, type.getElementType()),
+                                         result, builder.getDenseI64ArrayAttr(start));
+  if (kept.size() != sizes.size())
+    result = builder.create<nn::ReshapeOp>(
+        loc(expr.getLoc()), RankedTensorType::get(kept, type.getElementType()), result);
+  return Val::ofTensor(result);
 }
 
 Val ModelBuilder::evalUnary(const UnaryExprAST &expr) {

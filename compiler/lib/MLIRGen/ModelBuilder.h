@@ -184,6 +184,7 @@ private:
   Val evalBinary(const BinaryExprAST &expr);
   Val evalUnary(const UnaryExprAST &expr);
   Val evalCall(const CallExprAST &call);
+  Val evalIndex(const IndexExprAST &expr);
   Val callBlock(const BlockAST &block, const CallExprAST &call);
   mlir::Value addArgument(mlir::Type type, const Location &at,
                           llvm::ArrayRef<mlir::NamedAttribute> attrs);

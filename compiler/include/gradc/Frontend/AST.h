@@ -49,6 +49,7 @@ public:
     Expr_Binary,
     Expr_Call,
     Expr_List,
+    Expr_Index,
   };
 
   ExprAST(ExprKind kind, Location loc, unsigned height = 1)
@@ -241,6 +242,42 @@ private:
   }
 
   std::vector<ExprPtr> elements;
+};
+
+/// One dimension of a subscript: an index (`x[2]`, the dimension dropped)
+/// or a slice `start:stop` whose bounds may be left out (`x[:, 1:]`).
+struct SubscriptAST {
+  Location loc;
+  bool isSlice = false;
+  ExprPtr index;       ///< an index's value
+  ExprPtr start, stop; ///< a slice's bounds, null where left out
+};
+
+/// `base[sub, ...]`: indexing and slicing, NumPy's and torch's basic
+/// indexing with unit steps. The location is the '['.
+class IndexExprAST : public ExprAST {
+public:
+  IndexExprAST(Location loc, ExprPtr base, std::vector<SubscriptAST> subscripts)
+      : ExprAST(Expr_Index, std::move(loc), childHeight(*base, subscripts) + 1),
+        base(std::move(base)), subscripts(std::move(subscripts)) {}
+
+  const ExprAST &getBase() const { return *base; }
+  llvm::ArrayRef<SubscriptAST> getSubscripts() const { return subscripts; }
+
+  static bool classof(const ExprAST *e) { return e->getKind() == Expr_Index; }
+
+private:
+  static unsigned childHeight(const ExprAST &base, const std::vector<SubscriptAST> &subs) {
+    unsigned height = base.getHeight();
+    for (const SubscriptAST &s : subs)
+      for (const ExprPtr *e : {&s.index, &s.start, &s.stop})
+        if (*e)
+          height = std::max(height, (*e)->getHeight());
+    return height;
+  }
+
+  ExprPtr base;
+  std::vector<SubscriptAST> subscripts;
 };
 
 //===----------------------------------------------------------------------===//
