@@ -102,7 +102,9 @@ void initialize(const BufferRef &buffer, Rng &rng) {
   case Init::Ones:
     return fill(buffer, constant(1));
   case Init::Normal:
-    return fill(buffer, normal(rng, 0.01));
+    return fill(buffer, normal(rng, buffer.initScale > 0 ? buffer.initScale : 0.01));
+  case Init::Uniform:
+    return fill(buffer, uniform(rng, buffer.initScale));
   case Init::He:
     return fill(buffer,
                 normal(rng, std::sqrt(2.0 / static_cast<double>(

@@ -275,7 +275,7 @@ def sequence(p, ids, training=True, key=None):
 
 
 def sequence_slices(p, ids, training=True, key=None):
-    e = F.embedding(ids.long(), p["embedding_0.weight"])
+    e = F.embedding(ids.long(), p["embedding_0.weight"]) + p["pos"]
     batch = ids.shape[0]
     h = F.linear(e.reshape(batch * 6, 8), p["dense_0.weight"], p["dense_0.bias"])
     h = torch.tanh(h.reshape(batch, 6, 8))

@@ -125,6 +125,20 @@ TEST(InitializeParameters, HeXavierNormalZerosOnes) {
   EXPECT_EQ(model.values(4), std::vector<float>(10, 1.0f));
 }
 
+// A `param` declaration's normal(σ) and uniform(a): σ and a as declared.
+TEST(InitializeParameters, NormalAndUniformTakeTheDeclaredScale) {
+  BufferModel model;
+  model.add("pos", {200, 100}, Init::Normal).initScale = 0.02;
+  model.add("gate", {200, 100}, Init::Uniform).initScale = 0.5;
+  initializeParameters(model, 5);
+  EXPECT_NEAR(stddev(model.values(0)), 0.02, 0.0005);
+  EXPECT_NEAR(mean(model.values(0)), 0.0, 0.0005);
+  EXPECT_LE(maxAbs(model.values(1)), 0.5);
+  EXPECT_GT(maxAbs(model.values(1)), 0.499);
+  // U(-a, a) has standard deviation a / sqrt(3).
+  EXPECT_NEAR(stddev(model.values(1)), 0.5 / std::sqrt(3.0), 0.003);
+}
+
 TEST(InitializeParameters, OneSeedOneResult) {
   auto draw = [](uint64_t seed) {
     BufferModel model;

@@ -163,6 +163,12 @@ void ASTDumper::dump(const StmtAST &stmt, unsigned indent) {
     line(indent) << "Output";
     end(stmt.getLoc());
     dump(output->getValue(), indent + 1);
+  } else if (const auto *param = llvm::dyn_cast<ParamStmtAST>(&stmt)) {
+    line(indent) << "Param " << param->getName() << ": ";
+    dump(param->getType());
+    end(stmt.getLoc());
+    if (param->getInit())
+      dump(*param->getInit(), indent + 1);
   } else {
     const auto &freeze = llvm::cast<FreezeStmtAST>(stmt);
     line(indent) << "Freeze " << freeze.getLayer();

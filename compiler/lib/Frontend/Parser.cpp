@@ -252,6 +252,7 @@ private:
   ExprPtr parseUnary();
   ExprPtr parsePrimary();
   ExprPtr parseSubscripts(ExprPtr base);
+  StmtPtr parseParam();
   ExprPtr parseAtom();
   /// Whether the atom just parsed was `( ... )`.
   bool parenthesized = false;
@@ -583,7 +584,7 @@ StmtPtr Parser::parseStatement(BodyKind kind, bool inRepeat) {
     if (kind == BodyKind::Block)
       diag.error(tok.loc, "'" + keyword +
                               "' is not allowed in a block; a block holds "
-                              "'let', assignments, 'repeat' and 'return'");
+                              "'let', assignments, 'param', 'repeat' and 'return'");
   };
   switch (tok.kind) {
   case TokenKind::kw_input:
@@ -622,10 +623,46 @@ StmtPtr Parser::parseStatement(BodyKind kind, bool inRepeat) {
   case TokenKind::kw_freeze:
     notInBlock(tok.spelling);
     return parseFreeze();
+  case TokenKind::kw_param:
+    return parseParam();
   default:
     errorExpected("a statement");
     return nullptr;
   }
+}
+
+/// `param NAME: TYPE [init: EXPR]`.
+StmtPtr Parser::parseParam() {
+  Location loc = tok.loc;
+  advance();
+  if (!at(TokenKind::identifier)) {
+    errorExpected("a name after 'param'");
+    return nullptr;
+  }
+  std::string name = tok.spelling.str();
+  Location nameLoc = tok.loc;
+  advance();
+  if (!at(TokenKind::colon)) {
+    errorExpected("':' and a type after " + quote(name));
+    return nullptr;
+  }
+  advance();
+  TensorTypeAST type;
+  if (!parseType(type))
+    return nullptr;
+  ExprPtr init;
+  if (at(TokenKind::identifier) && tok.spelling == "init") {
+    advance();
+    if (!at(TokenKind::colon)) {
+      errorExpected("':' and an initializer after 'init'");
+      return nullptr;
+    }
+    advance();
+    init = parseExpr();
+    if (!init)
+      return nullptr;
+  }
+  return std::make_unique<ParamStmtAST>(loc, name, nameLoc, std::move(type), std::move(init));
 }
 
 StmtPtr Parser::parseDeclaration(bool isLabel) {

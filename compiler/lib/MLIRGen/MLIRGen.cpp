@@ -200,11 +200,87 @@ std::optional<RankedTensorType> ModelBuilder::declaredType(const TensorTypeAST &
   return result;
 }
 
+/// `param NAME: TYPE init: INIT`: an argument of role param named as the
+/// model (or the block instance, prefixed) names it, initialized by `zeros`,
+/// `ones`, `normal(std)` or `uniform(bound)`.
+Val ModelBuilder::genParam(const ParamStmtAST &stmt) {
+  const std::string name = current->instance->prefix + stmt.getName().str();
+  const TensorTypeAST &typeAst = stmt.getType();
+  bool ok = true;
+  SmallVector<int64_t> shape;
+  for (const DimAST &dim : typeAst.dims) {
+    if (dim.isBatch) {
+      error(dim.loc, "a parameter's shape cannot hold the batch B: 'param " +
+                         stmt.getName().str() + "' is the same for every batch size");
+      ok = false;
+    }
+    shape.push_back(dim.size);
+  }
+  if (typeAst.elementType == ElementType::I32) {
+    error(typeAst.loc, "a parameter is learned, so it is f32 or f64, not i32");
+    ok = false;
+  }
+  std::optional<std::string> init;
+  std::optional<double> scale;
+  const ExprAST *initExpr = stmt.getInit();
+  if (!initExpr) {
+    error(stmt.getNameLoc(), "'param " + stmt.getName().str() +
+                                 "' needs an initializer: init: zeros, ones, normal(std) or "
+                                 "uniform(bound)");
+    ok = false;
+  } else if (auto *named = dyn_cast<NameExprAST>(initExpr);
+             named && (named->getName() == "zeros" || named->getName() == "ones")) {
+    init = named->getName().str();
+  } else if (auto *call = dyn_cast<CallExprAST>(initExpr);
+             call && (call->getCallee() == "normal" || call->getCallee() == "uniform") &&
+             call->getArgs().size() == 1 && call->getNamedArgs().empty()) {
+    const std::string what = call->getCallee() == "normal" ? "normal's standard deviation"
+                                                           : "uniform's bound";
+    scale = evalNumber(*call->getArgs().front(), what);
+    if (scale && !(*scale > 0 && std::isfinite(*scale))) {
+      error(call->getArgs().front()->getLoc(),
+            what + " must be positive, got " + numberString(*scale));
+      scale.reset();
+    }
+    if (scale)
+      init = call->getCallee().str();
+    else
+      ok = false;
+  } else {
+    error(initExpr->getLoc(), "unknown initializer for a parameter; expected zeros, ones, "
+                              "normal(std) or uniform(bound)");
+    ok = false;
+  }
+  // A second declaration in one scope is a redefinition (reported as such);
+  // in another iteration of a `repeat` it would make a second tensor of the
+  // same name.
+  if (paramArgs.count(name) && !current->lookup(stmt.getName())) {
+    error(stmt.getNameLoc(), "parameter '" + name + "' is declared again; inside 'repeat', "
+                             "declare it in a block, whose every call has its own");
+    ok = false;
+  }
+  if (!ok)
+    return Val::poison();
+  Type element = floatType(typeAst.elementType == ElementType::F64 ? builder.getF64Type()
+                                                                   : builder.getF32Type());
+  SmallVector<NamedAttribute> extra;
+  if (scale)
+    extra.push_back(builder.getNamedAttr(nn::NNDialect::kInitScaleAttrName,
+                                         builder.getF64FloatAttr(*scale)));
+  Value value = newParam(name, shape, element, *init, nn::Role::Param, stmt.getNameLoc(), extra);
+  return Val::ofTensor(value);
+}
+
 Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
                           ArrayRef<int64_t> shape, Type elementType,
                           llvm::StringRef init, nn::Role role,
                           const Location &at) {
-  std::string name = layer + "." + suffix.str();
+  return newParam(layer + "." + suffix.str(), shape, elementType, init, role, at, {});
+}
+
+Value ModelBuilder::newParam(const std::string &name, ArrayRef<int64_t> shape,
+                             Type elementType, llvm::StringRef init, nn::Role role,
+                             const Location &at, ArrayRef<NamedAttribute> extra) {
   auto type = RankedTensorType::get(shape, elementType);
   // Reported, and built all the same: the function is dropped for the error.
   checkSize(type, at);
@@ -213,6 +289,7 @@ Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
                            nn::RoleAttr::get(builder.getContext(), role)),
       builder.getNamedAttr(nn::NNDialect::kNameAttrName, builder.getStringAttr(name)),
       builder.getNamedAttr(nn::NNDialect::kInitAttrName, builder.getStringAttr(init))};
+  attrs.append(extra.begin(), extra.end());
   paramArgs[name] = entry->getNumArguments();
   return addArgument(type, at, attrs);
 }
@@ -739,6 +816,12 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
     freezes.emplace_back(freeze.getLayer().str(), freeze.getLayerLoc());
     return true;
   }
+  case StmtAST::Stmt_Param: {
+    auto &param = cast<ParamStmtAST>(stmt);
+    // Defined even when it failed, so that its uses do not report it unknown.
+    Val value = genParam(param);
+    return defineName(param.getName(), param.getNameLoc(), value) && !value.poisoned;
+  }
   }
   return false;
 }
@@ -747,7 +830,7 @@ void ModelBuilder::applyFreezes() {
   for (auto &[layer, at] : freezes) {
     bool found = false;
     for (auto &[name, index] : paramArgs) {
-      if (!llvm::StringRef(name).starts_with(layer + "."))
+      if (name != layer && !llvm::StringRef(name).starts_with(layer + "."))
         continue;
       found = true;
       NamedAttrList attrs(argAttrs[index]);
@@ -755,7 +838,7 @@ void ModelBuilder::applyFreezes() {
       argAttrs[index] = attrs.getDictionary(builder.getContext());
     }
     if (!found)
-      error(at, "'freeze " + layer + "' names no layer with parameters");
+      error(at, "'freeze " + layer + "' names no layer with parameters and no 'param'");
   }
 }
 

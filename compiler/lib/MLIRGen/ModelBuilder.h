@@ -159,6 +159,12 @@ public:
     return op ? op->getResult(0) : mlir::Value();
   }
 
+  /// A new parameter (function argument) named `name`, with `extra` argument
+  /// attributes.
+  mlir::Value newParam(const std::string &name, llvm::ArrayRef<int64_t> shape,
+                       mlir::Type elementType, llvm::StringRef init, nn::Role role,
+                       const Location &at, llvm::ArrayRef<mlir::NamedAttribute> extra);
+  Val genParam(const ParamStmtAST &stmt);
   /// A new parameter (function argument) of the current layer.
   mlir::Value param(const std::string &layer, llvm::StringRef suffix,
                     llvm::ArrayRef<int64_t> shape, mlir::Type elementType,

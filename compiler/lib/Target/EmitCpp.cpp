@@ -118,6 +118,8 @@ LogicalResult ModelEmitter::collect() {
       member.id = identifier(name);
       member.role = *role;
       member.init = argString(func, i, nn::NNDialect::kInitAttrName).str();
+      if (auto scale = func.getArgAttrOfType<FloatAttr>(i, nn::NNDialect::kInitScaleAttrName))
+        member.initScale = scale.getValueAsDouble();
       member.frozen = static_cast<bool>(func.getArgAttr(i, nn::NNDialect::kFrozenAttrName));
       member.type = cast<MemRefType>(func.getArgumentTypes()[i]);
       member.offset = stateBytes;
@@ -378,6 +380,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
                        : m.init == "normal" ? "Normal"
                        : m.init == "zeros"  ? "Zeros"
                        : m.init == "ones"   ? "Ones"
+                       : m.init == "uniform" ? "Uniform"
                                             : "Default";
     if (m.init == "unit_normal")
       role = "embedding";
@@ -405,7 +408,10 @@ FailureOr<EmittedModel> ModelEmitter::run() {
       << dtypeOf(m.type.getElementType()) << ", " << shapeList(shape) << ", " << m.id
       << ", Init::" << (m.role == Role::OptState ? "Zeros" : init) << ", "
       << (m.role == Role::Param && !m.frozen ? "true" : "false") << ", " << fanIn << ", "
-      << fanOut << ", " << quoted(role) << "},\n";
+      << fanOut << ", " << quoted(role);
+    if (m.initScale > 0)
+      s << ", " << llvm::format("%.17g", m.initScale);
+    s << "},\n";
   }
   s << "  };\n}\n\ngradc::rt::BufferRef " << className
     << "::parameter(std::string_view name) {\n"

@@ -148,6 +148,7 @@ struct Member {
   std::string id;   ///< C++ member: dense_0_weight
   Role role = Role::Param; ///< Param, Buffer, OptState (Grad for gradients)
   std::string init;
+  double initScale = 0.0; ///< nn.init_scale: normal's σ, uniform's bound
   bool frozen = false;
   MemRefType type;
   int64_t offset = 0;

@@ -320,6 +320,7 @@ public:
     Stmt_Metric,
     Stmt_Output,
     Stmt_Freeze,
+    Stmt_Param,
   };
 
   StmtAST(StmtKind kind, Location loc) : kind(kind), loc(std::move(loc)) {}
@@ -490,6 +491,30 @@ public:
 private:
   std::string layer;
   Location layerLoc;
+};
+
+/// `param pos: f32[64, 128] init: normal(0.02)`: a learned tensor of the
+/// model (or of each block instance) that is not a layer's.
+class ParamStmtAST : public StmtAST {
+public:
+  ParamStmtAST(Location loc, llvm::StringRef name, Location nameLoc, TensorTypeAST type,
+               ExprPtr init)
+      : StmtAST(Stmt_Param, std::move(loc)), name(name.str()), nameLoc(std::move(nameLoc)),
+        type(std::move(type)), init(std::move(init)) {}
+
+  llvm::StringRef getName() const { return name; }
+  const Location &getNameLoc() const { return nameLoc; }
+  const TensorTypeAST &getType() const { return type; }
+  /// The initializer's expression (`zeros`, `normal(0.02)`); null without one.
+  const ExprAST *getInit() const { return init.get(); }
+
+  static bool classof(const StmtAST *s) { return s->getKind() == Stmt_Param; }
+
+private:
+  std::string name;
+  Location nameLoc;
+  TensorTypeAST type;
+  ExprPtr init;
 };
 
 //===----------------------------------------------------------------------===//

@@ -35,6 +35,7 @@ enum class TokenKind {
   kw_metric,
   kw_model,
   kw_output,
+  kw_param,
   kw_repeat,
   kw_return,
   kw_train,

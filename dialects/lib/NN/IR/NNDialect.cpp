@@ -8,6 +8,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace gradc::nn;
 
@@ -56,7 +58,7 @@ llvm::ArrayRef<llvm::StringLiteral> gradc::nn::argumentRoles() {
 
 llvm::ArrayRef<llvm::StringLiteral> gradc::nn::initializerNames() {
   static constexpr llvm::StringLiteral inits[] = {
-      "default", "he", "xavier", "normal", "unit_normal", "zeros", "ones"};
+      "default", "he", "xavier", "normal", "unit_normal", "uniform", "zeros", "ones"};
   return inits;
 }
 
@@ -139,6 +141,12 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
                     << value;
     if (!(low.getValueAsDouble() <= high.getValueAsDouble()))
       return fail() << "expected low <= high, found " << value;
+    return success();
+  }
+  if (name == kInitScaleAttrName) {
+    auto scale = dyn_cast<FloatAttr>(value);
+    if (!scale || !(scale.getValueAsDouble() > 0) || !std::isfinite(scale.getValueAsDouble()))
+      return fail() << "expected a positive f64, found " << value;
     return success();
   }
   if (name == kFrozenAttrName) {

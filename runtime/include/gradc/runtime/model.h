@@ -23,9 +23,10 @@ enum class Init : uint8_t {
            ///< weights, U(±1/√fan_in) for biases, ones for gamma, zeros for beta)
   He,      ///< kaiming normal, fan-in, gain √2: N(0, 2 / fan_in)
   Xavier,  ///< glorot uniform: U(±√(6 / (fan_in + fan_out)))
-  Normal,  ///< N(0, 0.01²)
+  Normal,  ///< N(0, σ²), σ = BufferRef::initScale (0.01 for a layer's `init: normal`)
   Zeros,
   Ones,
+  Uniform, ///< U(−a, a), a = BufferRef::initScale (`param ... init: uniform(a)`)
 };
 
 /// What a model buffer holds.
@@ -50,6 +51,10 @@ struct BufferRef {
   int64_t fanOut = 0;
   /// Whether the layer is a weight (2+ dims), bias, gamma or beta, for Init::Default.
   std::string role;
+  /// Init::Normal's standard deviation or Init::Uniform's bound, as the
+  /// model's `param` declaration gives it; 0 for a layer's `init: normal`,
+  /// whose σ is 0.01.
+  double initScale = 0.0;
 
   /// Elements in the buffer: the product of its shape.
   int64_t numElements() const {

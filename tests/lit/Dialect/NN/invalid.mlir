@@ -796,8 +796,15 @@ func.func @empty_name(%x: tensor<4xf32> {nn.name = ""}) {
 
 // -----
 
-// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init' expected one of default, he, xavier, normal, unit_normal, zeros, ones, found "glorot"}}
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init' expected one of default, he, xavier, normal, unit_normal, uniform, zeros, ones, found "glorot"}}
 func.func @bad_init(%x: tensor<4xf32> {nn.init = "glorot"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init_scale' expected a positive f64, found -2.000000e-02 : f64}}
+func.func @bad_init_scale(%x: tensor<4xf32> {nn.init = "normal", nn.init_scale = -0.02 : f64}) {
   return
 }
 

@@ -42,6 +42,9 @@ def NN_Dialect : Dialect {
     static constexpr llvm::StringLiteral kInitAttrName = "nn.init";
     static constexpr llvm::StringLiteral kClassesAttrName = "nn.classes";
     static constexpr llvm::StringLiteral kFrozenAttrName = "nn.frozen";
+    /// On a parameter initialized by `normal` or `uniform` from a `param`
+    /// declaration: the standard deviation, or the bound of U(-a, a).
+    static constexpr llvm::StringLiteral kInitScaleAttrName = "nn.init_scale";
     /// On an input or label: the values the model's ops accept from it,
     /// {low, high, high_open, integral, use}; the program checks its data
     /// against it when it loads (an embedding's ids, bce_with_logits'
