@@ -152,6 +152,13 @@ def sequence_data():
     return ids, table[ids].mean(axis=1).astype(np.float32)
 
 
+def token_data():
+    """Ids and, per position, a next token that depends on the id and the position."""
+    rng = np.random.default_rng(1213)
+    ids = rng.integers(0, 20, size=(SAMPLES, 6)).astype(np.int32)
+    return ids, ((3 * ids + np.arange(6)) % 20).astype(np.int32)
+
+
 DATA = {
     "fashion": lambda: fashion_data(flat=True),
     "fashion_images": lambda: fashion_data(flat=False),
@@ -160,6 +167,7 @@ DATA = {
     "blobs": blobs_data,
     "smooth": smooth_regression_data,
     "sequence": sequence_data,
+    "tokens": token_data,
 }
 
 
@@ -284,6 +292,15 @@ def sequence_slices(p, ids, training=True, key=None):
     return F.linear(last + window, p["dense_1.weight"], p["dense_1.bias"]) + e[:, 0, 5:]
 
 
+def next_token(p, ids, training=True, key=None):
+    e = F.embedding(ids.long(), p["embedding_0.weight"]) + p["pos"]
+    batch = ids.shape[0]
+    h = torch.tanh(F.linear(e.reshape(batch * 6, 16), p["dense_0.weight"],
+                            p["dense_0.bias"]).reshape(batch, 6, 16))
+    return F.linear(h.reshape(batch * 6, 16), p["dense_1.weight"],
+                    p["dense_1.bias"]).reshape(batch, 6, 20)
+
+
 def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
@@ -308,6 +325,15 @@ def dropout_mlp(p, x, training=True, key=None):
 
 def cross_entropy(logits, y):
     return F.cross_entropy(logits, y)
+
+
+def token_cross_entropy(logits, y):
+    """The mean over every position of a sequence, as language models train."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def token_accuracy(logits, y):
+    return (logits.argmax(dim=-1) == y).double().mean().item()
 
 
 def mse(pred, t):
@@ -441,6 +467,8 @@ MODELS = {
     "sequence_huber": dict(data="sequence", net=sequence, loss=huber, batch=16,
                            metrics=dict(mae=mae), optimizer=adamw(lr=5e-3, weight_decay=0.1),
                            lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3)),
+    "next_token": dict(data="tokens", net=next_token, loss=token_cross_entropy, batch=16,
+                       metrics=dict(accuracy=token_accuracy), optimizer=adam(lr=1e-2)),
     "sequence_slices": dict(data="sequence", net=sequence_slices, loss=mse, batch=16,
                             metrics=dict(mae=mae), optimizer=adam(lr=5e-3)),
 }

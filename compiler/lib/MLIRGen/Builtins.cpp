@@ -720,7 +720,8 @@ Value meanAll(ModelBuilder &mb, const Location &at, Value x) {
 std::optional<std::pair<Value, Value>> classification(ModelBuilder &mb,
                                                       const CallExprAST &call,
                                                       StringRef logitsName,
-                                                      StringRef labelsName) {
+                                                      StringRef labelsName,
+                                                      Value *modelLogits = nullptr) {
   Args args(mb, call);
   if (!args.bind({logitsName, labelsName}, 2))
     return std::nullopt;
@@ -734,29 +735,50 @@ std::optional<std::pair<Value, Value>> classification(ModelBuilder &mb,
                  (labels.isTensor() ? str(labels.tensor) : std::string("a number")));
     return std::nullopt;
   }
-  if (!requireRank(mb, call, *logits, {2}, "logits [N, classes]"))
-    return std::nullopt;
   RankedTensorType lt = typeOf(*logits), yt = typeOf(labels.tensor);
-  if (yt.getRank() != 1 || yt.getDimSize(0) != lt.getDimSize(0)) {
-    mb.error(args.locOf(labelsName), call.getCallee() + " needs one label per row of " +
-                                         str(*logits) + ", got " + str(labels.tensor));
+  if (lt.getRank() < 2) {
+    mb.error(args.locOf(logitsName), call.getCallee() +
+                                         " expects logits [N, classes] (or [N, T, classes] "
+                                         "for a sequence), got " + str(*logits));
+    return std::nullopt;
+  }
+  if (yt.getShape() != lt.getShape().drop_back()) {
+    std::string shape;
+    for (int64_t d : lt.getShape().drop_back())
+      shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+    mb.error(args.locOf(labelsName),
+             call.getCallee() + " needs one label per row of " + str(*logits) +
+                 (lt.getRank() > 2 ? " (labels [" + shape + "], the classes last)" : "") +
+                 ", got " + str(labels.tensor));
     return std::nullopt;
   }
   if (!labels.classes) {
     mb.error(args.locOf(labelsName),
              "classes missing for " + call.getCallee() +
                  ": declare the label with 'classes N', e.g. 'label y: i32[B] classes " +
-                 std::to_string(lt.getDimSize(1)) + "'");
+                 std::to_string(lt.getShape().back()) + "'");
     return std::nullopt;
   }
-  if (*labels.classes != lt.getDimSize(1)) {
+  if (*labels.classes != lt.getShape().back()) {
     mb.error(call.getLoc(), call.getCallee() + " logits " + str(*logits) + " have " +
-                                std::to_string(lt.getDimSize(1)) +
+                                std::to_string(lt.getShape().back()) +
                                 " classes, but the label declares classes " +
                                 std::to_string(*labels.classes));
     return std::nullopt;
   }
-  return std::make_pair(*logits, labels.tensor);
+  if (modelLogits)
+    *modelLogits = *logits;
+  if (lt.getRank() == 2)
+    return std::make_pair(*logits, labels.tensor);
+  // A sequence's logits [N, T, ..., classes]: every position is a sample,
+  // as torch's cross_entropy(logits.view(-1, C), labels.view(-1)).
+  int64_t rows = 1;
+  for (int64_t d : yt.getShape())
+    rows *= d;
+  // Built in this order, whatever the compiler's order of arguments.
+  Value rowLogits = reshapeTo(mb, call.getLoc(), *logits, {rows, lt.getShape().back()});
+  Value rowLabels = reshapeTo(mb, call.getLoc(), labels.tensor, {rows});
+  return std::make_pair(rowLogits, rowLabels);
 }
 
 /// Prediction and float target of the same shape (regression losses).
@@ -785,10 +807,13 @@ std::optional<std::pair<Value, Value>> regression(ModelBuilder &mb, Args &args,
 }
 
 Val softmaxCrossEntropy(ModelBuilder &mb, const CallExprAST &call) {
-  auto operands = classification(mb, call, "logits", "labels");
+  Value modelLogits;
+  auto operands = classification(mb, call, "logits", "labels", &modelLogits);
   if (!operands)
     return Val::poison();
-  mb.lossPrediction = operands->first;
+  // The prediction is the logits as the model has them ([B, T, V] for a
+  // sequence), before the rows are flattened.
+  mb.lossPrediction = modelLogits;
   return tensor(mb.create1<nn::SoftmaxCrossEntropyOp>(call.getLoc(), operands->first,
                                                       operands->second));
 }
