@@ -301,6 +301,20 @@ def next_token(p, ids, training=True, key=None):
                     p["dense_1.bias"]).reshape(batch, 6, 20)
 
 
+def causal_attention(p, ids, training=True, key=None):
+    e = F.embedding(ids.long(), p["embedding_0.weight"]) + p["pos"]
+    batch = ids.shape[0]
+    q = F.linear(e.reshape(batch * 6, 8), p["dense_0.weight"], p["dense_0.bias"])
+    scores = torch.matmul(q.reshape(batch, 6, 8), e.transpose(1, 2)) / 2.8
+    mask = torch.tril(torch.ones(6, 6, dtype=torch.bool))
+    masked = scores.masked_fill(~mask, -1e9)
+    mixed = torch.matmul(torch.softmax(masked, dim=-1), e)
+    gated = torch.where(mixed > 0, mixed, 0.5 * mixed)
+    h = torch.tanh(F.linear((gated + e).reshape(batch * 6, 8), p["dense_1.weight"],
+                            p["dense_1.bias"]))
+    return F.linear(h, p["dense_2.weight"], p["dense_2.bias"]).reshape(batch, 6, 20)
+
+
 def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
@@ -469,6 +483,9 @@ MODELS = {
                            lr_lambda=cosine(steps=200, warmup=3, min_lr=1e-4, lr=5e-3)),
     "next_token": dict(data="tokens", net=next_token, loss=token_cross_entropy, batch=16,
                        metrics=dict(accuracy=token_accuracy), optimizer=adam(lr=1e-2)),
+    "causal_attention": dict(data="tokens", net=causal_attention, loss=token_cross_entropy,
+                             batch=16, metrics=dict(accuracy=token_accuracy),
+                             optimizer=adam(lr=1e-2)),
     "sequence_slices": dict(data="sequence", net=sequence_slices, loss=mse, batch=16,
                             metrics=dict(mae=mae), optimizer=adam(lr=5e-3)),
 }

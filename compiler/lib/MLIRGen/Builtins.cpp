@@ -447,6 +447,119 @@ Val extremum(ModelBuilder &mb, const CallExprAST &call) {
   return tensor(mb.create1<OpTy>(call.getLoc(), *lhs, *rhs));
 }
 
+/// An operand of a comparison or `where` that may be a number: a tensor as
+/// it is, a number as a scalar of `element`.
+std::optional<Value> operandOf(ModelBuilder &mb, const Val &value, Type element,
+                               const Location &at) {
+  if (value.poisoned)
+    return std::nullopt;
+  if (value.isTensor())
+    return value.tensor;
+  return mb.scalar(element, *value.number, at);
+}
+
+/// gt, ge, lt, le, eq, ne (torch.gt, ...): a bool mask of two broadcast
+/// operands of one element type, either of them possibly a number.
+Val comparison(ModelBuilder &mb, const CallExprAST &call) {
+  StringRef callee = call.getCallee();
+  nn::CmpPredicate predicate = *nn::symbolizeCmpPredicate(callee == "gt"   ? "gt"
+                                                         : callee == "ge" ? "ge"
+                                                         : callee == "lt" ? "lt"
+                                                         : callee == "le" ? "le"
+                                                         : callee == "eq" ? "eq"
+                                                                          : "ne");
+  Args args(mb, call);
+  if (!args.bind({"a", "b"}, 2))
+    return Val::poison();
+  Val a = mb.eval(*args.expr("a")), b = mb.eval(*args.expr("b"));
+  if (a.poisoned || b.poisoned)
+    return Val::poison();
+  if (!a.isTensor() && !b.isTensor()) {
+    mb.error(call.getLoc(), callee + " compares tensors; at least one of its operands must be one");
+    return Val::poison();
+  }
+  Type element = typeOf((a.isTensor() ? a : b).tensor).getElementType();
+  if (element.isInteger(1)) {
+    mb.error(call.getLoc(), callee + " compares numbers, not the masks of other comparisons");
+    return Val::poison();
+  }
+  auto lhs = operandOf(mb, a, element, args.locOf("a"));
+  auto rhs = operandOf(mb, b, element, args.locOf("b"));
+  if (typeOf(*lhs).getElementType() != typeOf(*rhs).getElementType()) {
+    mb.error(call.getLoc(), callee + " compares tensors of one element type, got " + str(*lhs) +
+                                " and " + str(*rhs));
+    return Val::poison();
+  }
+  if (!nn::broadcastShapes(typeOf(*lhs).getShape(), typeOf(*rhs).getShape())) {
+    mb.error(call.getLoc(), callee + " arguments do not broadcast: " + str(*lhs) + " and " +
+                                str(*rhs));
+    return Val::poison();
+  }
+  return tensor(mb.create1<nn::CompareOp>(
+      call.getLoc(), nn::CmpPredicateAttr::get(mb.builder.getContext(), predicate), *lhs, *rhs));
+}
+
+/// where(cond, a, b) (torch.where): a where the bool mask `cond` holds, b
+/// elsewhere, all three broadcast; a and b may be numbers.
+Val where(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"cond", "a", "b"}, 3))
+    return Val::poison();
+  auto cond = mb.evalTensor(*args.expr("cond"), args.what("cond"));
+  Val a = mb.eval(*args.expr("a")), b = mb.eval(*args.expr("b"));
+  if (!cond || a.poisoned || b.poisoned)
+    return Val::poison();
+  if (!typeOf(*cond).getElementType().isInteger(1)) {
+    mb.error(args.locOf("cond"), "where's condition is a bool mask (of gt, lt, eq, ... or "
+                                 "causal_mask), got " + str(*cond));
+    return Val::poison();
+  }
+  if (!a.isTensor() && !b.isTensor()) {
+    mb.error(call.getLoc(), "where chooses between tensors; a or b must be one");
+    return Val::poison();
+  }
+  Type element = typeOf((a.isTensor() ? a : b).tensor).getElementType();
+  auto lhs = operandOf(mb, a, element, args.locOf("a"));
+  auto rhs = operandOf(mb, b, element, args.locOf("b"));
+  if (typeOf(*lhs).getElementType() != typeOf(*rhs).getElementType() ||
+      element.isInteger(1)) {
+    mb.error(call.getLoc(), "where chooses between tensors of one numeric element type, got " +
+                                str(*lhs) + " and " + str(*rhs));
+    return Val::poison();
+  }
+  auto shape = nn::broadcastShapes(typeOf(*lhs).getShape(), typeOf(*rhs).getShape());
+  if (!shape || !nn::broadcastShapes(*shape, typeOf(*cond).getShape())) {
+    mb.error(call.getLoc(), "where arguments do not broadcast: " + str(*cond) + ", " +
+                                str(*lhs) + " and " + str(*rhs));
+    return Val::poison();
+  }
+  return tensor(mb.create1<nn::SelectOp>(call.getLoc(), *cond, *lhs, *rhs));
+}
+
+/// causal_mask(T): the bool [T, T] mask that lets position i see positions
+/// j <= i (torch.tril(torch.ones(T, T)).bool()), for where(mask, scores, -1e9).
+Val causalMask(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"size"}, 1))
+    return Val::poison();
+  auto size = args.integer("size", 0, 1);
+  if (!size)
+    return Val::poison();
+  if (*size > 65536) {
+    mb.error(args.locOf("size"), "causal_mask size " + std::to_string(*size) +
+                                     " is beyond 65536 positions");
+    return Val::poison();
+  }
+  SmallVector<bool> values;
+  values.reserve(*size * *size);
+  for (int64_t i = 0; i < *size; ++i)
+    for (int64_t j = 0; j < *size; ++j)
+      values.push_back(j <= i);
+  auto type = RankedTensorType::get({*size, *size}, mb.builder.getI1Type());
+  return tensor(mb.builder.create<nn::ConstantOp>(mb.loc(call.getLoc()),
+                                                  DenseElementsAttr::get(type, values)));
+}
+
 Value reshapeTo(ModelBuilder &mb, const Location &at, Value x, ArrayRef<int64_t> shape) {
   auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
   if (type == x.getType())
@@ -1033,6 +1146,14 @@ const BuiltinEntry kBuiltins[] = {
     {"abs", unary<nn::AbsOp>},
     {"square", unary<nn::SquareOp>},
     {"max", extremum<nn::MaximumOp>},
+    {"gt", comparison},
+    {"ge", comparison},
+    {"lt", comparison},
+    {"le", comparison},
+    {"eq", comparison},
+    {"ne", comparison},
+    {"where", where},
+    {"causal_mask", causalMask},
     {"min", extremum<nn::MinimumOp>},
     {"flatten", flatten},
     {"reshape", reshape},
