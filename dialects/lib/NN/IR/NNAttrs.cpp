@@ -375,3 +375,21 @@ std::string TrainAttr::computeSettingsText() const {
            [&](llvm::StringRef name) { return schedule.getSetting(name); });
   return text;
 }
+
+//===----------------------------------------------------------------------===//
+// Sanitizer builds
+//===----------------------------------------------------------------------===//
+
+// The attributes above are the first of gradc's code to allocate storage in
+// the context (llvm::BumpPtrAllocator, whose slow path is a template this
+// file instantiates). Under AddressSanitizer that instantiation poisons each
+// new slab and unpoisons what it hands out, while the uninstrumented copy
+// inlined into Debian's MLIR libraries hands out memory without unpoisoning
+// it; the linker keeps one slow path for both, so MLIR's own allocations
+// would read as use-after-poison. The sanitizer build leaves user poisoning
+// off: every other check of ASan and UBSan stays on.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+extern "C" const char *__asan_default_options() { return "allow_user_poisoning=0"; }
+#endif
+#endif
