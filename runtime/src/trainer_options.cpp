@@ -33,12 +33,6 @@ namespace {
 
 std::string inQuotes(const std::string &text) { return "'" + text + "'"; }
 
-std::string formatNumber(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
-}
-
 int64_t parseCount(const std::string &flag, const std::string &text, int64_t minimum,
                    int64_t maximum = INT64_MAX) {
   int64_t value = 0;

@@ -239,6 +239,7 @@ LogicalResult CastOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {      \
     GradBuilder gb(builder, getLoc());                                         \
     Value g = resultGrads[0], x = getX(), y = getResult();                     \
+    (void)g;                                                                   \
     (void)x;                                                                   \
     (void)y;                                                                   \
     operandGrads.push_back(body);                                              \
