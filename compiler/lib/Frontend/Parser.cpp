@@ -253,6 +253,7 @@ private:
   ExprPtr parsePrimary();
   ExprPtr parseSubscripts(ExprPtr base);
   StmtPtr parseParam();
+  bool parseNameAndType(std::string &name, Location &nameLoc, TensorTypeAST &type);
   ExprPtr parseAtom();
   /// Whether the atom just parsed was `( ... )`.
   bool parenthesized = false;
@@ -634,21 +635,10 @@ StmtPtr Parser::parseStatement(BodyKind kind, bool inRepeat) {
 /// `param NAME: TYPE [init: EXPR]`.
 StmtPtr Parser::parseParam() {
   Location loc = tok.loc;
-  advance();
-  if (!at(TokenKind::identifier)) {
-    errorExpected("a name after 'param'");
-    return nullptr;
-  }
-  std::string name = tok.spelling.str();
-  Location nameLoc = tok.loc;
-  advance();
-  if (!at(TokenKind::colon)) {
-    errorExpected("':' and a type after " + quote(name));
-    return nullptr;
-  }
-  advance();
+  std::string name;
+  Location nameLoc;
   TensorTypeAST type;
-  if (!parseType(type))
+  if (!parseNameAndType(name, nameLoc, type))
     return nullptr;
   ExprPtr init;
   if (at(TokenKind::identifier) && tok.spelling == "init") {
@@ -665,24 +655,32 @@ StmtPtr Parser::parseParam() {
   return std::make_unique<ParamStmtAST>(loc, name, nameLoc, std::move(type), std::move(init));
 }
 
-StmtPtr Parser::parseDeclaration(bool isLabel) {
-  Location loc = tok.loc;
+/// `KEYWORD NAME: TYPE` of a declaration (input, label, param); the current
+/// token is the keyword.
+bool Parser::parseNameAndType(std::string &name, Location &nameLoc, TensorTypeAST &type) {
   llvm::StringRef keyword = tok.spelling;
   advance();
   if (!at(TokenKind::identifier)) {
     errorExpected("a name after '" + keyword + "'");
-    return nullptr;
+    return false;
   }
-  std::string name = tok.spelling.str();
-  Location nameLoc = tok.loc;
+  name = tok.spelling.str();
+  nameLoc = tok.loc;
   advance();
   if (!at(TokenKind::colon)) {
     errorExpected("':' and a type after " + quote(name));
-    return nullptr;
+    return false;
   }
   advance();
+  return parseType(type);
+}
+
+StmtPtr Parser::parseDeclaration(bool isLabel) {
+  Location loc = tok.loc;
+  std::string name;
+  Location nameLoc;
   TensorTypeAST type;
-  if (!parseType(type))
+  if (!parseNameAndType(name, nameLoc, type))
     return nullptr;
   if (!isLabel)
     return std::make_unique<InputStmtAST>(loc, name, nameLoc, std::move(type));
