@@ -451,8 +451,6 @@ Val extremum(ModelBuilder &mb, const CallExprAST &call) {
 /// it is, a number as a scalar of `element`.
 std::optional<Value> operandOf(ModelBuilder &mb, const Val &value, Type element,
                                const Location &at) {
-  if (value.poisoned)
-    return std::nullopt;
   if (value.isTensor())
     return value.tensor;
   return mb.scalar(element, *value.number, at);
@@ -462,12 +460,8 @@ std::optional<Value> operandOf(ModelBuilder &mb, const Val &value, Type element,
 /// operands of one element type, either of them possibly a number.
 Val comparison(ModelBuilder &mb, const CallExprAST &call) {
   StringRef callee = call.getCallee();
-  nn::CmpPredicate predicate = *nn::symbolizeCmpPredicate(callee == "gt"   ? "gt"
-                                                         : callee == "ge" ? "ge"
-                                                         : callee == "lt" ? "lt"
-                                                         : callee == "le" ? "le"
-                                                         : callee == "eq" ? "eq"
-                                                                          : "ne");
+  // The built-ins are named as the predicates.
+  nn::CmpPredicate predicate = *nn::symbolizeCmpPredicate(callee);
   Args args(mb, call);
   if (!args.bind({"a", "b"}, 2))
     return Val::poison();

@@ -55,7 +55,7 @@ std::optional<LoopInterface> loopInterface(kern::FusedOp fused) {
     if (kernel.isConstant())
       continue;
     for (Value in : kernel.getIns())
-      if (!fused.isLocal(in) && !in.getDefiningOp<kern::KernelOp>())
+      if (!fused.isLocal(in))
         add(in, false);
     for (Value out : kernel.getOuts()) {
       if (fused.isLocal(out))
@@ -105,6 +105,7 @@ void ModelEmitter::findSharedLoops() {
       std::string key = loopKey(fused, *loop);
       if (key.empty())
         return;
+      sharedLoopKeys[fused] = key;
       StringRef param = argString(func, cast<BlockArgument>(loop->param).getArgNumber(),
                                   nn::NNDialect::kNameAttrName);
       std::vector<std::string> &names = users[key];
@@ -114,6 +115,12 @@ void ModelEmitter::findSharedLoops() {
   for (auto &[key, names] : users)
     if (names.size() > 1)
       sharedLoopUsers[key] = names;
+  // Only the groups of shared loops keep their key.
+  for (auto it = sharedLoopKeys.begin(); it != sharedLoopKeys.end();)
+    if (sharedLoopUsers.count(it->second))
+      ++it;
+    else
+      it = sharedLoopKeys.erase(it);
 }
 
 /// Calls the shared loop of `fused`, printing its function the first time:
@@ -291,10 +298,9 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
             lines.insert(line).second)
           os << "  //   " << line << "\n";
       }
-      std::optional<LoopInterface> loop = loopInterface(fused);
-      std::string key = loop ? loopKey(fused, *loop) : "";
-      if (sharedLoopUsers.count(key)) {
-        if (failed(printSharedLoopCall(fused, key, names, os)))
+      auto shared = sharedLoopKeys.find(fused);
+      if (shared != sharedLoopKeys.end()) {
+        if (failed(printSharedLoopCall(fused, shared->second, names, os)))
           return failure();
       } else if (failed(printer.printFused(fused))) {
         return failure();

@@ -200,6 +200,7 @@ private:
   /// size, written once as a function (EntryPoints.cpp): by their loop's
   /// text, the parameters that use them, and once printed, their name.
   std::map<std::string, std::vector<std::string>> sharedLoopUsers;
+  std::map<mlir::Operation *, std::string> sharedLoopKeys; ///< the groups that call them
   std::map<std::string, std::string> sharedLoopNames;
   std::string sharedLoops;
 };
