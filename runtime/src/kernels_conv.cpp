@@ -2,6 +2,7 @@
 #include "gradc/runtime/kernels.h"
 
 #include "kernel_checks.h"
+#include "scratch.h"
 
 #include <omp.h>
 
@@ -14,6 +15,7 @@ using detail::elementCount;
 using detail::paddedExtent;
 using detail::requireNonNegative;
 using detail::requirePositive;
+using detail::scratch;
 
 namespace {
 
@@ -170,26 +172,6 @@ template <typename T> Blocks blocksFor(const Conv2DShape &s, const ConvSizes &z)
                   ? 1
                   : static_cast<int>(std::min<int64_t>(threads(), b.count));
   return b;
-}
-
-/// Scratch memory of the calling thread that outlives the call: a step runs
-/// the same convolutions every time, and memory freed and allocated again
-/// would be returned to the system and faulted in again each step. `slot`
-/// tells apart the arrays one kernel needs at once. Uninitialized.
-template <typename T> T *scratch(int slot, int64_t count) {
-  struct Buffer {
-    std::unique_ptr<unsigned char[]> data;
-    size_t bytes = 0;
-  };
-  thread_local Buffer buffers[3];
-  Buffer &buffer = buffers[slot];
-  const size_t bytes = static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(T);
-  if (buffer.bytes < bytes) {
-    buffer.data.reset();
-    buffer.data.reset(new unsigned char[bytes]);
-    buffer.bytes = bytes;
-  }
-  return reinterpret_cast<T *>(buffer.data.get());
 }
 
 // dyBlock [o, samples·oh·ow] ← dy [first … first+samples) [o, oh·ow].

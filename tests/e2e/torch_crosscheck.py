@@ -315,6 +315,30 @@ def causal_attention(p, ids, training=True, key=None):
     return F.linear(h, p["dense_2.weight"], p["dense_2.bias"]).reshape(batch, 6, 20)
 
 
+def masked_attention(q, k, v, heads):
+    """Causal multi-head attention written out: [B, T, C] in and out."""
+    batch, steps, width = q.shape
+    dim = width // heads
+    def split(t):
+        return t.reshape(batch, steps, heads, dim).transpose(1, 2)
+    scores = torch.matmul(split(q), split(k).transpose(-1, -2)) / math.sqrt(dim)
+    mask = torch.tril(torch.ones(steps, steps, dtype=torch.bool))
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+    return torch.matmul(weights, split(v)).transpose(1, 2).reshape(batch, steps, width)
+
+
+def gpt_block(p, ids, training=True, key=None):
+    def lin(x, name):
+        return F.linear(x, p[name + ".weight"], p.get(name + ".bias"))
+    def ln(x, name):
+        return F.layer_norm(x, (x.shape[-1],), p[name + ".gamma"], p[name + ".beta"], 1e-5)
+    x = F.embedding(ids.long(), p["wte.weight"]) + p["pos"]
+    h = ln(x, "ln_1")
+    y = x + lin(masked_attention(lin(h, "q"), lin(h, "k"), lin(h, "v"), 2), "proj")
+    m = y + lin(F.gelu(lin(ln(y, "ln_2"), "fc")), "fc_proj")
+    return lin(ln(m, "ln_f"), "head")
+
+
 def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
@@ -486,6 +510,9 @@ MODELS = {
     "causal_attention": dict(data="tokens", net=causal_attention, loss=token_cross_entropy,
                              batch=16, metrics=dict(accuracy=token_accuracy),
                              optimizer=adam(lr=1e-2)),
+    "gpt_block": dict(data="tokens", net=gpt_block, loss=token_cross_entropy, batch=16,
+                      metrics=dict(accuracy=token_accuracy),
+                      optimizer=adamw(lr=1e-2, weight_decay=0.01)),
     "sequence_slices": dict(data="sequence", net=sequence_slices, loss=mse, batch=16,
                             metrics=dict(mae=mae), optimizer=adam(lr=5e-3)),
 }

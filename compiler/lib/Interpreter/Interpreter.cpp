@@ -215,6 +215,8 @@ static FailureOr<Results> evaluateOp(Operation *op, Operands in) {
       .Case([&](GatherRowsOp o) { return single(evalGatherRows(o, in)); })
       .Case([&](ScatterAddRowsOp o) { return single(evalScatterAddRows(o, in)); })
       .Case([&](DropoutOp o) { return single(evalDropout(o, in)); })
+      .Case([&](AttentionOp o) { return evalAttention(o, in); })
+      .Case([&](AttentionBackwardOp o) { return evalAttentionBackward(o, in); })
       .Default([&](Operation *o) -> FailureOr<Results> {
         return emitError(o->getLoc())
                << "the interpreter does not support '" << o->getName() << "'";

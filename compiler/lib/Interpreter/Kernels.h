@@ -119,6 +119,13 @@ mlir::FailureOr<Tensor>
 evalSoftmaxCrossEntropyBackward(nn::SoftmaxCrossEntropyBackwardOp op, Operands in);
 mlir::FailureOr<Tensor> evalConfusionMatrix(nn::ConfusionMatrixOp op, Operands in);
 
+//===----------------------------------------------------------------------===//
+// Attention (Attention.cpp)
+//===----------------------------------------------------------------------===//
+
+mlir::FailureOr<Results> evalAttention(nn::AttentionOp op, Operands in);
+mlir::FailureOr<Results> evalAttentionBackward(nn::AttentionBackwardOp op, Operands in);
+
 } // namespace gradc::interp::detail
 
 #endif // GRADC_LIB_INTERPRETER_KERNELS_H

@@ -16,6 +16,8 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace gradc::detail {
@@ -217,6 +219,14 @@ const StringRef kInits[] = {"default", "he", "xavier", "normal", "zeros"};
 
 Val tensor(Value value) { return value ? Val::ofTensor(value) : Val::poison(); }
 
+/// x reshaped to `shape` (x itself when it has that shape already).
+Value reshapeTo(ModelBuilder &mb, const Location &at, Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+  if (type == x.getType())
+    return x;
+  return mb.builder.create<nn::ReshapeOp>(mb.loc(at), type, x);
+}
+
 //===----------------------------------------------------------------------===//
 // Layers
 //===----------------------------------------------------------------------===//
@@ -229,20 +239,34 @@ Val dense(ModelBuilder &mb, const CallExprAST &call) {
   auto out = args.integer("out", 0, 1);
   auto bias = args.flag("bias", true);
   auto init = args.choice("init", "default", kInits);
-  if (!x || !out || !bias || !init || !requireRank(mb, call, *x, {2}))
+  if (!x || !out || !bias || !init)
+    return Val::poison();
+  RankedTensorType type = typeOf(*x);
+  // Rank 4 is an NCHW image, which needs flatten first.
+  if (!requireRank(mb, call, *x, {2, 3}, "input ([N, features] or [B, T, features])"))
     return Val::poison();
   auto name = mb.layerName("dense", call);
   if (!name)
     return Val::poison();
-  RankedTensorType type = typeOf(*x);
+  int64_t in = type.getShape().back();
   auto [weightInit, biasInit] = initsFor(*init);
-  Value w = mb.param(*name, "weight", {*out, type.getDimSize(1)}, type.getElementType(),
-                     weightInit, nn::Role::Param, call.getLoc());
+  Value w = mb.param(*name, "weight", {*out, in}, type.getElementType(), weightInit,
+                     nn::Role::Param, call.getLoc());
   Value b;
   if (*bias)
     b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, nn::Role::Param,
                  call.getLoc());
-  return tensor(mb.create1<nn::LinearOp>(call.getLoc(), *x, w, b));
+  // As torch.nn.Linear: [B, T, features] is B·T rows of one product.
+  SmallVector<int64_t> shape(type.getShape());
+  int64_t rows = 1;
+  for (int64_t extent : ArrayRef<int64_t>(shape).drop_back())
+    rows *= extent;
+  Value rowsIn = reshapeTo(mb, call.getLoc(), *x, {rows, in});
+  Value y = mb.create1<nn::LinearOp>(call.getLoc(), rowsIn, w, b);
+  if (!y)
+    return Val::poison();
+  shape.back() = *out;
+  return tensor(reshapeTo(mb, call.getLoc(), y, shape));
 }
 
 Val conv2d(ModelBuilder &mb, const CallExprAST &call) {
@@ -554,13 +578,6 @@ Val causalMask(ModelBuilder &mb, const CallExprAST &call) {
                                                   DenseElementsAttr::get(type, values)));
 }
 
-Value reshapeTo(ModelBuilder &mb, const Location &at, Value x, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
-  if (type == x.getType())
-    return x;
-  return mb.builder.create<nn::ReshapeOp>(mb.loc(at), type, x);
-}
-
 Val flatten(ModelBuilder &mb, const CallExprAST &call) {
   Args args(mb, call);
   if (!args.bind({"x"}, 1))
@@ -788,6 +805,46 @@ Val matmul(ModelBuilder &mb, const CallExprAST &call) {
     return Val::poison();
   }
   return tensor(mb.create1<nn::MatmulOp>(call.getLoc(), *a, *b, false, false));
+}
+
+Val attention(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"q", "k", "v", "heads", "causal", "scale"}, 3))
+    return Val::poison();
+  auto q = args.floatTensor("q"), k = args.floatTensor("k"), v = args.floatTensor("v");
+  auto heads = args.integer("heads", 1, 1);
+  auto causal = args.flag("causal", false);
+  if (!q || !k || !v || !heads || !causal)
+    return Val::poison();
+  RankedTensorType tq = typeOf(*q), tk = typeOf(*k), tv = typeOf(*v);
+  if (tq.getRank() != 3 || tk.getRank() != 3 || tk != tv || tq.getDimSize(0) != tk.getDimSize(0) ||
+      tq.getDimSize(2) != tk.getDimSize(2) || tq.getElementType() != tk.getElementType()) {
+    mb.error(call.getLoc(), "attention expects q [B, Tq, C] and k, v [B, Tk, C], got " +
+                                str(*q) + ", " + str(*k) + " and " + str(*v));
+    return Val::poison();
+  }
+  int64_t width = tq.getDimSize(2);
+  if (width % *heads != 0) {
+    mb.error(call.getLoc(), "attention heads (" + std::to_string(*heads) +
+                                ") must divide the width " + std::to_string(width));
+    return Val::poison();
+  }
+  if (*causal && tq.getDimSize(1) != tk.getDimSize(1)) {
+    mb.error(call.getLoc(), "causal attention needs as many keys as queries, got " + str(*q) +
+                                " and " + str(*k));
+    return Val::poison();
+  }
+  auto scale = args.number("scale", 1.0 / std::sqrt(static_cast<double>(width / *heads)));
+  if (!scale)
+    return Val::poison();
+  if (!(*scale > 0) || !std::isfinite(*scale)) {
+    mb.error(call.getLoc(), "attention scale must be positive and finite");
+    return Val::poison();
+  }
+  mlir::Operation *op = mb.create<nn::AttentionOp>(
+      call.getLoc(), 2, *q, *k, *v, mb.builder.getI64IntegerAttr(*heads),
+      *causal ? mb.builder.getUnitAttr() : UnitAttr(), mb.builder.getF64FloatAttr(*scale));
+  return tensor(op ? op->getResult(0) : Value());
 }
 
 Val dropout(ModelBuilder &mb, const CallExprAST &call) {
@@ -1122,6 +1179,7 @@ struct BuiltinEntry {
 
 const BuiltinEntry kBuiltins[] = {
     {"dense", dense},
+    {"attention", attention},
     {"conv2d", conv2d},
     {"batch_norm", batchNorm},
     {"layer_norm", layerNorm},
@@ -1186,7 +1244,7 @@ bool isBuiltinName(StringRef name) {
 std::string closestBuiltinName(StringRef name) {
   // PyTorch's and Keras' names for built-ins, lowercased.
   static const std::pair<StringRef, StringRef> kOtherNames[] = {
-      {"swish", "silu"},             {"linear", "dense"},           {"conv", "conv2d"},
+      {"swish", "silu"},             {"linear", "dense"},           {"scaled_dot_product_attention", "attention"},           {"conv", "conv2d"},
       {"batchnorm1d", "batch_norm"}, {"batchnorm2d", "batch_norm"},
       {"batchnorm", "batch_norm"},   {"layernorm", "layer_norm"},
       {"maxpool2d", "max_pool2d"},   {"avgpool2d", "avg_pool2d"},

@@ -902,3 +902,21 @@ func.func @forward(%x: tensor<2x3xf32> {nn.role = #nn.role<param>, nn.name = "x"
   %l = nn.reduce_sum %y [0, 1] : tensor<2x3xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// nn.attention: one attention_backward from its operands, result and
+// logsumexp; the logsumexp itself is not differentiated.
+// CHECK-LABEL: func.func @loss_grad
+// CHECK: [[Y:%[^,]+]], [[LSE:%.+]] = nn.attention %arg0, %arg1, %arg1 {causal, heads = 2 : i64, scale = 5.000000e-01 : f64}
+// CHECK: [[DQ:%[^,]+]], [[DK:%[^,]+]], [[DV:%[^,]+]] = nn.attention_backward %arg0, %arg1, %arg1, [[Y]], [[LSE]], {{%.+}} {causal, heads = 2 : i64, scale = 5.000000e-01 : f64}
+// CHECK: [[DKV:%.+]] = nn.add [[DK]], [[DV]]
+// CHECK: return %{{.+}}, [[DQ]], [[DKV]] :
+func.func @forward(%q: tensor<2x3x4xf32> {nn.role = #nn.role<param>, nn.name = "q"},
+                   %k: tensor<2x3x4xf32> {nn.role = #nn.role<param>, nn.name = "k"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
+  %y, %lse = nn.attention %q, %k, %k {heads = 2 : i64, causal, scale = 0.5 : f64}
+      : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> (tensor<2x3x4xf32>, tensor<2x2x3xf64>)
+  %l = nn.reduce_sum %y [0, 1, 2] : tensor<2x3x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -564,3 +564,19 @@ LogicalResult DropoutOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrad
 }
 
 bool DropoutOp::isNonDifferentiableOperand(unsigned index) { return index == 1; }
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  // The logsumexp exists for the backward; a model never differentiates it.
+  if (resultGrads.size() > 1 && resultGrads[1])
+    return emitOpError() << "only the attention's result is differentiable";
+  auto backward = builder.create<AttentionBackwardOp>(
+      getLoc(), getQ(), getK(), getV(), getResult(), getLogsumexp(), resultGrads[0],
+      getHeadsAttr(), getCausalAttr(), getScaleAttr());
+  operandGrads.append({backward.getDq(), backward.getDk(), backward.getDv()});
+  return success();
+}

@@ -842,3 +842,65 @@ LogicalResult DropoutOp::printKernel(llvm::raw_ostream &os, ArrayRef<std::string
   return success();
 }
 int64_t DropoutOp::getFlops() { return 2 * countOf(getX()); }
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// `{ const gradc::rt::AttentionShape shape = makeAttentionShape(...);` of an
+/// attention over q [B, Tq, C] and k [B, Tk, C].
+void printAttentionShape(llvm::raw_ostream &os, Value q, Value k, int64_t heads, bool causal,
+                         double scale) {
+  ArrayRef<int64_t> qs = shapeOf(q);
+  os << "  {\n    const gradc::rt::AttentionShape shape = " << kRuntime
+     << "makeAttentionShape(" << qs[0] << ", " << qs[1] << ", " << shapeOf(k)[1] << ", "
+     << qs[2] << ", " << heads << ", " << (causal ? "true" : "false") << ", "
+     << literal(scale, FloatType::getF64(q.getContext())) << ");\n    ";
+}
+
+/// The (query, key) pairs an attention scores: all of them, or the lower
+/// triangle with the diagonal when causal; times batch and heads.
+int64_t scoredPairs(Value q, Value k, int64_t heads, bool causal) {
+  ArrayRef<int64_t> qs = shapeOf(q);
+  int64_t perHead = causal ? qs[1] * (qs[1] + 1) / 2 : qs[1] * shapeOf(k)[1];
+  return qs[0] * heads * perHead;
+}
+
+} // namespace
+
+LogicalResult AttentionOp::printKernel(llvm::raw_ostream &os, ArrayRef<std::string> operands,
+                                       ArrayRef<std::string> results) {
+  printAttentionShape(os, getQ(), getK(), getHeads(), getCausal(),
+                      getScale().convertToDouble());
+  os << kRuntime << "attention<" << typeOf(getQ()) << ">(shape, " << operands[0] << ", "
+     << operands[1] << ", " << operands[2] << ", " << results[0] << ", " << results[1]
+     << ");\n  }\n";
+  return success();
+}
+// per scored pair: the score (2·D), its exponential and sum, and the mix (2·D)
+int64_t AttentionOp::getFlops() {
+  int64_t dim = shapeOf(getQ())[2] / getHeads();
+  return scoredPairs(getQ(), getK(), getHeads(), getCausal()) * (4 * dim + 3);
+}
+
+LogicalResult AttentionBackwardOp::printKernel(llvm::raw_ostream &os,
+                                               ArrayRef<std::string> operands,
+                                               ArrayRef<std::string> results) {
+  printAttentionShape(os, getQ(), getK(), getHeads(), getCausal(),
+                      getScale().convertToDouble());
+  os << kRuntime << "attentionBackward<" << typeOf(getQ()) << ">(shape";
+  for (const std::string &operand : operands)
+    os << ", " << operand;
+  for (const std::string &result : results)
+    os << ", " << result;
+  os << ");\n  }\n";
+  return success();
+}
+// per scored pair: the recomputed score and probability, dp = dy·v, and the
+// three accumulations into dq, dk and dv (2·D each)
+int64_t AttentionBackwardOp::getFlops() {
+  int64_t dim = shapeOf(getQ())[2] / getHeads();
+  return scoredPairs(getQ(), getK(), getHeads(), getCausal()) * (10 * dim + 4);
+}

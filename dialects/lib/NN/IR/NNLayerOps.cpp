@@ -443,6 +443,79 @@ LogicalResult ScatterAddRowsOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// The shapes of an attention's q, k and v: q [B, Tq, C], k and v [B, Tk, C]
+/// of one float type, `heads` dividing C, Tq = Tk when causal. Appends the
+/// result [B, Tq, C] and the logsumexp [B, heads, Tq] (f64 whatever the
+/// operands' type) to `types` if given.
+static LogicalResult checkAttentionOperands(std::optional<Location> loc, Value qValue,
+                                            Value kValue, Value vValue, int64_t heads,
+                                            bool causal,
+                                            SmallVectorImpl<Type> *types) {
+  RankedTensorType q = tensorOf(qValue), k = tensorOf(kValue), v = tensorOf(vValue);
+  if (failed(requireRank(loc, "q", q, 3)) || failed(requireRank(loc, "k", k, 3)) ||
+      failed(requireSameElementType(loc, "k", q.getElementType(), k)) ||
+      failed(requireSameElementType(loc, "v", q.getElementType(), v)) ||
+      failed(requireShape(loc, "v", k.getShape(), v)))
+    return failure();
+  int64_t batch = q.getDimSize(0), queries = q.getDimSize(1), width = q.getDimSize(2);
+  if (k.getDimSize(0) != batch || k.getDimSize(2) != width)
+    return emitOptionalError(loc, "expected k of shape [", batch, ", Tk, ", width,
+                             "] to match q ", q, ", found ", k);
+  if (heads <= 0 || width % heads != 0)
+    return emitOptionalError(loc, "expected heads to divide the width ", width,
+                             ", found heads = ", heads);
+  if (causal && k.getDimSize(1) != queries)
+    return emitOptionalError(loc, "causal attention needs as many keys as queries, found ",
+                             queries, " queries and ", k.getDimSize(1), " keys");
+  if (types)
+    types->append({q, tensorOf({batch, heads, queries}, Float64Type::get(q.getContext()))});
+  return success();
+}
+
+static LogicalResult checkScale(Operation *op, double scale) {
+  if (!(scale > 0.0 && std::isfinite(scale)))
+    return op->emitOpError() << "expected a finite scale > 0, found " << scale;
+  return success();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return checkAttentionOperands(loc, adaptor.getQ(), adaptor.getK(), adaptor.getV(),
+                                adaptor.getHeads(), adaptor.getCausal(), &types);
+}
+
+LogicalResult AttentionOp::verify() {
+  return checkScale(*this, getScale().convertToDouble());
+}
+
+LogicalResult AttentionBackwardOp::inferReturnTypes(MLIRContext *,
+                                                    std::optional<Location> loc,
+                                                    Adaptor adaptor,
+                                                    SmallVectorImpl<Type> &types) {
+  SmallVector<Type> forward;
+  if (failed(checkAttentionOperands(loc, adaptor.getQ(), adaptor.getK(), adaptor.getV(),
+                                    adaptor.getHeads(), adaptor.getCausal(), &forward)) ||
+      failed(requireShape(loc, "y", cast<RankedTensorType>(forward[0]).getShape(),
+                          tensorOf(adaptor.getY()))) ||
+      failed(requireShape(loc, "dy", cast<RankedTensorType>(forward[0]).getShape(),
+                          tensorOf(adaptor.getDy()))) ||
+      failed(requireShape(loc, "logsumexp", cast<RankedTensorType>(forward[1]).getShape(),
+                          tensorOf(adaptor.getLogsumexp()))))
+    return failure();
+  Type q = adaptor.getQ().getType(), kv = adaptor.getK().getType();
+  types.append({q, kv, kv});
+  return success();
+}
+
+LogicalResult AttentionBackwardOp::verify() {
+  return checkScale(*this, getScale().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
 // Dropout
 //===----------------------------------------------------------------------===//
 

@@ -190,6 +190,49 @@ void layerNormBackward(int64_t rows, int64_t d, const T *x, const T *dy,
                        const T *gamma, T eps, T *dx, T *dgamma, T *dbeta);
 
 // ---------------------------------------------------------------------------
+// Attention
+
+/// The sizes of a multi-head attention: q is [batch, queries, width], k and v
+/// [batch, keys, width], each row `heads` heads of width / heads consecutive
+/// columns; y is [batch, queries, width] and logsumexp [batch, heads, queries]
+/// (double for either T).
+/// With `causal`, query i sees keys j <= i (queries == keys).
+struct AttentionShape {
+  int64_t batch, queries, keys, width, heads;
+  bool causal;
+  double scale;
+};
+
+/// Validates the sizes (positive, heads dividing width, causal needing
+/// queries == keys, byte counts that fit) and returns them; throws Error.
+AttentionShape makeAttentionShape(int64_t batch, int64_t queries, int64_t keys,
+                                  int64_t width, int64_t heads, bool causal,
+                                  double scale);
+
+/// y = softmax(scale · q kᵀ) v per batch row and head, and the logsumexp of
+/// each query's scaled scores. Keys are taken a block at a time with a
+/// running maximum and sum (flash attention's online softmax): the kernel
+/// never holds more than a block of a head's scores, and its scratch memory
+/// (attentionScratchBytes) does not grow with the sequence. Scores, sums and
+/// mixes accumulate in double (in float they would leave a float32 training
+/// measurably less accurate than PyTorch's). Heads run in parallel; the
+/// result does not depend on the number of threads.
+template <typename T>
+void attention(const AttentionShape &shape, const T *q, const T *k, const T *v, T *y,
+               double *logsumexp);
+
+/// dq, dk, dv of attention from its operands, its y and logsumexp, and dy:
+/// the probabilities are recomputed a block at a time from logsumexp.
+template <typename T>
+void attentionBackward(const AttentionShape &shape, const T *q, const T *k, const T *v,
+                       const T *y, const double *logsumexp, const T *dy, T *dq, T *dk,
+                       T *dv);
+
+/// The scratch bytes attention (backward: attentionBackward) uses per
+/// thread: a function of the head width only.
+int64_t attentionScratchBytes(const AttentionShape &shape, bool backward);
+
+// ---------------------------------------------------------------------------
 // Softmax, losses, metrics
 
 /// Softmax over the middle axis of x [outer, axis, inner], max-subtracted.

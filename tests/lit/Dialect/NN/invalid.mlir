@@ -1073,3 +1073,47 @@ func.func @leaky_relu_integer(%a: tensor<3xi32>) {
   %0 = nn.leaky_relu %a : tensor<3xi32>
   return
 }
+
+// -----
+
+func.func @attention_heads(%q: tensor<2x4x6xf32>) {
+  // expected-error @+2 {{expected heads to divide the width 6, found heads = 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y, %l = nn.attention %q, %q, %q {heads = 4 : i64, scale = 1.0 : f64} : (tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>) -> (tensor<2x4x6xf32>, tensor<2x4x4xf64>)
+  return
+}
+
+// -----
+
+func.func @attention_causal_keys(%q: tensor<2x4x6xf32>, %k: tensor<2x5x6xf32>) {
+  // expected-error @+2 {{causal attention needs as many keys as queries, found 4 queries and 5 keys}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y, %l = nn.attention %q, %k, %k {heads = 2 : i64, causal, scale = 1.0 : f64} : (tensor<2x4x6xf32>, tensor<2x5x6xf32>, tensor<2x5x6xf32>) -> (tensor<2x4x6xf32>, tensor<2x2x4xf64>)
+  return
+}
+
+// -----
+
+func.func @attention_key_width(%q: tensor<2x4x6xf32>, %k: tensor<2x5x4xf32>) {
+  // expected-error @+2 {{expected k of shape [2, Tk, 6] to match q 'tensor<2x4x6xf32>', found 'tensor<2x5x4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y, %l = nn.attention %q, %k, %k {heads = 2 : i64, scale = 1.0 : f64} : (tensor<2x4x6xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>) -> (tensor<2x4x6xf32>, tensor<2x2x4xf64>)
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<2x4x6xf32>) {
+  // expected-error @+1 {{expected a finite scale > 0, found 0}}
+  %y, %l = nn.attention %q, %q, %q {heads = 2 : i64, scale = 0.0 : f64} : (tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>) -> (tensor<2x4x6xf32>, tensor<2x2x4xf64>)
+  return
+}
+
+// -----
+
+func.func @attention_backward_lse(%q: tensor<2x4x6xf32>, %l: tensor<2x4x2xf64>) {
+  // expected-error @+2 {{expected logsumexp of shape [2, 2, 4], found 'tensor<2x4x2xf64>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %dq, %dk, %dv = nn.attention_backward %q, %q, %q, %q, %l, %q {heads = 2 : i64, scale = 1.0 : f64} : (tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x2xf64>, tensor<2x4x6xf32>) -> (tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>)
+  return
+}

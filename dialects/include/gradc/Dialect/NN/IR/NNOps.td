@@ -743,6 +743,65 @@ def NN_ScatterAddRowsOp : NN_Op<"scatter_add_rows", [NN_Kernel]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def NN_AttentionOp : NN_InferredOp<"attention", [NN_Kernel, NN_Differentiable]> {
+  let summary = "multi-head scaled dot-product attention";
+  let description = [{
+    `q` is `[B, Tq, C]`, `k` and `v` are `[B, Tk, C]`; the channels of each
+    are `heads` heads of `D = C / heads` consecutive columns (the layout of
+    `x.view(B, T, heads, D)`). For every batch row and head,
+    `result = softmax(scale · q kᵀ) v` over the key positions, where `scale`
+    is `1 / sqrt(D)` unless given, and with `causal` query position `i`
+    sees only key positions `j ≤ i` (then `Tq = Tk`). This is
+    `torch.nn.functional.scaled_dot_product_attention` on
+    `[B, heads, T, D]` views, with the heads folded back into `C`.
+
+    The second result, `logsumexp`, `[B, heads, Tq]` and `f64` whatever the
+    operands' type, is `log Σ_j exp(scale · q_i · k_j)` over the keys each
+    query sees: the backward recomputes the probabilities from it (rounded to
+    f32 it would cost an f32 training accuracy). The kernel holds a block
+    of the scores at a time, never a whole `Tq × Tk` matrix, so its scratch
+    is independent of T.
+
+    ```mlir
+    %y, %lse = nn.attention %q, %k, %v {heads = 4 : i64, causal, scale = 0.17677669529663687 : f64}
+        : (tensor<12x64x128xf32>, tensor<12x64x128xf32>, tensor<12x64x128xf32>)
+        -> (tensor<12x64x128xf32>, tensor<12x4x64xf64>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$q, NN_FloatTensor:$k, NN_FloatTensor:$v,
+                       I64Attr:$heads, UnitAttr:$causal, F64Attr:$scale);
+  let results = (outs NN_FloatTensor:$result, NN_FloatTensor:$logsumexp);
+  let assemblyFormat = "$q `,` $k `,` $v attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_AttentionBackwardOp : NN_InferredOp<"attention_backward", [NN_Kernel]> {
+  let summary = "gradients of attention";
+  let description = [{
+    Given the operands of an `nn.attention`, its result, its `logsumexp` and
+    the gradient `dy` of its result, yields the gradients with respect to
+    `q`, `k` and `v`. The probabilities are recomputed a block at a time from
+    `logsumexp`, as the forward computed them.
+
+    ```mlir
+    %dq, %dk, %dv = nn.attention_backward %q, %k, %v, %y, %lse, %dy {heads = 4 : i64, causal, scale = 0.17677669529663687 : f64}
+        : (tensor<12x64x128xf32>, tensor<12x64x128xf32>, tensor<12x64x128xf32>,
+           tensor<12x64x128xf32>, tensor<12x4x64xf64>, tensor<12x64x128xf32>)
+        -> (tensor<12x64x128xf32>, tensor<12x64x128xf32>, tensor<12x64x128xf32>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$q, NN_FloatTensor:$k, NN_FloatTensor:$v,
+                       NN_FloatTensor:$y, NN_FloatTensor:$logsumexp, NN_FloatTensor:$dy,
+                       I64Attr:$heads, UnitAttr:$causal, F64Attr:$scale);
+  let results = (outs NN_FloatTensor:$dq, NN_FloatTensor:$dk, NN_FloatTensor:$dv);
+  let assemblyFormat = "$q `,` $k `,` $v `,` $y `,` $logsumexp `,` $dy attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Dropout
 //===----------------------------------------------------------------------===//
 
