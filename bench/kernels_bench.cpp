@@ -184,6 +184,41 @@ void BM_ReluEpilogue(benchmark::State &state) {
 }
 BENCHMARK(BM_ReluEpilogue)->Arg(64 * 256)->Arg(64 * 2048)->UseRealTime();
 
+// Causal multi-head attention at char_gpt's width (12 sequences, 4 heads of
+// 32), forward and backward, over T = 64, 256, 1024. Counters: the kernel's
+// scratch per thread, which stays flat, and the bytes of the T × T scores per
+// head a kernel that stores them would hold, which grow as T².
+void BM_Attention(benchmark::State &state) {
+  const int64_t steps = state.range(0), pass = state.range(1);
+  const int64_t batch = 12, width = 128, heads = 4;
+  auto shape = gradc::rt::makeAttentionShape(batch, steps, steps, width, heads, true,
+                                             1.0 / std::sqrt(32.0));
+  gradc::rt::setThreads(benchThreads());
+  const size_t count = size_t(batch * steps * width);
+  std::vector<float> q(count, 0.5f), k(count, 0.25f), v(count, 0.125f), y(count),
+      dy(count, 0.01f), dq(count), dk(count), dv(count);
+  std::vector<double> lse(size_t(batch * heads * steps));
+  gradc::rt::attention<float>(shape, q.data(), k.data(), v.data(), y.data(), lse.data());
+  for (auto _ : state) {
+    if (pass == 0)
+      gradc::rt::attention<float>(shape, q.data(), k.data(), v.data(), y.data(), lse.data());
+    else
+      gradc::rt::attentionBackward<float>(shape, q.data(), k.data(), v.data(), y.data(),
+                                          lse.data(), dy.data(), dq.data(), dk.data(),
+                                          dv.data());
+    benchmark::ClobberMemory();
+  }
+  const double pairs = double(batch * heads) * double(steps * (steps + 1) / 2);
+  flopCounters(state, pairs * (pass == 0 ? 4.0 : 10.0) * double(width / heads));
+  state.counters["scratch_bytes"] =
+      double(gradc::rt::attentionScratchBytes(shape, pass == 1));
+  state.counters["scores_bytes"] = double(batch * heads) * double(steps * steps) * 4.0;
+}
+BENCHMARK(BM_Attention)
+    ->ArgNames({"T", "pass"})
+    ->ArgsProduct({{64, 256, 1024}, {0, 1}})
+    ->UseRealTime();
+
 } // namespace
 
 BENCHMARK_MAIN();

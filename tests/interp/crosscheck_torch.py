@@ -496,6 +496,40 @@ def check_layer_norm(c):
                 [x, dy, gamma], [n(dx), n(dg), n(db)])
 
 
+def torch_attention(q, k, v, heads, causal, scale):
+    """Multi-head attention on [B, T, C] tensors; also the logsumexp [B, H, Tq]."""
+    b, tq, width = q.shape
+    tk, d = k.shape[1], width // heads
+    def split(x, steps):
+        return x.reshape(b, steps, heads, d).transpose(1, 2)
+    scores = torch.matmul(split(q, tq), split(k, tk).transpose(-1, -2)) * scale
+    if causal:
+        mask = torch.tril(torch.ones(tq, tk, dtype=torch.bool))
+        scores = scores.masked_fill(~mask, float("-inf"))
+    y = torch.matmul(torch.softmax(scores, dim=-1), split(v, tk))
+    return y.transpose(1, 2).reshape(b, tq, width), torch.logsumexp(scores, dim=-1)
+
+
+def check_attention(c):
+    for (b, tq, tk, width, heads, causal) in [(2, 5, 5, 4, 2, True), (1, 3, 7, 6, 3, False)]:
+        q, k, v = randn(b, tq, width), randn(b, tk, width), randn(b, tk, width)
+        scale = 0.7
+        attrs = f"{{{{heads = {heads} : i64{', causal' if causal else ''}, scale = {fattr(scale)}}}}}"
+        y, lse = torch_attention(t(q), t(k), t(v), heads, causal, scale)
+        c.check("attention",
+                f"  %r0, %r1 = nn.attention %a0, %a1, %a2 {attrs}"
+                " : ({t0}, {t1}, {t2}) -> ({r0}, {r1})",
+                [q, k, v], [n(y), n(lse)])
+        tq_, tk_, tv_ = (t(a).requires_grad_() for a in (q, k, v))
+        ty, _ = torch_attention(tq_, tk_, tv_, heads, causal, scale)
+        dy = randn(b, tq, width)
+        dq, dk, dv = torch.autograd.grad(ty, [tq_, tk_, tv_], t(dy))
+        c.check("attention_backward",
+                f"  %r0, %r1, %r2 = nn.attention_backward %a0, %a1, %a2, %a3, %a4, %a5 {attrs}"
+                " : ({t0}, {t1}, {t2}, {t3}, {t4}, {t5}) -> ({r0}, {r1}, {r2})",
+                [q, k, v, n(y), n(lse), dy], [n(dq), n(dk), n(dv)])
+
+
 def check_softmax(c):
     x = randn(3, 4, 5) * 5
     for axis in range(3):
@@ -618,7 +652,7 @@ def check_dropout(c):
 
 CHECKS = [check_constant, check_binary, check_compare, check_select, check_cast, check_unary,
           check_leaky_relu, check_shape_ops, check_reductions, check_argmax, check_matmul,
-          check_linear, check_conv, check_pooling, check_batch_norm, check_layer_norm,
+          check_linear, check_conv, check_pooling, check_batch_norm, check_layer_norm, check_attention,
           check_softmax, check_cross_entropy, check_confusion_matrix, check_embedding,
           check_dropout]
 

@@ -633,6 +633,27 @@ def check_layer_norm(c):
                lambda v, _, s=shape[-1:], e=eps: F.layer_norm(v["x"], s, v["g"], v["b"], e))
 
 
+def check_attention(c):
+    for (b, tq, tk, width, heads, causal) in [(2, 4, 4, 4, 2, True), (1, 3, 5, 6, 3, False)]:
+        attrs = f"{{{{heads = {heads} : i64{', causal' if causal else ''}, scale = {fattr(0.7)}}}}}"
+        lse = mlir_type((b, heads, tq))
+        def attend(v, _, heads=heads, causal=causal):
+            q, k, val = v["q"], v["k"], v["v"]
+            d = width // heads
+            def split(x):
+                return x.reshape(b, x.shape[1], heads, d).transpose(1, 2)
+            scores = torch.matmul(split(q), split(k).transpose(-1, -2)) * 0.7
+            if causal:
+                mask = torch.tril(torch.ones(tq, tk, dtype=torch.bool))
+                scores = scores.masked_fill(~mask, float("-inf"))
+            y = torch.matmul(torch.softmax(scores, dim=-1), split(val))
+            return y.transpose(1, 2).reshape(b, tq, width)
+        c.case("attention", f"q [{b}, {tq}, {width}] keys {tk} heads {heads} causal {causal}",
+               [P("q", randn(b, tq, width)), P("k", randn(b, tk, width)), P("v", randn(b, tk, width))],
+               f"%y, %lse = nn.attention %q, %k, %v {attrs} : ({{q}}, {{k}}, {{v}}) -> ({{q}}, {lse})",
+               attend)
+
+
 def check_softmax(c):
     cases = [((3, 4, 5), 0), ((3, 4, 5), 1), ((3, 4, 5), 2), ((4, 1), 1), ((2, 3), 0), ((5,), 0)]
     for op, fn in [("softmax", torch.softmax), ("log_softmax", torch.log_softmax)]:
@@ -684,7 +705,8 @@ def check_dropout(c):
 
 CHECKS = [check_constant, check_binary, check_select, check_cast, check_unary, check_leaky_relu,
           check_shape_ops, check_reductions, check_matmul, check_linear, check_conv, check_pooling,
-          check_batch_norm, check_layer_norm, check_softmax, check_cross_entropy, check_embedding,
+          check_batch_norm, check_layer_norm, check_attention, check_softmax, check_cross_entropy,
+          check_embedding,
           check_dropout]
 
 
