@@ -6,6 +6,7 @@
 #include "gradc/runtime/error.h"
 #include "gradc/runtime/idx.h"
 #include "gradc/runtime/npy.h"
+#include "gradc/runtime/text.h"
 
 #include <cmath>
 #include <cstring>
@@ -425,6 +426,8 @@ std::optional<std::string> dataFormatOf(const std::filesystem::path &path) {
     return "npy";
   if (endsWith(name, ".csv"))
     return "csv";
+  if (endsWith(name, ".txt"))
+    return "text";
   if (endsWith(name, ".gz"))
     name.resize(name.size() - 3);
   if (endsWith(name, "-ubyte") || endsWith(name, ".idx"))
@@ -435,6 +438,8 @@ std::optional<std::string> dataFormatOf(const std::filesystem::path &path) {
 Dataset loadDataset(const ModelInfo &info, const DataSource &source,
                     const LoadLimits &limits) {
   requireInputs(info);
+  if (source.kind == "text" || source.kind == "tokens")
+    return windowDataset(info, source, loadTokenStream(source, {}, limits));
   Dataset dataset;
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, true, limits);
@@ -465,6 +470,8 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
 std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
                                const LoadLimits &limits) {
   requireInputs(info);
+  if (source.kind == "text" || source.kind == "tokens")
+    return windowDataset(info, source, loadTokenStream(source, {}, limits)).inputs;
   if (source.kind == "csv") {
     CsvTable table = loadCsvSource(info, source, false, limits);
     std::vector<Tensor> inputs;

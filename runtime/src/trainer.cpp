@@ -11,15 +11,18 @@
 #include "gradc/runtime/npy.h"
 #include "gradc/runtime/plot.h"
 #include "gradc/runtime/rng.h"
+#include "gradc/runtime/text.h"
 #include "gradc/runtime/weights.h"
 
 #include "trainer_internal.h"
 #include "trainer_options.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <utility>
@@ -118,6 +121,47 @@ Tensor classesOf(const Tensor &outputs) {
   return classes;
 }
 
+// --generate: the prompt continued by sampled tokens, as text when the
+// weights (or the model) hold a vocabulary, else as token ids.
+int runGenerate(Model &model, const TrainerOptions &options,
+                const std::map<std::string, std::string> &weightsMetadata, std::ostream &out) {
+  GenerateOptions generation;
+  generation.tokens = options.generateTokens;
+  generation.temperature = options.temperature;
+  generation.seed = options.seed;
+  const ModelInfo &info = model.info();
+  auto recorded = weightsMetadata.find(kVocabKey);
+  if (recorded != weightsMetadata.end() || !info.data.vocab.empty()) {
+    Vocabulary vocab = recorded != weightsMetadata.end()
+                           ? Vocabulary::fromUtf8(recorded->second, options.load)
+                           : Vocabulary::fromUtf8(info.data.vocab, "the model's vocab");
+    out << generateText(model, vocab, options.prompt, generation) << "\n";
+    return 0;
+  }
+  if (info.data.kind == "text")
+    throw Error::inFile(options.load, "records no vocabulary, so --generate cannot tell which "
+                                      "characters its ids are: load weights this program "
+                                      "saved after training on text (--save)");
+  // Token ids, separated by spaces.
+  std::vector<int32_t> prompt;
+  std::istringstream words(options.prompt);
+  for (std::string word; words >> word;) {
+    char *end = nullptr;
+    errno = 0;
+    long long id = std::strtoll(word.c_str(), &end, 10);
+    if (end != word.c_str() + word.size() || errno != 0 || id < 0 ||
+        id > std::numeric_limits<int32_t>::max())
+      throw UsageError("--generate: the model was trained on token ids, so the prompt "
+                               "is ids separated by spaces; got '" + word + "'");
+    prompt.push_back(static_cast<int32_t>(id));
+  }
+  std::vector<int32_t> ids = generate(model, prompt, generation);
+  for (size_t i = 0; i < ids.size(); ++i)
+    out << (i ? " " : "") << ids[i];
+  out << "\n";
+  return 0;
+}
+
 int runPredict(Model &model, const TrainerOptions &options, std::ostream &out) {
   const ModelInfo &info = model.info();
   detail::checkBatch(info);
@@ -165,6 +209,8 @@ Dataset subset(const Dataset &data, const std::vector<int64_t> &indices) {
   Dataset result;
   result.size = static_cast<int64_t>(indices.size());
   result.featureNames = data.featureNames;
+  result.sequential = data.sequential;
+  result.vocab = data.vocab;
   for (const Tensor &tensor : data.inputs)
     result.inputs.emplace_back(tensor.dtype(), shapeFor(tensor));
   for (const Tensor &tensor : data.labels)
@@ -209,6 +255,19 @@ void withTrainedColumns(TrainerOptions &options,
   for (DataSource *source : {&options.data, &options.test})
     if (source->kind == "csv" && source->header && source->featureColumns.empty())
       source->featureColumns = columns;
+  // Text is encoded with the vocabulary the weights were trained with.
+  auto vocab = weightsMetadata.find(kVocabKey);
+  if (vocab == weightsMetadata.end())
+    return;
+  for (DataSource *source : {&options.data, &options.test}) {
+    if (source->kind != "text")
+      continue;
+    if (!source->vocab.empty() && source->vocab != vocab->second)
+      throw Error::inFile(options.load, "was trained with the vocabulary \"" + vocab->second +
+                                            "\", but the model's text data gives \"" +
+                                            source->vocab + "\"");
+    source->vocab = vocab->second;
+  }
 }
 
 int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &options,
@@ -218,9 +277,11 @@ int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &option
   checkRanks(model.info(), comm.size(), options.mode);
   setThreads(options.threads);
   TrainerOptions resolved = options;
-  if (!options.load.empty())
-    withTrainedColumns(resolved, loadWeights(model, options.load));
-  else
+  std::map<std::string, std::string> weightsMetadata;
+  if (!options.load.empty()) {
+    weightsMetadata = loadWeights(model, options.load);
+    withTrainedColumns(resolved, weightsMetadata);
+  } else
     initializeParameters(model, options.seed);
   model.resetOptimizer();
   model.setCheckNumerics(options.checkNumerics);
@@ -233,6 +294,8 @@ int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &option
     return runPredict(model, resolved, out);
   case Mode::Gradcheck:
     return detail::runGradcheck(model, resolved, out);
+  case Mode::Generate:
+    return runGenerate(model, resolved, weightsMetadata, out);
   case Mode::Plot:
   case Mode::Train:
     break;
@@ -408,8 +471,16 @@ std::pair<Dataset, Dataset> holdOut(const Dataset &data, double fraction, uint64
     throw Error("--validation " + fixed(fraction, 3) + " of " +
                 std::to_string(data.size) + " samples leaves " +
                 (count == 0 ? "no validation samples" : "no training samples"));
-  std::vector<int64_t> order = Rng(seed ^ kValidationDomain).permutation(data.size);
-  std::vector<int64_t> validation(order.begin(), order.begin() + count);
+  std::vector<int64_t> validation;
+  if (data.sequential) {
+    // Windows of one sequence: the last of them, by position, as language
+    // models hold out the end of their text.
+    for (int64_t index = data.size - count; index < data.size; ++index)
+      validation.push_back(index);
+  } else {
+    std::vector<int64_t> order = Rng(seed ^ kValidationDomain).permutation(data.size);
+    validation.assign(order.begin(), order.begin() + count);
+  }
   std::vector<char> held(static_cast<size_t>(data.size), 0);
   for (int64_t index : validation)
     held[static_cast<size_t>(index)] = 1;

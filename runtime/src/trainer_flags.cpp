@@ -209,7 +209,14 @@ po::options_description declareOptions(const ModelInfo &info, const ParseContext
       ("gradcheck", "compare the compiled gradients with central finite differences on a "
                     "batch of the training data, and exit")
       ("gradcheck-entries", text("K"), "entries of each parameter --gradcheck perturbs "
-                                       "(default 8)");
+                                       "(default 8)")
+      ("generate", text("PROMPT"), "a language model: continue PROMPT with text sampled "
+                                   "from the --load weights, print it, and exit (token "
+                                   "ids separated by spaces for a model trained on token "
+                                   "files)")
+      ("tokens", text("N"), "with --generate: how many tokens to sample (default 200)")
+      ("temperature", text("T"), "with --generate: divide the logits by T before sampling "
+                                 "(default 1; 0: always the most likely token)");
   po::options_description output("Output");
   output.add_options()
       ("log", text("FILE"), "write one record per epoch (and per --eval-every evaluation) "

@@ -45,8 +45,8 @@ std::string finalLine(const std::string &which, double loss,
                       const std::vector<MetricSpec> &metrics, const std::vector<double> &values);
 
 /// The training data with round(fraction · size) samples held out for
-/// validation, chosen by a permutation seeded from `seed`; both parts keep
-/// the file's order. `kept` receives the file index of each training sample.
+/// validation, chosen by a permutation seeded from `seed` (the last samples
+/// of sequential data: windows of a text); both parts keep the file's order. `kept` receives the file index of each training sample.
 std::pair<Dataset, Dataset> holdOut(const Dataset &data, double fraction, uint64_t seed,
                                     std::vector<int64_t> &kept);
 
@@ -61,7 +61,9 @@ std::string joinColumns(const std::vector<std::string> &names);
 std::vector<std::string> splitColumns(const std::string &joined);
 
 /// Gives CSV sources with a header that name no feature columns the ones a
-/// weights file's metadata records, so that their columns are matched by name.
+/// weights file's metadata records, so that their columns are matched by name,
+/// and text sources the vocabulary it records (kVocabKey; a text source whose
+/// own vocabulary differs is an Error).
 void withTrainedColumns(TrainerOptions &options,
                         const std::map<std::string, std::string> &weightsMetadata);
 

@@ -129,6 +129,7 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
        {"gradcheck", "gradcheck-entries", "seed", "data", "labels", "load", "no-shuffle",
         "check-numerics", "layout"}},
       {Mode::Plot, {"plot", "from"}},
+      {Mode::Generate, {"generate", "tokens", "temperature", "seed", "load"}},
   };
   return used.at(mode);
 }
@@ -145,6 +146,8 @@ const char *modeFlag(Mode mode) {
     return "--gradcheck";
   case Mode::Plot:
     return "--from";
+  case Mode::Generate:
+    return "--generate";
   case Mode::Train:
     break;
   }
@@ -167,6 +170,7 @@ DataSource withModelSettings(DataSource source, const DataSource &own,
     source.layout = settings->layout;
     source.labelColumn = settings->labelColumn;
     source.header = settings->header;
+    source.vocab = settings->vocab;
   } else {
     const DataSource &scaled = !own.kind.empty() ? own : other;
     source.scale = scaled.kind.empty() ? 1.0 : scaled.scale;
@@ -181,8 +185,16 @@ std::string formatOfFlag(const std::string &flag, const std::string &path) {
   std::optional<std::string> format = dataFormatOf(path);
   if (!format)
     throw UsageError(flag + ": cannot tell the format of " + inQuotes(path) +
-                     " (expected .npy, .csv, or IDX: -ubyte or .idx, optionally .gz)");
+                     " (expected .npy, .csv, .txt, or IDX: -ubyte or .idx, optionally .gz)");
   return *format;
+}
+
+// Whether the model takes windows of a sequence: one input and one label,
+// both i32 [T] (text and token data feed it).
+bool isLanguageModel(const ModelInfo &info) {
+  return info.inputs.size() == 1 && info.labels.size() == 1 &&
+         info.inputs[0].dtype == DType::I32 && info.labels[0].dtype == DType::I32 &&
+         info.inputs[0].shape.size() == 1 && info.inputs[0].shape == info.labels[0].shape;
 }
 
 struct SourceFlags {
@@ -252,6 +264,21 @@ DataSource resolveSource(const po::variables_map &vm, const ModelInfo &info,
   if (vm.count(flags.inputs)) {
     DataSource source;
     source.kind = addDataFiles(inputsFlag, values(flags.inputs), info.inputs, false, source);
+    // A language model reads text, or a .npy of token ids given alone.
+    if (source.kind == "npy" && !vm.count(flags.labels) && isLanguageModel(info))
+      source.kind = "tokens";
+    if (source.kind == "text" && !isLanguageModel(info))
+      throw UsageError(inputsFlag + ": " + inQuotes(source.inputs) + " is text, which feeds "
+                       "only a language model (one input of token ids and one label of the "
+                       "next tokens, both i32[B, T]); model '" + info.name + "' takes .npy, "
+                       ".csv or IDX data");
+    if (source.kind == "text" || source.kind == "tokens") {
+      if (vm.count(flags.labels))
+        throw UsageError(labelsFlag + ": " + source.kind + " data holds its own labels, the "
+                         "next token of every position");
+      origin = inputsFlag;
+      return withModelSettings(source, own, other, layout);
+    }
     if (vm.count(flags.labels)) {
       if (source.kind == "csv")
         throw UsageError(labelsFlag + ": a CSV file holds its labels in a column; " +
@@ -373,6 +400,8 @@ Mode resolveMode(const po::variables_map &vm) {
     modesGiven.push_back(Mode::Gradcheck);
   if (vm.count("from"))
     modesGiven.push_back(Mode::Plot);
+  if (vm.count("generate"))
+    modesGiven.push_back(Mode::Generate);
   if (modesGiven.size() > 1)
     throw UsageError(std::string(modeFlag(modesGiven[0])) + " and " + modeFlag(modesGiven[1]) +
                      " cannot be combined");
@@ -384,6 +413,9 @@ Mode resolveMode(const po::variables_map &vm) {
     throw UsageError("--predict-classes needs --predict");
   if (vm.count("gradcheck-entries") && mode != Mode::Gradcheck)
     throw UsageError("--gradcheck-entries needs --gradcheck");
+  for (const char *flag : {"tokens", "temperature"})
+    if (vm.count(flag) && mode != Mode::Generate)
+      throw UsageError(std::string("--") + flag + " needs --generate");
   for (const auto &[name, value] : vm) {
     static const std::set<std::string> everyMode = {"threads", "quiet", "init-only", "eval",
                                                     "positional", "collective-timeout"};
@@ -438,6 +470,25 @@ void resolveRunSettings(const po::variables_map &vm, const ModelInfo &info,
   if (vm.count("gradcheck-entries"))
     options.gradcheckEntries =
         parseCount("--gradcheck-entries", vm["gradcheck-entries"].as<std::string>(), 1);
+  if (vm.count("generate")) {
+    options.prompt = vm["generate"].as<std::string>();
+    if (!isLanguageModel(info) || info.outputShape.size() != 2 ||
+        info.outputShape[0] != info.inputs[0].shape[0])
+      throw UsageError("--generate needs a language model: one input of token ids and one "
+                       "label of the next tokens, both i32[B, T], and an output of [B, T, "
+                       "vocab] logits; model '" + info.name + "' is not one");
+  }
+  if (vm.count("tokens"))
+    options.generateTokens = parseCount("--tokens", vm["tokens"].as<std::string>(), 0);
+  if (vm.count("temperature")) {
+    const std::string text = vm["temperature"].as<std::string>();
+    char *end = nullptr;
+    options.temperature = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() ||
+        !std::isfinite(options.temperature) || options.temperature < 0)
+      throw UsageError("--temperature must be a number >= 0 (0: always the most likely "
+                       "token), got " + inQuotes(text));
+  }
 
 }
 
@@ -464,6 +515,9 @@ std::string resolveFiles(const po::variables_map &vm, const ModelInfo &info,
     throw UsageError("--init-only needs --save W.safetensors");
   if (options.mode == Mode::Eval && !vm.count("load"))
     throw UsageError("--eval needs --load W.safetensors (the weights to evaluate)");
+  if (options.mode == Mode::Generate && !vm.count("load"))
+    throw UsageError("--generate needs --load W.safetensors (the trained weights, which "
+                     "hold the vocabulary)");
   if (options.mode == Mode::Predict && !vm.count("load"))
     throw UsageError("--predict needs --load W.safetensors (the weights to run)");
   if (options.mode == Mode::Predict && !vm.count("out"))

@@ -21,7 +21,7 @@ public:
   explicit UsageError(const std::string &message) : std::runtime_error(message) {}
 };
 
-enum class Mode { Train, InitOnly, Eval, Predict, Gradcheck, Plot };
+enum class Mode { Train, InitOnly, Eval, Predict, Gradcheck, Plot, Generate };
 
 /// When to draw the progress bar on stderr.
 enum class Progress { Auto, Always, Never };
@@ -72,6 +72,11 @@ struct TrainerOptions {
   /// The SVG to write (at the end of training, or from `plotFrom`).
   std::string plot, plotFrom;
   Progress progress = Progress::Auto;
+  /// --generate PROMPT: the prompt, how many tokens to sample after it
+  /// (--tokens) and at what temperature (--temperature; 0: the most likely).
+  std::string prompt;
+  int64_t generateTokens = 200;
+  double temperature = 1.0;
   /// --gradcheck: entries checked per parameter.
   int64_t gradcheckEntries = 8;
   /// Data-parallel runs: compare every rank's weights and optimizer state

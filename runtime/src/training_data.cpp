@@ -1,6 +1,7 @@
 // training_data.cpp — the training run's data: loading, the validation and test sets, and ranks that check they read the same data.
 #include "training_loop.h"
 
+#include "gradc/runtime/text.h"
 #include "gradc/runtime/weights.h"
 
 #include <climits>
@@ -25,10 +26,15 @@ void Trainer::loadData() {
     DataSource test = options_.test;
     if (test.kind == "csv" && test.header && test.featureColumns.empty())
       test.featureColumns = train_.featureNames;
+    // Test text is encoded with the training data's vocabulary.
+    if (test.kind == "text" && test.vocab.empty())
+      test.vocab = train_.vocab;
     test_ = loadDataset(info_, test);
   }
   if (!train_.featureNames.empty())
     weightsMetadata_[kCsvFeaturesKey] = joinColumns(train_.featureNames);
+  if (!train_.vocab.empty())
+    weightsMetadata_[kVocabKey] = train_.vocab;
   batchesPerEpoch_ = train_.size / globalBatch_;
   if (batchesPerEpoch_ == 0 && validation_)
     throw Error(options_.dataOrigin + " has " +

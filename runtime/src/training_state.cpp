@@ -1,6 +1,7 @@
 // training_state.cpp — run state: checkpoints, resuming, early stopping and the best weights, and the final line.
 #include "training_loop.h"
 
+#include "gradc/runtime/text.h"
 #include "gradc/runtime/weights.h"
 
 #include <filesystem>
@@ -43,6 +44,11 @@ void Trainer::resume(const std::string &file,
   } catch (const std::exception &) {
     throw Error::inFile(file, "damaged metadata: no data_order or trainer state");
   }
+  auto vocab = metadata.find(kVocabKey);
+  if (vocab != metadata.end() && vocab->second != train_.vocab)
+    throw UsageError("--resume: " + file + " was written by a run whose text vocabulary is \"" +
+                     vocab->second + "\", but this run's data gives \"" + train_.vocab +
+                     "\": resume with the data of the interrupted run");
   const json expected = runSettings(options_, train_.size, globalBatch_, comm_.size());
   static const std::map<std::string, std::string> flagOf = {
       {"seed", "--seed"},         {"lr", "--lr"},
@@ -150,7 +156,8 @@ void Trainer::checkpoint() {
                   {"schedule", schedule.dump()},
                   {"rng", rng.dump()},
                   {"trainer", trainer.dump()},
-                  {kCsvFeaturesKey, joinColumns(train_.featureNames)}});
+                  {kCsvFeaturesKey, joinColumns(train_.featureNames)},
+                  {kVocabKey, train_.vocab}});
 }
 
 std::string Trainer::finish() {

@@ -43,7 +43,8 @@ TEST(DataFormat, FollowsTheFileName) {
   EXPECT_EQ(dataFormatOf("x.npy"), "npy");
   EXPECT_EQ(dataFormatOf("iris.csv"), "csv");
   EXPECT_EQ(dataFormatOf("x.npy.gz"), std::nullopt);
-  EXPECT_EQ(dataFormatOf("notes.txt"), std::nullopt);
+  EXPECT_EQ(dataFormatOf("bible.txt"), "text");
+  EXPECT_EQ(dataFormatOf("notes.md"), std::nullopt);
 }
 
 TEST_F(DatasetTest, IdxImagesAreScaledAndReshapedToTheInput) {

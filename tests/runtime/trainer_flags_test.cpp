@@ -22,7 +22,8 @@ class TrainerFlagsTest : public ::testing::Test {
 protected:
   void SetUp() override {
     writeBlobs(dir_.file("x.npy"), dir_.file("y.npy"), 20, 1);
-    testing::writeBytes(dir_.file("notes.txt"), "not data");
+    testing::writeBytes(dir_.file("notes.md"), "not data");
+    testing::writeBytes(dir_.file("notes.txt"), "text");
   }
   std::string path(const char *name) const { return dir_.file(name).string(); }
 
@@ -92,8 +93,10 @@ TEST_F(TrainerFlagsTest, InputFilesMustBeReadableDataInAKnownFormat) {
        "--test-labels: cannot read '" + path("absent.npy") + "': no such file"},
       {{"--test", path("x.npy")},
        "--test '" + path("x.npy") + "' needs --test-labels FILE (only CSV files hold their labels)"},
-      {{"--test", path("notes.txt"), "--test-labels", path("y.npy")},
-       "--test: cannot tell the format of '" + path("notes.txt") + "'"},
+      {{"--test", path("notes.md"), "--test-labels", path("y.npy")},
+       "--test: cannot tell the format of '" + path("notes.md") + "'"},
+      {{"--test", path("notes.txt")},
+       "--test: '" + path("notes.txt") + "' is text, which feeds only a language model"},
       {{"--test", dir_.file("").string(), "--test-labels", path("y.npy")},
        "it is a directory"},
       {{"--load", path("absent.safetensors")},

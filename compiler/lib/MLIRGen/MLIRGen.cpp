@@ -933,6 +933,8 @@ OwningOpRef<ModuleOp> gradc::mlirGen(MLIRContext &context, const FileAST &file,
   std::optional<nn::TrainAttr> train = genTrainSettings(context, file.getTrain(), diag,
                                                          options.batch, batch, dataNames,
                                                          labelCount);
+  if (train && !checkSequenceData(file, *train, diag))
+    return nullptr;
   if (train && options.ranks > 1) {
     // Data-parallel training: `batch` stays the global batch in nn.train, and
     // every entry point is built at one rank's share of it.

@@ -252,6 +252,11 @@ genTrainSettings(mlir::MLIRContext &context, const TrainAST *train, DiagnosticEn
                  std::optional<int64_t> batchOverride, int64_t &batch,
                  llvm::ArrayRef<std::string> dataNames, size_t labelCount);
 
+/// Checks that a model whose train section reads text(...) or tokens(...)
+/// data is a language model of one input of token ids and one label of the
+/// next tokens, both i32[B, T]; reports at the data setting otherwise.
+bool checkSequenceData(const FileAST &file, nn::TrainAttr train, DiagnosticEngine &diag);
+
 } // namespace gradc::detail
 
 #endif // GRADC_LIB_MLIRGEN_MODELBUILDER_H

@@ -9,10 +9,12 @@
 
 #include "ModelBuilder.h"
 
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <set>
 
 using namespace mlir;
 
@@ -307,6 +309,65 @@ std::optional<nn::ScheduleAttr> schedule(SettingsBuilder &sb, const ExprAST &val
   return nn::ScheduleAttr::get(sb.b.getContext(), *kind, *settings);
 }
 
+// Why `vocab` cannot be a text source's vocabulary (not UTF-8, a character
+// given twice), or "" when it can.
+std::string vocabProblem(llvm::StringRef vocab) {
+  std::set<llvm::UTF32> seen;
+  for (size_t at = 0; at < vocab.size();) {
+    const auto *first = reinterpret_cast<const llvm::UTF8 *>(vocab.data() + at);
+    unsigned length = llvm::getNumBytesForUTF8(*first);
+    llvm::UTF32 point = 0;
+    llvm::UTF32 *to = &point;
+    const llvm::UTF8 *from = first;
+    if (at + length > vocab.size() ||
+        llvm::ConvertUTF8toUTF32(&from, first + length, &to, to + 1, llvm::strictConversion) !=
+            llvm::conversionOK)
+      return "is not UTF-8 at byte " + std::to_string(at);
+    if (!seen.insert(point).second)
+      return "holds '" + vocab.substr(at, length).str() + "' twice (at byte " +
+             std::to_string(at) + ")";
+    at += length;
+  }
+  return "";
+}
+
+// text(path:, vocab:) and tokens(path:): one file of a sequence.
+std::optional<nn::DataSourceAttr> sequenceSource(SettingsBuilder &sb, const CallExprAST &call,
+                                                 nn::DataSourceKind kind) {
+  llvm::StringRef name = call.getCallee();
+  SmallVector<llvm::StringRef> names{"path"};
+  if (kind == nn::DataSourceKind::text)
+    names.push_back("vocab");
+  std::map<std::string, const ExprAST *> values;
+  if (!sb.bindCall(call, names, name, values))
+    return std::nullopt;
+  if (!values.count("path")) {
+    sb.diag.error(call.getLoc(), name + " needs 'path'");
+    return std::nullopt;
+  }
+  std::optional<std::string> path = sb.string(*values["path"], name.str() + " path");
+  if (!path)
+    return std::nullopt;
+  StringAttr vocab;
+  if (values.count("vocab")) {
+    std::optional<std::string> text = sb.string(*values["vocab"], "text vocab");
+    if (!text)
+      return std::nullopt;
+    std::string problem = text->empty() ? "is empty" : vocabProblem(*text);
+    if (!problem.empty()) {
+      sb.diag.error(values["vocab"]->getLoc(), "text vocab " + problem +
+                                                   "; give each character once, in id order");
+      return std::nullopt;
+    }
+    vocab = sb.b.getStringAttr(*text);
+  }
+  return nn::DataSourceAttr::get(sb.b.getContext(), kind,
+                                 sb.b.getStringAttr(resolvePath(*path, call.getLoc())),
+                                 StringAttr(), StringAttr(), nn::train_defaults::kScale,
+                                 nn::train_defaults::kHeader, StringAttr(), DictionaryAttr(),
+                                 vocab);
+}
+
 std::optional<nn::DataSourceAttr> dataSource(SettingsBuilder &sb, const ExprAST &value,
                                          llvm::StringRef setting,
                                          llvm::ArrayRef<std::string> dataNames) {
@@ -314,9 +375,12 @@ std::optional<nn::DataSourceAttr> dataSource(SettingsBuilder &sb, const ExprAST 
   llvm::StringRef kind = call ? call->getCallee() : "";
   std::optional<nn::DataSourceKind> sourceKind = nn::symbolizeDataSourceKind(kind);
   if (!call || !sourceKind) {
-    sb.diag.error(value.getLoc(), setting + " must be idx(...), csv(...) or npy(...)");
+    sb.diag.error(value.getLoc(), setting + " must be idx(...), csv(...), npy(...), "
+                                            "text(...) or tokens(...)");
     return std::nullopt;
   }
+  if (*sourceKind == nn::DataSourceKind::text || *sourceKind == nn::DataSourceKind::tokens)
+    return sequenceSource(sb, *call, *sourceKind);
   // The language's names of the input file: idx(images:), csv(path:), npy(inputs:).
   llvm::StringRef inputsName = *sourceKind == nn::DataSourceKind::idx   ? "images"
                                : *sourceKind == nn::DataSourceKind::csv ? "path"
@@ -437,7 +501,8 @@ std::optional<nn::DataSourceAttr> dataSource(SettingsBuilder &sb, const ExprAST 
   }
   return nn::DataSourceAttr::get(sb.b.getContext(), *sourceKind, inputs, labels, labelColumn,
                                  scale, header, layout,
-                                 files.empty() ? DictionaryAttr() : sb.b.getDictionaryAttr(files));
+                                 files.empty() ? DictionaryAttr() : sb.b.getDictionaryAttr(files),
+                                 StringAttr());
 }
 
 } // namespace
@@ -601,6 +666,51 @@ genTrainSettings(MLIRContext &context, const TrainAST *train, DiagnosticEngine &
   return nn::TrainAttr::get(&context, *opt, batch, epochs, *lr, seed, validation, l1, l2,
                             clipNorm, clipValue, *scheduleAttr, data, test, earlyStopping,
                             checkpointAttr, /*ranks=*/1);
+}
+
+bool checkSequenceData(const FileAST &file, nn::TrainAttr train, DiagnosticEngine &diag) {
+  bool ok = true;
+  for (auto [setting, data] :
+       {std::pair<llvm::StringRef, nn::DataSourceAttr>{"data", train.getData()},
+        {"test", train.getTest()}}) {
+    if (!data ||
+        (data.getKind() != nn::DataSourceKind::text && data.getKind() != nn::DataSourceKind::tokens))
+      continue;
+    const TrainSettingAST *where = file.getTrain()->findSetting(setting);
+    const Location &at = where ? where->loc : file.getModel().getLoc();
+    std::string kind = nn::stringifyDataSourceKind(data.getKind()).str();
+    std::vector<std::pair<std::string, const TensorTypeAST *>> inputs, labels;
+    for (const StmtPtr &stmt : file.getModel().getBody()) {
+      if (auto *input = dyn_cast<InputStmtAST>(stmt.get()))
+        inputs.emplace_back(input->getName().str(), &input->getType());
+      if (auto *label = dyn_cast<LabelStmtAST>(stmt.get()))
+        labels.emplace_back(label->getName().str(), &label->getType());
+    }
+    const std::string shape = "(input ids: i32[B, T], label next: i32[B, T])";
+    if (inputs.size() != 1 || labels.size() != 1) {
+      diag.error(at, kind + " data feeds a language model of one input of token ids and one "
+                            "label of the next tokens " + shape + "; this model has " +
+                            std::to_string(inputs.size()) + " inputs and " +
+                            std::to_string(labels.size()) + " labels");
+      ok = false;
+      continue;
+    }
+    auto windowOf = [](const TensorTypeAST &type) -> std::optional<int64_t> {
+      if (type.elementType != ElementType::I32 || type.dims.size() != 2 ||
+          !type.dims[0].isBatch || type.dims[1].isBatch)
+        return std::nullopt;
+      return type.dims[1].size;
+    };
+    std::optional<int64_t> inputWindow = windowOf(*inputs[0].second);
+    std::optional<int64_t> labelWindow = windowOf(*labels[0].second);
+    if (!inputWindow || !labelWindow || *inputWindow != *labelWindow) {
+      diag.error(at, kind + " data feeds windows of T token ids to the input and the next T "
+                            "to the label, both i32[B, T] " + shape + ", but '" +
+                            inputs[0].first + "' and '" + labels[0].first + "' are not");
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 } // namespace gradc::detail

@@ -81,6 +81,14 @@ inline std::string quoted(StringRef text) {
     }
     if (c == '"' || c == '\\')
       out += '\\';
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      // Other control characters as three octal digits, which no following
+      // digit can extend.
+      out += {'\\', static_cast<char>('0' + (byte >> 6)), static_cast<char>('0' + ((byte >> 3) & 7)),
+              static_cast<char>('0' + (byte & 7))};
+      continue;
+    }
     out += c;
   }
   return out + "\"";

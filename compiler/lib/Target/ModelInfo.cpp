@@ -144,6 +144,8 @@ void ModelEmitter::emitTrainSettings(llvm::raw_ostream &os, nn::TrainAttr train)
     if (data.getLayout())
       os << "  " << field << ".layout = " << quoted(data.getLayout().getValue()) << ";\n";
     os << "  " << field << ".header = " << (data.getHeader() ? "true" : "false") << ";\n";
+    if (data.getVocab())
+      os << "  " << field << ".vocab = " << quoted(data.getVocab().getValue()) << ";\n";
   }
   if (nn::EarlyStoppingAttr stopping = train.getEarlyStopping()) {
     os << "  info_.earlyStoppingMetric = " << quoted(stopping.getMetric().getValue()) << ";\n";

@@ -257,14 +257,23 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult DataSourceAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                      DataSourceKind kind, StringAttr inputs, StringAttr labels,
                                      StringAttr labelColumn, F64 scale, bool header,
-                                     StringAttr layout, DictionaryAttr files) {
+                                     StringAttr layout, DictionaryAttr files,
+                                     StringAttr vocab) {
   llvm::StringRef name = stringifyDataSourceKind(kind);
+  const bool sequence = kind == DataSourceKind::text || kind == DataSourceKind::tokens;
   if (!inputs && !files)
     return emitError() << name << " data needs 'inputs' or 'files'";
   if (!(scale > 0) || !std::isfinite(scale))
     return emitError() << name << " scale must be in (0, inf), found " << double(scale);
   if (kind != DataSourceKind::csv && (labelColumn || !header))
     return emitError() << "only csv data has a label_column or a header setting";
+  if (sequence && (labels || layout || files || scale != train_defaults::kScale))
+    return emitError() << name << " data is one file of a sequence: it has no labels, "
+                       << "layout, files or scale setting";
+  if (vocab && kind != DataSourceKind::text)
+    return emitError() << "only text data has a vocab";
+  if (vocab && vocab.getValue().empty())
+    return emitError() << "text vocab must hold at least one character";
   if (layout && layout.getValue() != "nhwc" && layout.getValue() != "flat")
     return emitError() << name << " layout must be \"nhwc\" or \"flat\", found " << layout;
   if (files)

@@ -15,7 +15,7 @@
 namespace gradc::rt {
 
 /// The format of a data file, from its name: "npy" for `.npy`, "csv" for
-/// `.csv`, "idx" for names ending in `-ubyte` or `.idx`, optionally followed
+/// `.csv`, "text" for `.txt`, "idx" for names ending in `-ubyte` or `.idx`, optionally followed
 /// by `.gz`; nullopt otherwise.
 std::optional<std::string> dataFormatOf(const std::filesystem::path &path);
 
@@ -33,9 +33,17 @@ struct Dataset {
   /// CSV: the feature columns by name, in the order of `inputs` (empty for
   /// other formats, or without a header).
   std::vector<std::string> featureNames;
+  /// Windows of one sequence (text and token files, text.h), in stream
+  /// order: a validation split holds out the last of them, by position.
+  bool sequential = false;
+  /// Text: the vocabulary that encoded it, its characters in id order as
+  /// UTF-8 (what weights files record, kVocabKey); empty otherwise.
+  std::string vocab;
 };
 
-/// Loads a data source (DataSource::kind "idx", "npy" or "csv") for a model:
+/// Loads a data source (DataSource::kind "idx", "npy", "csv", "text" or
+/// "tokens"; the last two as windowDataset in text.h, text encoded with
+/// DataSource::vocab or its own characters) for a model:
 /// a file per input and per label (DataSource::files by name, or
 /// DataSource::inputs / labels for a model's only input and label; a model
 /// without labels needs none), or one CSV file for a model of one input and

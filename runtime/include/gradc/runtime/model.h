@@ -100,8 +100,8 @@ struct TensorSpec {
 
 /// A data source from the model's `train { data ... }` / `test ...` settings.
 struct DataSource {
-  std::string kind; ///< "idx", "csv", "npy", or "" when none is set
-  std::string inputs;       ///< idx: images; csv: path; npy: inputs
+  std::string kind; ///< "idx", "csv", "npy", "text", "tokens", or "" when none is set
+  std::string inputs;       ///< idx: images; csv, text, tokens: path; npy: inputs
   std::string labels;       ///< idx/npy: labels file
   double scale = 1.0;       ///< multiply inputs by this
   std::string labelColumn;  ///< csv
@@ -125,6 +125,9 @@ struct DataSource {
   /// --data image=a.npy); `inputs` and `labels` serve a model's only input
   /// and only label.
   std::map<std::string, std::string> files;
+  /// text: the characters of the vocabulary in id order, UTF-8; empty: the
+  /// file's own distinct characters in code-point order (text.h).
+  std::string vocab;
 };
 
 /// A learning-rate schedule from `train { schedule ... }`, as a function of the

@@ -32,7 +32,8 @@ def NN_ScheduleKind : I32EnumAttr<"ScheduleKind", "a learning-rate schedule", [
 }
 
 def NN_DataSourceKind : I32EnumAttr<"DataSourceKind", "a data file format", [
-    I32EnumAttrCase<"idx", 0>, I32EnumAttrCase<"csv", 1>, I32EnumAttrCase<"npy", 2>]> {
+    I32EnumAttrCase<"idx", 0>, I32EnumAttrCase<"csv", 1>, I32EnumAttrCase<"npy", 2>,
+    I32EnumAttrCase<"text", 3>, I32EnumAttrCase<"tokens", 4>]> {
   let cppNamespace = "::gradc::nn";
   let genSpecializedAttr = 0;
 }
@@ -92,12 +93,19 @@ def NN_DataSourceAttr : NN_Attr<"DataSource", "data"> {
   let summary = "where a program reads its training or test data";
   let description = [{
     A data source of the train section: `idx(images:, labels:)`,
-    `csv(path:, label_column:, header:)` or `npy(inputs:, labels:)`, with
-    absolute paths. `inputs` is the file of the model's input (idx's
-    `images`, csv's `path`), `labels` that of its label; a model of several
-    inputs or labels names a file for each in `files` instead. `scale`
-    multiplies every input value as it loads; `layout` says how samples are
-    laid out in the file ("nhwc" or "flat").
+    `csv(path:, label_column:, header:)`, `npy(inputs:, labels:)`,
+    `text(path:, vocab:)` or `tokens(path:)`, with absolute paths. `inputs`
+    is the file of the model's input (idx's `images`, csv's, text's and
+    tokens' `path`), `labels` that of its label; a model of several inputs or
+    labels names a file for each in `files` instead. `scale` multiplies every
+    input value as it loads; `layout` says how samples are laid out in the
+    file ("nhwc" or "flat").
+
+    `text` and `tokens` are sequences: a text file read character by
+    character (UTF-8; `vocab`, when given, is the characters in id order,
+    else the file's distinct characters in code-point order), or a `.npy`
+    of token ids, cut into windows of T + 1 tokens that feed a language
+    model's `input ids: i32[B, T]` and `label next: i32[B, T]`.
   }];
   let parameters = (ins
       EnumParameter<NN_DataSourceKind>:$kind,
@@ -107,7 +115,8 @@ def NN_DataSourceAttr : NN_Attr<"DataSource", "data"> {
       DefaultValuedParameter<"F64", "::gradc::nn::train_defaults::kScale">:$scale,
       DefaultValuedParameter<"bool", "::gradc::nn::train_defaults::kHeader">:$header,
       OptionalParameter<"::mlir::StringAttr">:$layout,
-      OptionalParameter<"::mlir::DictionaryAttr">:$files);
+      OptionalParameter<"::mlir::DictionaryAttr">:$files,
+      OptionalParameter<"::mlir::StringAttr">:$vocab);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }
