@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace gradc::rt {
@@ -31,6 +32,8 @@ constexpr int64_t kQueryBlock = 32;
 constexpr int64_t kKeyBlock = 64;
 // Below this many multiply-adds a call runs on the calling thread.
 constexpr int64_t kParallelAttentionWork = int64_t(1) << 16;
+
+#define GRADC_ALWAYS_INLINE inline __attribute__((always_inline))
 
 struct Layout {
   int64_t dim;        // head width D
@@ -51,97 +54,148 @@ int threadsFor(const AttentionShape &s, const Layout &l) {
 }
 
 /// The keys query `i` sees in the key block [j0, j0 + count): a prefix.
-inline int64_t visibleKeys(const AttentionShape &s, int64_t i, int64_t j0, int64_t count) {
+GRADC_ALWAYS_INLINE int64_t visibleKeys(const AttentionShape &s, int64_t i, int64_t j0,
+                                        int64_t count) {
   if (!s.causal)
     return count;
   return std::clamp<int64_t>(i - j0 + 1, 0, count);
 }
 
-/// to [dim, count] ← rows [j0, j0 + count) of one head of a [keys, width] matrix.
-template <typename T>
-void transposeBlock(const T *from, int64_t width, int64_t dim, int64_t j0, int64_t count,
-                    double *to) {
+/// exp(x) for float as Cephes' expf computes it (within 2 ulp for every x
+/// whose exp is a normal float, 0 below), in operations a loop vectorizes:
+/// x = n ln 2 + r with |r| <= ln 2 / 2, exp(r) a degree-7 polynomial, 2^n
+/// made in the exponent bits.
+GRADC_ALWAYS_INLINE float expOf(float x) {
+  const float clamped = std::max(x, -87.0f);
+  // n = round(x / ln 2), by the float rounding of a sum with 1.5 · 2^23.
+  const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = clamped - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float e = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return x < -87.0f ? 0.0f : e * scale;
+}
+GRADC_ALWAYS_INLINE double expOf(double x) { return std::exp(x); }
+
+/// to [dim, stride] ← rows [j0, j0 + count) of one head of a [keys, width]
+/// matrix, transposed.
+template <typename T, typename A>
+GRADC_ALWAYS_INLINE void transposeBlock(const T *from, int64_t width, int64_t dim, int64_t j0,
+                                        int64_t count, int64_t stride, A *to) {
   for (int64_t j = 0; j < count; ++j) {
     const T *row = from + (j0 + j) * width;
     for (int64_t d = 0; d < dim; ++d)
-      to[d * count + j] = row[d];
+      to[d * stride + j] = static_cast<A>(row[d]);
   }
 }
 
-/// scores[j] = scale · Σ_d query[d] · keysT[d][j] for j < count, keysT
-/// [dim, stride].
-template <typename T>
-void scoreRow(const T *query, const double *keysT, int64_t dim, int64_t stride, int64_t count,
-              double scale, double *scores) {
-  std::fill(scores, scores + count, 0.0);
+/// to [count, dim] ← rows [i0, i0 + count) of one head of a [rows, width] matrix.
+template <typename T, typename A>
+GRADC_ALWAYS_INLINE void copyBlock(const T *from, int64_t width, int64_t dim, int64_t i0,
+                                   int64_t count, A *to) {
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t d = 0; d < dim; ++d)
+      to[i * dim + d] = static_cast<A>(from[(i0 + i) * width + d]);
+}
+
+/// out[j] = scale · Σ_d row[d] · columnsT[d][j] for j < count; columnsT is
+/// [dim, stride]. The sum runs over d in order, each out[j] on its own.
+template <typename A>
+GRADC_ALWAYS_INLINE void dotRow(const A *row, const A *columnsT, int64_t dim, int64_t stride,
+                                int64_t count, A scale, A *out) {
+  for (int64_t j = 0; j < count; ++j)
+    out[j] = 0;
   for (int64_t d = 0; d < dim; ++d) {
-    const double qd = query[d];
-    const double *kd = keysT + d * stride;
+    const A rd = row[d];
+    const A *cd = columnsT + d * stride;
     for (int64_t j = 0; j < count; ++j)
-      scores[j] += qd * kd[j];
+      out[j] += rd * cd[j];
   }
   for (int64_t j = 0; j < count; ++j)
-    scores[j] *= scale;
+    out[j] *= scale;
 }
 
-template <typename T> struct ForwardScratch {
-  double *keysT;   // [dim, kKeyBlock]
-  double *scores;  // [kKeyBlock]
-  double *acc;     // [kQueryBlock, dim]
+/// The scratch of one thread, in the accumulation type A.
+template <typename A> struct ForwardScratch {
+  A *keysT;   // [dim, kKeyBlock]
+  A *values;  // [kKeyBlock, dim]
+  A *queries; // [kQueryBlock, dim]
+  A *scores;  // [kKeyBlock]
+  A *acc;     // [kQueryBlock, dim]
   double *max; // [kQueryBlock]
   double *sum; // [kQueryBlock]
 };
 
-template <typename T>
-void attentionPair(const AttentionShape &s, const Layout &l, int64_t pair, const T *q,
-                   const T *k, const T *v, T *y, double *logsumexp, const ForwardScratch<T> &w) {
+/// One (batch row, head) pair: a block of queries at a time, against a block
+/// of keys at a time, with a running maximum and sum per query.
+template <typename T, typename A>
+GRADC_ALWAYS_INLINE void forwardPair(const AttentionShape &s, const Layout &l, int64_t pair,
+                                     const T *q, const T *k, const T *v, T *y,
+                                     double *logsumexp, const ForwardScratch<A> &w) {
   const int64_t b = pair / s.heads, h = pair % s.heads, dim = l.dim;
   const T *qh = q + b * l.queryBatch + h * dim;
   const T *kh = k + b * l.keyBatch + h * dim;
   const T *vh = v + b * l.keyBatch + h * dim;
   T *yh = y + b * l.queryBatch + h * dim;
   double *lse = logsumexp + pair * s.queries;
+  const A scale = static_cast<A>(s.scale);
   for (int64_t i0 = 0; i0 < s.queries; i0 += kQueryBlock) {
     const int64_t rows = std::min(kQueryBlock, s.queries - i0);
-    std::fill(w.acc, w.acc + rows * dim, 0.0);
-    std::fill(w.max, w.max + rows, -std::numeric_limits<double>::infinity());
-    std::fill(w.sum, w.sum + rows, 0.0);
+    copyBlock(qh, s.width, dim, i0, rows, w.queries);
+    for (int64_t e = 0; e < rows * dim; ++e)
+      w.acc[e] = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      w.max[r] = -std::numeric_limits<double>::infinity();
+      w.sum[r] = 0.0;
+    }
     const int64_t keyEnd = s.causal ? i0 + rows : s.keys;
     for (int64_t j0 = 0; j0 < keyEnd; j0 += kKeyBlock) {
       const int64_t count = std::min(kKeyBlock, keyEnd - j0);
-      transposeBlock(kh, s.width, dim, j0, count, w.keysT);
+      transposeBlock(kh, s.width, dim, j0, count, kKeyBlock, w.keysT);
+      copyBlock(vh, s.width, dim, j0, count, w.values);
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t i = i0 + r, seen = visibleKeys(s, i, j0, count);
+        const int64_t seen = visibleKeys(s, i0 + r, j0, count);
         if (seen == 0)
           continue;
-        scoreRow(qh + i * s.width, w.keysT, dim, count, seen, s.scale, w.scores);
-        double blockMax = w.scores[0];
+        A *scores = w.scores;
+        dotRow(w.queries + r * dim, w.keysT, dim, kKeyBlock, seen, scale, scores);
+        A blockMax = scores[0];
         for (int64_t j = 1; j < seen; ++j)
-          blockMax = std::max(blockMax, w.scores[j]);
-        const double newMax = std::max(w.max[r], blockMax);
+          blockMax = std::max(blockMax, scores[j]);
+        const double newMax = std::max(w.max[r], static_cast<double>(blockMax));
         // exp(-inf) = 0 for the first block.
-        const double correction = std::exp(w.max[r] - newMax);
-        double *acc = w.acc + r * dim;
-        if (correction != 1.0) {
-          for (int64_t d = 0; d < dim; ++d)
-            acc[d] *= correction;
-        }
-        double sum = w.sum[r] * correction;
+        const A correction = static_cast<A>(std::exp(w.max[r] - newMax));
+        const A shift = static_cast<A>(newMax);
+        A blockSum = 0;
         for (int64_t j = 0; j < seen; ++j) {
-          const double p = std::exp(w.scores[j] - newMax);
-          sum += p;
-          const T *vj = vh + (j0 + j) * s.width;
+          scores[j] = expOf(scores[j] - shift);
+          blockSum += scores[j];
+        }
+        A *acc = w.acc + r * dim;
+        for (int64_t d = 0; d < dim; ++d)
+          acc[d] *= correction;
+        for (int64_t j = 0; j < seen; ++j) {
+          const A p = scores[j];
+          const A *vj = w.values + j * dim;
           for (int64_t d = 0; d < dim; ++d)
-            acc[d] += p * static_cast<double>(vj[d]);
+            acc[d] += p * vj[d];
         }
         w.max[r] = newMax;
-        w.sum[r] = sum;
+        w.sum[r] = w.sum[r] * static_cast<double>(correction) + static_cast<double>(blockSum);
       }
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const double inverse = 1.0 / w.sum[r];
+      const A inverse = static_cast<A>(1.0 / w.sum[r]);
       T *out = yh + (i0 + r) * s.width;
-      const double *acc = w.acc + r * dim;
+      const A *acc = w.acc + r * dim;
       for (int64_t d = 0; d < dim; ++d)
         out[d] = static_cast<T>(acc[d] * inverse);
       lse[i0 + r] = w.max[r] + std::log(w.sum[r]);
@@ -149,64 +203,93 @@ void attentionPair(const AttentionShape &s, const Layout &l, int64_t pair, const
   }
 }
 
-template <typename T> struct BackwardScratch {
-  double *keysT;   // [dim, kKeyBlock]
-  double *valuesT; // [dim, kKeyBlock]
-  double *dk;      // [kKeyBlock, dim]
-  double *dv;      // [kKeyBlock, dim]
-  double *probs;   // [kKeyBlock]
-  double *dprobs;  // [kKeyBlock]
-  double *dq;      // [dim]
+template <typename A> struct BackwardScratch {
+  A *keysT;   // [dim, kKeyBlock]
+  A *valuesT; // [dim, kKeyBlock]
+  A *keys;    // [kKeyBlock, dim]
+  A *dk;      // [kKeyBlock, dim]
+  A *dv;      // [kKeyBlock, dim]
+  A *probs;   // [kKeyBlock]
+  A *dprobs;  // [kKeyBlock]
+  A *row;     // [3, dim]: q, dy and the dq of one query
 };
 
-template <typename T>
-void attentionBackwardPair(const AttentionShape &s, const Layout &l, int64_t pair,
-                           const T *q, const T *k, const T *v, const T *y,
-                           const double *logsumexp, const T *dy, T *dq, T *dk, T *dv,
-                           const BackwardScratch<T> &w) {
+/// One query's share of the block's gradients: dv_j += p_j dy, dk_j += ds_j q
+/// and dq += ds_j k_j for the keys it sees, ds_j = p_j (dp_j − rowDot) scale.
+/// The scratch arrays never overlap, which `restrict` tells the compiler, so
+/// that dq, q and dy stay in registers across the keys.
+template <typename A>
+GRADC_ALWAYS_INLINE void accumulateRow(const BackwardScratch<A> &w, int64_t dim, int64_t seen,
+                                       A rowDot, A scale) {
+  const A *__restrict probs = w.probs;
+  const A *__restrict dprobs = w.dprobs;
+  const A *__restrict keys = w.keys;
+  const A *__restrict qi = w.row;
+  const A *__restrict dyi = w.row + dim;
+  A *__restrict dqi = w.row + 2 * dim;
+  A *__restrict dk = w.dk;
+  A *__restrict dv = w.dv;
+  for (int64_t j = 0; j < seen; ++j) {
+    const A p = probs[j];
+    const A ds = p * (dprobs[j] - rowDot) * scale;
+    A *__restrict dvj = dv + j * dim;
+    A *__restrict dkj = dk + j * dim;
+    const A *__restrict kj = keys + j * dim;
+    for (int64_t d = 0; d < dim; ++d) {
+      dvj[d] += p * dyi[d];
+      dkj[d] += ds * qi[d];
+      dqi[d] += ds * kj[d];
+    }
+  }
+}
+
+/// The gradients of one (batch row, head) pair: a block of keys at a time,
+/// every query that sees it, the probabilities recomputed from logsumexp.
+template <typename T, typename A>
+GRADC_ALWAYS_INLINE void backwardPair(const AttentionShape &s, const Layout &l, int64_t pair,
+                                      const T *q, const T *k, const T *v, const T *y,
+                                      const double *logsumexp, const T *dy, T *dq, T *dk,
+                                      T *dv, const BackwardScratch<A> &w) {
   const int64_t b = pair / s.heads, h = pair % s.heads, dim = l.dim;
   const int64_t qOffset = b * l.queryBatch + h * dim, kOffset = b * l.keyBatch + h * dim;
   const T *qh = q + qOffset, *yh = y + qOffset, *dyh = dy + qOffset;
   const T *kh = k + kOffset, *vh = v + kOffset;
   T *dqh = dq + qOffset, *dkh = dk + kOffset, *dvh = dv + kOffset;
   const double *lse = logsumexp + pair * s.queries;
-  double *dqi = w.dq;
+  const A scale = static_cast<A>(s.scale);
+  A *qi = w.row, *dyi = w.row + dim, *dqi = w.row + 2 * dim;
   for (int64_t i = 0; i < s.queries; ++i)
-    std::fill(dqh + i * s.width, dqh + i * s.width + dim, T(0));
+    for (int64_t d = 0; d < dim; ++d)
+      dqh[i * s.width + d] = T(0);
   for (int64_t j0 = 0; j0 < s.keys; j0 += kKeyBlock) {
     const int64_t count = std::min(kKeyBlock, s.keys - j0);
-    transposeBlock(kh, s.width, dim, j0, count, w.keysT);
-    transposeBlock(vh, s.width, dim, j0, count, w.valuesT);
-    std::fill(w.dk, w.dk + count * dim, 0.0);
-    std::fill(w.dv, w.dv + count * dim, 0.0);
+    transposeBlock(kh, s.width, dim, j0, count, kKeyBlock, w.keysT);
+    transposeBlock(vh, s.width, dim, j0, count, kKeyBlock, w.valuesT);
+    copyBlock(kh, s.width, dim, j0, count, w.keys);
+    for (int64_t e = 0; e < count * dim; ++e) {
+      w.dk[e] = 0;
+      w.dv[e] = 0;
+    }
     for (int64_t i = s.causal ? j0 : 0; i < s.queries; ++i) {
       const int64_t seen = visibleKeys(s, i, j0, count);
-      const T *qi = qh + i * s.width, *dyi = dyh + i * s.width, *yi = yh + i * s.width;
-      // p = exp(scale · q kᵀ − logsumexp)
-      scoreRow(qi, w.keysT, dim, count, seen, s.scale, w.probs);
-      const double rowLse = lse[i];
-      for (int64_t j = 0; j < seen; ++j)
-        w.probs[j] = std::exp(w.probs[j] - rowLse);
-      // dp = dy vᵀ; the softmax's Σ_j p_j dp_j is Σ_d dy_d y_d.
-      scoreRow(dyi, w.valuesT, dim, count, seen, 1.0, w.dprobs);
-      double rowDot = 0.0;
-      for (int64_t d = 0; d < dim; ++d)
-        rowDot += static_cast<double>(dyi[d]) * static_cast<double>(yi[d]);
-      std::fill(dqi, dqi + dim, 0.0);
-      for (int64_t j = 0; j < seen; ++j) {
-        const double p = w.probs[j];
-        const double ds = p * (w.dprobs[j] - rowDot) * s.scale;
-        double *dvj = w.dv + j * dim, *dkj = w.dk + j * dim;
-        const T *kj = kh + (j0 + j) * s.width;
-        for (int64_t d = 0; d < dim; ++d) {
-          dvj[d] += p * static_cast<double>(dyi[d]);
-          dkj[d] += ds * static_cast<double>(qi[d]);
-          dqi[d] += ds * static_cast<double>(kj[d]);
-        }
+      const T *yRow = yh + i * s.width;
+      A rowDot = 0; // the softmax's Σ_j p_j dp_j, which is Σ_d dy_d y_d
+      for (int64_t d = 0; d < dim; ++d) {
+        qi[d] = static_cast<A>(qh[i * s.width + d]);
+        dyi[d] = static_cast<A>(dyh[i * s.width + d]);
+        rowDot += dyi[d] * static_cast<A>(yRow[d]);
+        dqi[d] = 0;
       }
+      // p = exp(scale · q kᵀ − logsumexp), dp = dy vᵀ
+      dotRow(qi, w.keysT, dim, kKeyBlock, seen, scale, w.probs);
+      const A rowLse = static_cast<A>(lse[i]);
+      for (int64_t j = 0; j < seen; ++j)
+        w.probs[j] = expOf(w.probs[j] - rowLse);
+      dotRow(dyi, w.valuesT, dim, kKeyBlock, seen, A(1), w.dprobs);
+      accumulateRow(w, dim, seen, rowDot, scale);
       T *dqRow = dqh + i * s.width;
       for (int64_t d = 0; d < dim; ++d)
-        dqRow[d] = static_cast<T>(static_cast<double>(dqRow[d]) + dqi[d]);
+        dqRow[d] = static_cast<T>(static_cast<A>(dqRow[d]) + dqi[d]);
     }
     for (int64_t j = 0; j < count; ++j)
       for (int64_t d = 0; d < dim; ++d) {
@@ -216,11 +299,162 @@ void attentionBackwardPair(const AttentionShape &s, const Layout &l, int64_t pai
   }
 }
 
-/// The doubles of scratch one thread uses, for a head width `dim`.
+/// The elements of scratch one thread uses, for a head width `dim`.
 int64_t forwardScratch(int64_t dim) {
-  return dim * kKeyBlock + kKeyBlock + kQueryBlock * dim + 2 * kQueryBlock;
+  return dim * kKeyBlock * 2 + kQueryBlock * dim * 2 + kKeyBlock;
 }
-int64_t backwardScratch(int64_t dim) { return 4 * dim * kKeyBlock + 2 * kKeyBlock + dim; }
+int64_t backwardScratch(int64_t dim) { return 5 * dim * kKeyBlock + 2 * kKeyBlock + 3 * dim; }
+
+template <typename A> ForwardScratch<A> forwardScratchAt(A *at, double *stats, int64_t dim) {
+  ForwardScratch<A> w;
+  w.keysT = at;
+  w.values = w.keysT + dim * kKeyBlock;
+  w.queries = w.values + dim * kKeyBlock;
+  w.scores = w.queries + kQueryBlock * dim;
+  w.acc = w.scores + kKeyBlock;
+  w.max = stats;
+  w.sum = stats + kQueryBlock;
+  return w;
+}
+
+template <typename A> BackwardScratch<A> backwardScratchAt(A *at, int64_t dim) {
+  BackwardScratch<A> w;
+  const int64_t block = dim * kKeyBlock;
+  w.keysT = at;
+  w.valuesT = at + block;
+  w.keys = at + 2 * block;
+  w.dk = at + 3 * block;
+  w.dv = at + 4 * block;
+  w.probs = at + 5 * block;
+  w.dprobs = w.probs + kKeyBlock;
+  w.row = w.dprobs + kKeyBlock;
+  return w;
+}
+
+// The accumulation type of T: float sums for float (with every product and
+// sum vectorized; in double they would be a quarter of the speed), double
+// for double.
+template <typename T> using Acc = T;
+
+// Each pair loop is compiled for the instruction sets it may run on (AVX-512,
+// AVX2 with FMA, the baseline), and the widest the processor has is chosen
+// once: the loops are the same, only the vector width differs.
+template <typename T> struct PairArgs {
+  const AttentionShape *s;
+  const Layout *l;
+  const T *q, *k, *v, *y, *dy;
+  const double *lse;
+  T *out, *dq, *dk, *dv;
+  double *lseOut;
+};
+
+template <typename T>
+GRADC_ALWAYS_INLINE void forwardPairs(const PairArgs<T> &a, int64_t first, int64_t last,
+                                      Acc<T> *mine, double *stats) {
+  const ForwardScratch<Acc<T>> w = forwardScratchAt(mine, stats, a.l->dim);
+  for (int64_t pair = first; pair < last; ++pair)
+    forwardPair(*a.s, *a.l, pair, a.q, a.k, a.v, a.out, a.lseOut, w);
+}
+
+template <typename T>
+GRADC_ALWAYS_INLINE void backwardPairs(const PairArgs<T> &a, int64_t first, int64_t last,
+                                       Acc<T> *mine) {
+  const BackwardScratch<Acc<T>> w = backwardScratchAt(mine, a.l->dim);
+  for (int64_t pair = first; pair < last; ++pair)
+    backwardPair(*a.s, *a.l, pair, a.q, a.k, a.v, a.y, a.lse, a.dy, a.dq, a.dk, a.dv, w);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GRADC_ATTENTION_VARIANTS 1
+template <typename T>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) void
+forwardPairsAvx512(const PairArgs<T> &a, int64_t first, int64_t last, Acc<T> *mine,
+                   double *stats) {
+  forwardPairs(a, first, last, mine, stats);
+}
+template <typename T>
+__attribute__((target("avx2,fma"))) void forwardPairsAvx2(const PairArgs<T> &a, int64_t first,
+                                                           int64_t last, Acc<T> *mine,
+                                                           double *stats) {
+  forwardPairs(a, first, last, mine, stats);
+}
+template <typename T>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) void
+backwardPairsAvx512(const PairArgs<T> &a, int64_t first, int64_t last, Acc<T> *mine) {
+  backwardPairs(a, first, last, mine);
+}
+template <typename T>
+__attribute__((target("avx2,fma"))) void backwardPairsAvx2(const PairArgs<T> &a, int64_t first,
+                                                            int64_t last, Acc<T> *mine) {
+  backwardPairs(a, first, last, mine);
+}
+#endif
+
+template <typename T>
+void forwardPairsBaseline(const PairArgs<T> &a, int64_t first, int64_t last, Acc<T> *mine,
+                          double *stats) {
+  forwardPairs(a, first, last, mine, stats);
+}
+template <typename T>
+void backwardPairsBaseline(const PairArgs<T> &a, int64_t first, int64_t last, Acc<T> *mine) {
+  backwardPairs(a, first, last, mine);
+}
+
+/// 2: AVX-512, 1: AVX2 with FMA, 0: neither (or not x86).
+int vectorLevel() {
+#ifdef GRADC_ATTENTION_VARIANTS
+  static const int level = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+      return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      return 1;
+    return 0;
+  }();
+  return level;
+#else
+  return 0;
+#endif
+}
+
+template <typename T>
+void runForward(const PairArgs<T> &a, int64_t first, int64_t last, Acc<T> *mine,
+                double *stats) {
+#ifdef GRADC_ATTENTION_VARIANTS
+  switch (vectorLevel()) {
+  case 2:
+    return forwardPairsAvx512(a, first, last, mine, stats);
+  case 1:
+    return forwardPairsAvx2(a, first, last, mine, stats);
+  default:
+    break;
+  }
+#endif
+  forwardPairsBaseline(a, first, last, mine, stats);
+}
+
+template <typename T>
+void runBackward(const PairArgs<T> &a, int64_t first, int64_t last, Acc<T> *mine) {
+#ifdef GRADC_ATTENTION_VARIANTS
+  switch (vectorLevel()) {
+  case 2:
+    return backwardPairsAvx512(a, first, last, mine);
+  case 1:
+    return backwardPairsAvx2(a, first, last, mine);
+  default:
+    break;
+  }
+#endif
+  backwardPairsBaseline(a, first, last, mine);
+}
+
+/// The pairs [first, last) of thread `thread` of `count`: static, in order.
+std::pair<int64_t, int64_t> pairsOf(int64_t pairs, int thread, int count) {
+  const int64_t base = pairs / count, extra = pairs % count;
+  const int64_t first = thread * base + std::min<int64_t>(thread, extra);
+  return {first, first + base + (thread < extra ? 1 : 0)};
+}
 
 } // namespace
 
@@ -245,9 +479,11 @@ AttentionShape makeAttentionShape(int64_t batch, int64_t queries, int64_t keys,
   return {batch, queries, keys, width, heads, causal, scale};
 }
 
-int64_t attentionScratchBytes(const AttentionShape &s, bool backward) {
+int64_t attentionScratchBytes(const AttentionShape &s, bool backward, int64_t elementBytes) {
   const int64_t dim = s.width / s.heads;
-  return (backward ? backwardScratch(dim) : forwardScratch(dim)) * int64_t(sizeof(double));
+  // Blocks in the operands' type; the forward's running maxima and sums in double.
+  return (backward ? backwardScratch(dim) : forwardScratch(dim)) * elementBytes +
+         (backward ? 0 : 2 * kQueryBlock * int64_t(sizeof(double)));
 }
 
 template <typename T>
@@ -259,17 +495,15 @@ void attention(const AttentionShape &shape, const T *q, const T *k, const T *v, 
   const Layout l = layoutOf(s);
   const int threadCount = threadsFor(s, l);
   const int64_t perThread = forwardScratch(l.dim);
-  double *all = scratch<double>(0, elementCount("attention", {threadCount, perThread}));
+  PairArgs<T> a{&s, &l, q, k, v, nullptr, nullptr, nullptr, y, nullptr, nullptr, nullptr,
+                logsumexp};
 #pragma omp parallel num_threads(threadCount)
   {
-    double *mine = all + omp_get_thread_num() * perThread;
-    const int64_t keys = l.dim * kKeyBlock, acc = kQueryBlock * l.dim;
-    const ForwardScratch<T> w{mine, mine + keys, mine + keys + kKeyBlock,
-                              mine + keys + kKeyBlock + acc,
-                              mine + keys + kKeyBlock + acc + kQueryBlock};
-#pragma omp for schedule(static)
-    for (int64_t pair = 0; pair < l.pairs; ++pair)
-      attentionPair(s, l, pair, q, k, v, y, logsumexp, w);
+    // Each thread's own scratch, in its own slots.
+    Acc<T> *mine = scratch<Acc<T>>(0, perThread);
+    double *stats = scratch<double>(1, 2 * kQueryBlock);
+    auto [first, last] = pairsOf(l.pairs, omp_get_thread_num(), omp_get_num_threads());
+    runForward(a, first, last, mine, stats);
   }
 }
 
@@ -281,22 +515,13 @@ void attentionBackward(const AttentionShape &shape, const T *q, const T *k, cons
                                               shape.scale);
   const Layout l = layoutOf(s);
   const int threadCount = threadsFor(s, l);
-  const int64_t block = l.dim * kKeyBlock;
   const int64_t perThread = backwardScratch(l.dim);
-  double *all = scratch<double>(0, elementCount("attentionBackward", {threadCount, perThread}));
+  PairArgs<T> a{&s, &l, q, k, v, y, dy, logsumexp, nullptr, dq, dk, dv, nullptr};
 #pragma omp parallel num_threads(threadCount)
   {
-    double *mine = all + omp_get_thread_num() * perThread;
-    const BackwardScratch<T> w{mine,
-                               mine + block,
-                               mine + 2 * block,
-                               mine + 3 * block,
-                               mine + 4 * block,
-                               mine + 4 * block + kKeyBlock,
-                               mine + 4 * block + 2 * kKeyBlock};
-#pragma omp for schedule(static)
-    for (int64_t pair = 0; pair < l.pairs; ++pair)
-      attentionBackwardPair(s, l, pair, q, k, v, y, logsumexp, dy, dq, dk, dv, w);
+    Acc<T> *mine = scratch<Acc<T>>(0, perThread);
+    auto [first, last] = pairsOf(l.pairs, omp_get_thread_num(), omp_get_num_threads());
+    runBackward(a, first, last, mine);
   }
 }
 

@@ -145,6 +145,37 @@ public:
     }
     return value;
   }
+  /// A layer's `init:`: one of `choices` by name, or `normal(std)` with the
+  /// standard deviation in `scale`.
+  std::optional<std::string> init(StringRef fallback, ArrayRef<StringRef> choices,
+                                  std::optional<double> &scale) {
+    if (has("init"))
+      if (auto *call = dyn_cast<CallExprAST>(expr("init"))) {
+        if (call->getCallee() != "normal" || call->getArgs().size() != 1 ||
+            !call->getNamedArgs().empty()) {
+          mb.error(locOf("init"), what("init") + " must be one of " + list(choices) +
+                                      ", or normal(std)");
+          return std::nullopt;
+        }
+        scale = mb.evalNumber(*call->getArgs().front(), "normal's standard deviation");
+        if (scale && !(*scale > 0 && std::isfinite(*scale))) {
+          mb.error(call->getArgs().front()->getLoc(),
+                   "normal's standard deviation must be positive, got " +
+                       ModelBuilder::numberString(*scale));
+          scale.reset();
+        }
+        if (!scale)
+          return std::nullopt;
+        return std::string("normal");
+      }
+    return choice("init", fallback, choices);
+  }
+  static std::string list(ArrayRef<StringRef> choices) {
+    std::string text;
+    for (auto [index, option] : llvm::enumerate(choices))
+      text += (index ? ", " : "") + option.str();
+    return text;
+  }
   std::optional<bool> flag(StringRef name, bool fallback) {
     auto value = choice(name, fallback ? "true" : "false", {"true", "false"});
     if (!value)
@@ -238,7 +269,8 @@ Val dense(ModelBuilder &mb, const CallExprAST &call) {
   auto x = args.floatTensor("x");
   auto out = args.integer("out", 0, 1);
   auto bias = args.flag("bias", true);
-  auto init = args.choice("init", "default", kInits);
+  std::optional<double> scale;
+  auto init = args.init("default", kInits, scale);
   if (!x || !out || !bias || !init)
     return Val::poison();
   RankedTensorType type = typeOf(*x);
@@ -251,7 +283,7 @@ Val dense(ModelBuilder &mb, const CallExprAST &call) {
   int64_t in = type.getShape().back();
   auto [weightInit, biasInit] = initsFor(*init);
   Value w = mb.param(*name, "weight", {*out, in}, type.getElementType(), weightInit,
-                     nn::Role::Param, call.getLoc());
+                     nn::Role::Param, call.getLoc(), scale);
   Value b;
   if (*bias)
     b = mb.param(*name, "bias", {*out}, type.getElementType(), biasInit, nn::Role::Param,
@@ -379,12 +411,15 @@ Val layerNorm(ModelBuilder &mb, const CallExprAST &call) {
 
 Val embedding(ModelBuilder &mb, const CallExprAST &call) {
   Args args(mb, call);
-  if (!args.bind({"ids", "vocab", "dim", "name"}, 3))
+  if (!args.bind({"ids", "vocab", "dim", "init", "name"}, 3))
     return Val::poison();
   auto ids = mb.evalTensor(*args.expr("ids"), args.what("ids"));
   auto vocab = args.integer("vocab", 0, 1);
   auto dim = args.integer("dim", 0, 1);
-  if (!ids || !vocab || !dim)
+  // nn.Embedding's own N(0, 1) by default.
+  std::optional<double> scale;
+  auto init = args.init("default", {"default", "normal", "zeros"}, scale);
+  if (!ids || !vocab || !dim || !init)
     return Val::poison();
   if (!typeOf(*ids).getElementType().isInteger(32)) {
     mb.error(args.locOf("ids"), "embedding expects i32 ids, got " + str(*ids));
@@ -394,8 +429,9 @@ Val embedding(ModelBuilder &mb, const CallExprAST &call) {
   if (!name)
     return Val::poison();
   Value table = mb.param(*name, "weight", {*vocab, *dim},
-                         mb.floatType(mb.builder.getF32Type()), "unit_normal", nn::Role::Param,
-                         call.getLoc());
+                         mb.floatType(mb.builder.getF32Type()),
+                         *init == "default" ? "unit_normal" : *init, nn::Role::Param,
+                         call.getLoc(), scale);
   // An id selects a row of the table.
   mb.requireValues(*ids, 0, static_cast<double>(*vocab), /*highOpen=*/true,
                    /*integral=*/true,

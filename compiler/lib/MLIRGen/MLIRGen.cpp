@@ -274,8 +274,12 @@ Val ModelBuilder::genParam(const ParamStmtAST &stmt) {
 Value ModelBuilder::param(const std::string &layer, llvm::StringRef suffix,
                           ArrayRef<int64_t> shape, Type elementType,
                           llvm::StringRef init, nn::Role role,
-                          const Location &at) {
-  return newParam(layer + "." + suffix.str(), shape, elementType, init, role, at, {});
+                          const Location &at, std::optional<double> scale) {
+  SmallVector<NamedAttribute> extra;
+  if (scale)
+    extra.push_back(builder.getNamedAttr(nn::NNDialect::kInitScaleAttrName,
+                                         builder.getF64FloatAttr(*scale)));
+  return newParam(layer + "." + suffix.str(), shape, elementType, init, role, at, extra);
 }
 
 Value ModelBuilder::newParam(const std::string &name, ArrayRef<int64_t> shape,

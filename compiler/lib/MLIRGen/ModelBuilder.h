@@ -166,9 +166,11 @@ public:
                        const Location &at, llvm::ArrayRef<mlir::NamedAttribute> extra);
   Val genParam(const ParamStmtAST &stmt);
   /// A new parameter (function argument) of the current layer.
+  /// `scale`: normal's standard deviation, when the layer's `init:` gives one.
   mlir::Value param(const std::string &layer, llvm::StringRef suffix,
                     llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
-                    llvm::StringRef init, nn::Role role, const Location &at);
+                    llvm::StringRef init, nn::Role role, const Location &at,
+                    std::optional<double> scale = std::nullopt);
   /// The layer name for a call: `name:` when given, else `<kind>_<n>`.
   std::optional<std::string> layerName(llvm::StringRef kind, const CallExprAST &call);
   /// The rank-0 i64 random key of dropout (an argument, created once).

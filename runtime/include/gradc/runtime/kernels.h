@@ -213,10 +213,12 @@ AttentionShape makeAttentionShape(int64_t batch, int64_t queries, int64_t keys,
 /// each query's scaled scores. Keys are taken a block at a time with a
 /// running maximum and sum (flash attention's online softmax): the kernel
 /// never holds more than a block of a head's scores, and its scratch memory
-/// (attentionScratchBytes) does not grow with the sequence. Scores, sums and
-/// mixes accumulate in double (in float they would leave a float32 training
-/// measurably less accurate than PyTorch's). Heads run in parallel; the
-/// result does not depend on the number of threads.
+/// (attentionScratchBytes) does not grow with the sequence. Products and
+/// sums are in T (float programs: vectorized float, with exp as Cephes'
+/// expf computes it), the running maxima, sums and logsumexp in double. The
+/// loops are compiled for AVX-512, AVX2 with FMA and the baseline, and run
+/// in the widest the processor has. Heads run in parallel; the result does
+/// not depend on the number of threads.
 template <typename T>
 void attention(const AttentionShape &shape, const T *q, const T *k, const T *v, T *y,
                double *logsumexp);
@@ -229,8 +231,10 @@ void attentionBackward(const AttentionShape &shape, const T *q, const T *k, cons
                        T *dv);
 
 /// The scratch bytes attention (backward: attentionBackward) uses per
-/// thread: a function of the head width only.
-int64_t attentionScratchBytes(const AttentionShape &shape, bool backward);
+/// thread for operands of `elementBytes` (4: float, 8: double): a function of
+/// the head width only.
+int64_t attentionScratchBytes(const AttentionShape &shape, bool backward,
+                              int64_t elementBytes = 4);
 
 // ---------------------------------------------------------------------------
 // Softmax, losses, metrics
