@@ -106,21 +106,81 @@ GRADC_ALWAYS_INLINE void copyBlock(const T *from, int64_t width, int64_t dim, in
       to[i * dim + d] = static_cast<A>(from[(i0 + i) * width + d]);
 }
 
-/// out[j] = scale · Σ_d row[d] · columnsT[d][j] for j < count; columnsT is
-/// [dim, stride]. The sum runs over d in order, each out[j] on its own.
+/// Columns of C a register block holds: one AVX-512 register of floats.
+constexpr int64_t kLanes = 16;
+
+/// kLanes values of A as one vector (GCC's vector extension: a register of
+/// the widest instruction set the function is compiled for, or several), its
+/// operations elementwise and rounded as the scalar ones.
+template <typename A> struct LanesOf;
+template <> struct LanesOf<float> {
+  typedef float type __attribute__((vector_size(kLanes * sizeof(float))));
+};
+template <> struct LanesOf<double> {
+  typedef double type __attribute__((vector_size(kLanes * sizeof(double))));
+};
+template <typename A> using Lanes = typename LanesOf<A>::type;
+
+template <typename A> GRADC_ALWAYS_INLINE Lanes<A> loadLanes(const A *from) {
+  Lanes<A> v;
+  std::memcpy(&v, from, sizeof v);
+  return v;
+}
+template <typename A> GRADC_ALWAYS_INLINE void storeLanes(A *to, Lanes<A> v) {
+  std::memcpy(to, &v, sizeof v);
+}
+
+/// C[i][0, n) = (accumulate ? C[i][·] : 0) + Σ_p a(i, p) · B[p][0, n) for
+/// i < m, the sum over p in order for every element: a(i, p) is
+/// a[i · aRow + p · aCol], row p of B starts at b + p · ldb, row i of C at
+/// c + i · ldc. Blocks of kLanes columns of two rows of C stay in registers
+/// across p, each block of B loaded once for both.
 template <typename A>
-GRADC_ALWAYS_INLINE void dotRow(const A *row, const A *columnsT, int64_t dim, int64_t stride,
-                                int64_t count, A scale, A *out) {
-  for (int64_t j = 0; j < count; ++j)
-    out[j] = 0;
-  for (int64_t d = 0; d < dim; ++d) {
-    const A rd = row[d];
-    const A *cd = columnsT + d * stride;
-    for (int64_t j = 0; j < count; ++j)
-      out[j] += rd * cd[j];
+GRADC_ALWAYS_INLINE void gemmRows(int64_t m, int64_t n, int64_t k, const A *__restrict a,
+                                  int64_t aRow, int64_t aCol, const A *__restrict b,
+                                  int64_t ldb, A *__restrict c, int64_t ldc, bool accumulate) {
+  const int64_t blocked = n - n % kLanes;
+  int64_t i = 0;
+  for (; i + 2 <= m; i += 2) {
+    const A *a0 = a + i * aRow, *a1 = a0 + aRow;
+    A *c0 = c + i * ldc, *c1 = c0 + ldc;
+    for (int64_t j0 = 0; j0 < blocked; j0 += kLanes) {
+      Lanes<A> acc0 = accumulate ? loadLanes(c0 + j0) : Lanes<A>{};
+      Lanes<A> acc1 = accumulate ? loadLanes(c1 + j0) : Lanes<A>{};
+      for (int64_t p = 0; p < k; ++p) {
+        const Lanes<A> bp = loadLanes(b + p * ldb + j0);
+        acc0 += a0[p * aCol] * bp;
+        acc1 += a1[p * aCol] * bp;
+      }
+      storeLanes(c0 + j0, acc0);
+      storeLanes(c1 + j0, acc1);
+    }
+    for (int64_t j = blocked; j < n; ++j) {
+      A sum0 = accumulate ? c0[j] : A(0), sum1 = accumulate ? c1[j] : A(0);
+      for (int64_t p = 0; p < k; ++p) {
+        sum0 += a0[p * aCol] * b[p * ldb + j];
+        sum1 += a1[p * aCol] * b[p * ldb + j];
+      }
+      c0[j] = sum0;
+      c1[j] = sum1;
+    }
   }
-  for (int64_t j = 0; j < count; ++j)
-    out[j] *= scale;
+  for (; i < m; ++i) {
+    const A *ai = a + i * aRow;
+    A *ci = c + i * ldc;
+    for (int64_t j0 = 0; j0 < blocked; j0 += kLanes) {
+      Lanes<A> acc = accumulate ? loadLanes(ci + j0) : Lanes<A>{};
+      for (int64_t p = 0; p < k; ++p)
+        acc += ai[p * aCol] * loadLanes(b + p * ldb + j0);
+      storeLanes(ci + j0, acc);
+    }
+    for (int64_t j = blocked; j < n; ++j) {
+      A sum = accumulate ? ci[j] : A(0);
+      for (int64_t p = 0; p < k; ++p)
+        sum += ai[p * aCol] * b[p * ldb + j];
+      ci[j] = sum;
+    }
+  }
 }
 
 /// The scratch of one thread, in the accumulation type A.
@@ -128,7 +188,7 @@ template <typename A> struct ForwardScratch {
   A *keysT;   // [dim, kKeyBlock]
   A *values;  // [kKeyBlock, dim]
   A *queries; // [kQueryBlock, dim]
-  A *scores;  // [kKeyBlock]
+  A *probs;   // [kQueryBlock, kKeyBlock]: scores, then their exponentials
   A *acc;     // [kQueryBlock, dim]
   double *max; // [kQueryBlock]
   double *sum; // [kQueryBlock]
@@ -161,12 +221,20 @@ GRADC_ALWAYS_INLINE void forwardPair(const AttentionShape &s, const Layout &l, i
       const int64_t count = std::min(kKeyBlock, keyEnd - j0);
       transposeBlock(kh, s.width, dim, j0, count, kKeyBlock, w.keysT);
       copyBlock(vh, s.width, dim, j0, count, w.values);
+      // scores = q kᵀ for the block, then scaled, exponentiated and summed
+      // row by row; the keys a query does not see get probability 0.
+      gemmRows(rows, count, dim, w.queries, dim, 1, w.keysT, kKeyBlock, w.probs, kKeyBlock,
+               false);
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t seen = visibleKeys(s, i0 + r, j0, count);
-        if (seen == 0)
+        A *scores = w.probs + r * kKeyBlock;
+        if (seen == 0) {
+          for (int64_t j = 0; j < count; ++j)
+            scores[j] = 0;
           continue;
-        A *scores = w.scores;
-        dotRow(w.queries + r * dim, w.keysT, dim, kKeyBlock, seen, scale, scores);
+        }
+        for (int64_t j = 0; j < seen; ++j)
+          scores[j] *= scale;
         A blockMax = scores[0];
         for (int64_t j = 1; j < seen; ++j)
           blockMax = std::max(blockMax, scores[j]);
@@ -179,18 +247,16 @@ GRADC_ALWAYS_INLINE void forwardPair(const AttentionShape &s, const Layout &l, i
           scores[j] = expOf(scores[j] - shift);
           blockSum += scores[j];
         }
+        for (int64_t j = seen; j < count; ++j)
+          scores[j] = 0;
         A *acc = w.acc + r * dim;
         for (int64_t d = 0; d < dim; ++d)
           acc[d] *= correction;
-        for (int64_t j = 0; j < seen; ++j) {
-          const A p = scores[j];
-          const A *vj = w.values + j * dim;
-          for (int64_t d = 0; d < dim; ++d)
-            acc[d] += p * vj[d];
-        }
         w.max[r] = newMax;
         w.sum[r] = w.sum[r] * static_cast<double>(correction) + static_cast<double>(blockSum);
       }
+      // acc += p v
+      gemmRows(rows, dim, count, w.probs, kKeyBlock, 1, w.values, dim, w.acc, dim, true);
     }
     for (int64_t r = 0; r < rows; ++r) {
       const A inverse = static_cast<A>(1.0 / w.sum[r]);
@@ -209,42 +275,19 @@ template <typename A> struct BackwardScratch {
   A *keys;    // [kKeyBlock, dim]
   A *dk;      // [kKeyBlock, dim]
   A *dv;      // [kKeyBlock, dim]
-  A *probs;   // [kKeyBlock]
-  A *dprobs;  // [kKeyBlock]
-  A *row;     // [3, dim]: q, dy and the dq of one query
+  A *queries; // [kQueryBlock, dim]
+  A *dys;     // [kQueryBlock, dim]
+  A *dqs;     // [kQueryBlock, dim]
+  A *probs;   // [kQueryBlock, kKeyBlock]
+  A *dscores; // [kQueryBlock, kKeyBlock]: dp, then ds
+  A *rowDot;  // [kQueryBlock]
 };
 
-/// One query's share of the block's gradients: dv_j += p_j dy, dk_j += ds_j q
-/// and dq += ds_j k_j for the keys it sees, ds_j = p_j (dp_j − rowDot) scale.
-/// The scratch arrays never overlap, which `restrict` tells the compiler, so
-/// that dq, q and dy stay in registers across the keys.
-template <typename A>
-GRADC_ALWAYS_INLINE void accumulateRow(const BackwardScratch<A> &w, int64_t dim, int64_t seen,
-                                       A rowDot, A scale) {
-  const A *__restrict probs = w.probs;
-  const A *__restrict dprobs = w.dprobs;
-  const A *__restrict keys = w.keys;
-  const A *__restrict qi = w.row;
-  const A *__restrict dyi = w.row + dim;
-  A *__restrict dqi = w.row + 2 * dim;
-  A *__restrict dk = w.dk;
-  A *__restrict dv = w.dv;
-  for (int64_t j = 0; j < seen; ++j) {
-    const A p = probs[j];
-    const A ds = p * (dprobs[j] - rowDot) * scale;
-    A *__restrict dvj = dv + j * dim;
-    A *__restrict dkj = dk + j * dim;
-    const A *__restrict kj = keys + j * dim;
-    for (int64_t d = 0; d < dim; ++d) {
-      dvj[d] += p * dyi[d];
-      dkj[d] += ds * qi[d];
-      dqi[d] += ds * kj[d];
-    }
-  }
-}
-
 /// The gradients of one (batch row, head) pair: a block of keys at a time,
-/// every query that sees it, the probabilities recomputed from logsumexp.
+/// against the blocks of queries that see it, the probabilities recomputed
+/// from logsumexp:
+///   p = exp(scale · q kᵀ − lse), dp = dy vᵀ, ds = p (dp − Σ_d dy_d y_d) scale,
+///   dq += ds k, dk += dsᵀ q, dv += pᵀ dy.
 template <typename T, typename A>
 GRADC_ALWAYS_INLINE void backwardPair(const AttentionShape &s, const Layout &l, int64_t pair,
                                       const T *q, const T *k, const T *v, const T *y,
@@ -257,7 +300,6 @@ GRADC_ALWAYS_INLINE void backwardPair(const AttentionShape &s, const Layout &l, 
   T *dqh = dq + qOffset, *dkh = dk + kOffset, *dvh = dv + kOffset;
   const double *lse = logsumexp + pair * s.queries;
   const A scale = static_cast<A>(s.scale);
-  A *qi = w.row, *dyi = w.row + dim, *dqi = w.row + 2 * dim;
   for (int64_t i = 0; i < s.queries; ++i)
     for (int64_t d = 0; d < dim; ++d)
       dqh[i * s.width + d] = T(0);
@@ -270,26 +312,47 @@ GRADC_ALWAYS_INLINE void backwardPair(const AttentionShape &s, const Layout &l, 
       w.dk[e] = 0;
       w.dv[e] = 0;
     }
-    for (int64_t i = s.causal ? j0 : 0; i < s.queries; ++i) {
-      const int64_t seen = visibleKeys(s, i, j0, count);
-      const T *yRow = yh + i * s.width;
-      A rowDot = 0; // the softmax's Σ_j p_j dp_j, which is Σ_d dy_d y_d
-      for (int64_t d = 0; d < dim; ++d) {
-        qi[d] = static_cast<A>(qh[i * s.width + d]);
-        dyi[d] = static_cast<A>(dyh[i * s.width + d]);
-        rowDot += dyi[d] * static_cast<A>(yRow[d]);
-        dqi[d] = 0;
+    // Causal: the queries before j0 see none of these keys.
+    for (int64_t i0 = s.causal ? j0 : 0; i0 < s.queries; i0 += kQueryBlock) {
+      const int64_t rows = std::min(kQueryBlock, s.queries - i0);
+      copyBlock(qh, s.width, dim, i0, rows, w.queries);
+      copyBlock(dyh, s.width, dim, i0, rows, w.dys);
+      for (int64_t r = 0; r < rows; ++r) {
+        const T *yRow = yh + (i0 + r) * s.width;
+        const A *dyRow = w.dys + r * dim;
+        A dot = 0; // the softmax's Σ_j p_j dp_j, which is Σ_d dy_d y_d
+        for (int64_t d = 0; d < dim; ++d)
+          dot += dyRow[d] * static_cast<A>(yRow[d]);
+        w.rowDot[r] = dot;
       }
-      // p = exp(scale · q kᵀ − logsumexp), dp = dy vᵀ
-      dotRow(qi, w.keysT, dim, kKeyBlock, seen, scale, w.probs);
-      const A rowLse = static_cast<A>(lse[i]);
-      for (int64_t j = 0; j < seen; ++j)
-        w.probs[j] = expOf(w.probs[j] - rowLse);
-      dotRow(dyi, w.valuesT, dim, kKeyBlock, seen, A(1), w.dprobs);
-      accumulateRow(w, dim, seen, rowDot, scale);
-      T *dqRow = dqh + i * s.width;
-      for (int64_t d = 0; d < dim; ++d)
-        dqRow[d] = static_cast<T>(static_cast<A>(dqRow[d]) + dqi[d]);
+      gemmRows(rows, count, dim, w.queries, dim, 1, w.keysT, kKeyBlock, w.probs, kKeyBlock,
+               false);
+      gemmRows(rows, count, dim, w.dys, dim, 1, w.valuesT, kKeyBlock, w.dscores, kKeyBlock,
+               false);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t seen = visibleKeys(s, i0 + r, j0, count);
+        A *probs = w.probs + r * kKeyBlock, *ds = w.dscores + r * kKeyBlock;
+        const A rowLse = static_cast<A>(lse[i0 + r]), dot = w.rowDot[r];
+        for (int64_t j = 0; j < seen; ++j) {
+          probs[j] = expOf(probs[j] * scale - rowLse);
+          ds[j] = probs[j] * (ds[j] - dot) * scale;
+        }
+        for (int64_t j = seen; j < count; ++j) {
+          probs[j] = 0;
+          ds[j] = 0;
+        }
+      }
+      // dq for these queries and this key block, added to dq.
+      gemmRows(rows, dim, count, w.dscores, kKeyBlock, 1, w.keys, dim, w.dqs, dim, false);
+      for (int64_t r = 0; r < rows; ++r) {
+        T *dqRow = dqh + (i0 + r) * s.width;
+        const A *dqs = w.dqs + r * dim;
+        for (int64_t d = 0; d < dim; ++d)
+          dqRow[d] = static_cast<T>(static_cast<A>(dqRow[d]) + dqs[d]);
+      }
+      // dv += pᵀ dy, dk += dsᵀ q: row j of dv sums over the block's queries.
+      gemmRows(count, dim, rows, w.probs, 1, kKeyBlock, w.dys, dim, w.dv, dim, true);
+      gemmRows(count, dim, rows, w.dscores, 1, kKeyBlock, w.queries, dim, w.dk, dim, true);
     }
     for (int64_t j = 0; j < count; ++j)
       for (int64_t d = 0; d < dim; ++d) {
@@ -301,17 +364,20 @@ GRADC_ALWAYS_INLINE void backwardPair(const AttentionShape &s, const Layout &l, 
 
 /// The elements of scratch one thread uses, for a head width `dim`.
 int64_t forwardScratch(int64_t dim) {
-  return dim * kKeyBlock * 2 + kQueryBlock * dim * 2 + kKeyBlock;
+  return 2 * dim * kKeyBlock + 2 * kQueryBlock * dim + kQueryBlock * kKeyBlock;
 }
-int64_t backwardScratch(int64_t dim) { return 5 * dim * kKeyBlock + 2 * kKeyBlock + 3 * dim; }
+int64_t backwardScratch(int64_t dim) {
+  return 5 * dim * kKeyBlock + 3 * kQueryBlock * dim + 2 * kQueryBlock * kKeyBlock +
+         kQueryBlock;
+}
 
 template <typename A> ForwardScratch<A> forwardScratchAt(A *at, double *stats, int64_t dim) {
   ForwardScratch<A> w;
   w.keysT = at;
   w.values = w.keysT + dim * kKeyBlock;
   w.queries = w.values + dim * kKeyBlock;
-  w.scores = w.queries + kQueryBlock * dim;
-  w.acc = w.scores + kKeyBlock;
+  w.probs = w.queries + kQueryBlock * dim;
+  w.acc = w.probs + kQueryBlock * kKeyBlock;
   w.max = stats;
   w.sum = stats + kQueryBlock;
   return w;
@@ -319,15 +385,18 @@ template <typename A> ForwardScratch<A> forwardScratchAt(A *at, double *stats, i
 
 template <typename A> BackwardScratch<A> backwardScratchAt(A *at, int64_t dim) {
   BackwardScratch<A> w;
-  const int64_t block = dim * kKeyBlock;
+  const int64_t block = dim * kKeyBlock, rows = kQueryBlock * dim;
   w.keysT = at;
   w.valuesT = at + block;
   w.keys = at + 2 * block;
   w.dk = at + 3 * block;
   w.dv = at + 4 * block;
-  w.probs = at + 5 * block;
-  w.dprobs = w.probs + kKeyBlock;
-  w.row = w.dprobs + kKeyBlock;
+  w.queries = at + 5 * block;
+  w.dys = w.queries + rows;
+  w.dqs = w.dys + rows;
+  w.probs = w.dqs + rows;
+  w.dscores = w.probs + kQueryBlock * kKeyBlock;
+  w.rowDot = w.dscores + kQueryBlock * kKeyBlock;
   return w;
 }
 

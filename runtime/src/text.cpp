@@ -193,9 +193,17 @@ Vocabulary Vocabulary::fromUtf8(std::string_view characters, const std::string &
 }
 
 Vocabulary Vocabulary::ofText(const std::vector<char32_t> &points) {
-  std::vector<char32_t> distinct = points;
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  // One flag per code point (decoded text holds none beyond U+10FFFF).
+  std::vector<bool> present(0x110000, false);
+  for (char32_t point : points) {
+    if (point > 0x10FFFF)
+      throw Error("code point " + std::to_string(point) + " is beyond U+10FFFF");
+    present[point] = true;
+  }
+  std::vector<char32_t> distinct;
+  for (char32_t point = 0; point < 0x110000; ++point)
+    if (present[point])
+      distinct.push_back(point);
   Vocabulary vocab;
   vocab.characters_ = distinct;
   for (size_t i = 0; i < distinct.size(); ++i)
