@@ -9,6 +9,7 @@
 // of the scores run over contiguous keys and those of the mixes over
 // contiguous channels, both without reassociating a sum.
 #include "gradc/runtime/kernels.h"
+#include "gradc/runtime/math.h"
 
 #include "kernel_checks.h"
 #include "scratch.h"
@@ -61,28 +62,9 @@ GRADC_ALWAYS_INLINE int64_t visibleKeys(const AttentionShape &s, int64_t i, int6
   return std::clamp<int64_t>(i - j0 + 1, 0, count);
 }
 
-/// exp(x) for float as Cephes' expf computes it (within 2 ulp for every x
-/// whose exp is a normal float, 0 below), in operations a loop vectorizes:
-/// x = n ln 2 + r with |r| <= ln 2 / 2, exp(r) a degree-7 polynomial, 2^n
-/// made in the exponent bits.
-GRADC_ALWAYS_INLINE float expOf(float x) {
-  const float clamped = std::max(x, -87.0f);
-  // n = round(x / ln 2), by the float rounding of a sum with 1.5 · 2^23.
-  const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = clamped - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return x < -87.0f ? 0.0f : e * scale;
-}
+/// exp for the probabilities: math::exp, a loop vectorizes it (float), or
+/// the C library's (double).
+GRADC_ALWAYS_INLINE float expOf(float x) { return math::exp(x); }
 GRADC_ALWAYS_INLINE double expOf(double x) { return std::exp(x); }
 
 /// to [dim, stride] ← rows [j0, j0 + count) of one head of a [keys, width]

@@ -3,6 +3,9 @@
 
 #include "kernel_checks.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -180,11 +183,31 @@ void batchNormBackward(int64_t n, int64_t c, int64_t spatial, const T *x, const 
     }
 }
 
+namespace {
+
+// Layer normalization runs its rows on the kernels' threads from this many
+// values on; the rows are independent, so the result does not depend on the
+// thread count.
+constexpr int64_t kParallelNormValues = int64_t(1) << 15;
+// The backward pass sums dγ and dβ over fixed chunks of rows, then the
+// chunks in order: the same sums for any number of threads.
+constexpr int64_t kNormChunkRows = 64;
+
+int normThreads(int64_t rows, int64_t d) {
+  if (rows * d < kParallelNormValues || omp_in_parallel())
+    return 1;
+  return static_cast<int>(std::min<int64_t>(threads(), (rows + kNormChunkRows - 1) /
+                                                           kNormChunkRows));
+}
+
+} // namespace
+
 template <typename T>
 void layerNorm(int64_t rows, int64_t d, const T *x, const T *gamma, const T *beta, T eps,
                T *y) {
   requireNonNegative("layerNorm", {{"rows", rows}, {"d", d}});
   elementCount("layerNorm", {rows, d}, sizeof(T));
+#pragma omp parallel for num_threads(normThreads(rows, d)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const T *row = x + r * d;
     double mean, var;
@@ -200,36 +223,49 @@ void layerNormBackward(int64_t rows, int64_t d, const T *x, const T *dy, const T
                        T eps, T *dx, T *dgamma, T *dbeta) {
   requireNonNegative("layerNormBackward", {{"rows", rows}, {"d", d}});
   elementCount("layerNormBackward", {rows, d}, sizeof(T));
-  std::vector<double> gammaSum(static_cast<size_t>(d), 0.0);
-  std::vector<double> betaSum(static_cast<size_t>(d), 0.0);
-  for (int64_t r = 0; r < rows; ++r) {
-    const T *row = x + r * d;
-    const T *grad = dy + r * d;
-    double mean, var;
-    rowMoments(row, d, mean, var);
-    double invStd = 1.0 / std::sqrt(var + eps);
-    // With g = dy ⊙ γ: dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / σ.
-    double sumG = 0, sumGXhat = 0;
-    for (int64_t j = 0; j < d; ++j) {
-      double xhat = (row[j] - mean) * invStd;
-      double g = static_cast<double>(grad[j]) * gamma[j];
-      sumG += g;
-      sumGXhat += g * xhat;
-      gammaSum[j] += grad[j] * xhat;
-      betaSum[j] += grad[j];
-    }
-    double width = static_cast<double>(d);
-    for (int64_t j = 0; j < d; ++j) {
-      double xhat = (row[j] - mean) * invStd;
-      double g = static_cast<double>(grad[j]) * gamma[j];
-      dx[r * d + j] = static_cast<T>(invStd * (g - sumG / width - xhat * sumGXhat / width));
+  const int64_t chunks = (rows + kNormChunkRows - 1) / kNormChunkRows;
+  // Per chunk of rows: Σ dy · x̂ (dγ) and Σ dy (dβ) over its rows.
+  std::vector<double> gammaSums(static_cast<size_t>(chunks * d), 0.0);
+  std::vector<double> betaSums(static_cast<size_t>(chunks * d), 0.0);
+#pragma omp parallel for num_threads(normThreads(rows, d)) schedule(static)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    double *gammaSum = gammaSums.data() + chunk * d;
+    double *betaSum = betaSums.data() + chunk * d;
+    const int64_t end = std::min(rows, (chunk + 1) * kNormChunkRows);
+    for (int64_t r = chunk * kNormChunkRows; r < end; ++r) {
+      const T *row = x + r * d;
+      const T *grad = dy + r * d;
+      double mean, var;
+      rowMoments(row, d, mean, var);
+      double invStd = 1.0 / std::sqrt(var + eps);
+      // With g = dy ⊙ γ: dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / σ.
+      double sumG = 0, sumGXhat = 0;
+      for (int64_t j = 0; j < d; ++j) {
+        double xhat = (row[j] - mean) * invStd;
+        double g = static_cast<double>(grad[j]) * gamma[j];
+        sumG += g;
+        sumGXhat += g * xhat;
+        gammaSum[j] += grad[j] * xhat;
+        betaSum[j] += grad[j];
+      }
+      double width = static_cast<double>(d);
+      for (int64_t j = 0; j < d; ++j) {
+        double xhat = (row[j] - mean) * invStd;
+        double g = static_cast<double>(grad[j]) * gamma[j];
+        dx[r * d + j] = static_cast<T>(invStd * (g - sumG / width - xhat * sumGXhat / width));
+      }
     }
   }
   for (int64_t j = 0; j < d; ++j) {
+    double gammaTotal = 0, betaTotal = 0;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      gammaTotal += gammaSums[static_cast<size_t>(chunk * d + j)];
+      betaTotal += betaSums[static_cast<size_t>(chunk * d + j)];
+    }
     if (dgamma != nullptr)
-      dgamma[j] = static_cast<T>(gammaSum[j]);
+      dgamma[j] = static_cast<T>(gammaTotal);
     if (dbeta != nullptr)
-      dbeta[j] = static_cast<T>(betaSum[j]);
+      dbeta[j] = static_cast<T>(betaTotal);
   }
 }
 

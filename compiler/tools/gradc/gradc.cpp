@@ -336,10 +336,14 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
   // No floating-point contraction: each kernel rounds as its nn op does, so
   // fused and unfused programs compute bitwise the same values. Math
   // functions need not set errno (values are unchanged; loops calling sqrt
-  // vectorize). OpenMP runs large fused loops on the kernels' threads.
+  // vectorize). Floating-point operations may be evaluated where they
+  // would trap, as no program reads the exception flags (values are
+  // unchanged; loops that select between computed values, math::exp and
+  // math::erf among them, vectorize). OpenMP runs large fused loops on the
+  // kernels' threads.
   std::vector<std::string> flags{*compiler,         "-std=c++17",
                                  "-O" + std::to_string(optLevel), "-ffp-contract=off",
-                                 "-fno-math-errno", "-fopenmp",
+                                 "-fno-math-errno", "-fno-trapping-math", "-fopenmp",
                                  "-I" + dir.str(),  "-I" + runtime->include};
   for (llvm::StringRef flag : llvm::split(GRADC_GENERATED_CODE_FLAGS, ' '))
     if (!flag.empty())

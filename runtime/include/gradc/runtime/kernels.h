@@ -179,12 +179,15 @@ void batchNormBackward(int64_t n, int64_t c, int64_t spatial, const T *x, const 
                        T *dgamma, T *dbeta);
 
 /// Layer normalization over the last dimension: x and y are [rows, d], gamma
-/// and beta [d]; biased variance, as torch.nn.LayerNorm.
+/// and beta [d]; biased variance, as torch.nn.LayerNorm. Rows run on the
+/// kernels' threads (from 2^15 values); each row is computed alone.
 template <typename T>
 void layerNorm(int64_t rows, int64_t d, const T *x, const T *gamma, const T *beta,
                T eps, T *y);
 
-/// dx [rows, d]; dgamma and dbeta [d], summed over rows (each may be null).
+/// dx [rows, d]; dgamma and dbeta [d], summed over rows (each may be null)
+/// in double, by chunks of 64 rows and then the chunks in order, so that the
+/// sums do not depend on the thread count.
 template <typename T>
 void layerNormBackward(int64_t rows, int64_t d, const T *x, const T *dy,
                        const T *gamma, T eps, T *dx, T *dgamma, T *dbeta);
