@@ -72,6 +72,17 @@ double parseFraction(const std::string &flag, const std::string &text) {
   return value;
 }
 
+// A finite number >= 0; `rule` says what the flag takes, for the message.
+double parseNonNegative(const std::string &flag, const std::string &text,
+                        const std::string &rule) {
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      !std::isfinite(value) || value < 0)
+    throw UsageError(flag + " must be " + rule + ", got " + inQuotes(text));
+  return value;
+}
+
 // Why a file cannot be read, or "" when it can.
 std::string unreadableReason(const std::string &path) {
   std::error_code error;
@@ -451,15 +462,10 @@ void resolveRunSettings(const po::variables_map &vm, const ModelInfo &info,
   options.quiet = vm.count("quiet") > 0;
   options.checkNumerics = vm.count("check-numerics") > 0;
   options.checkReplicas = vm.count("check-replicas") > 0;
-  if (vm.count("collective-timeout")) {
-    const std::string timeout = vm["collective-timeout"].as<std::string>();
-    char *end = nullptr;
-    options.collectiveTimeout = std::strtod(timeout.c_str(), &end);
-    if (timeout.empty() || end != timeout.c_str() + timeout.size() ||
-        !std::isfinite(options.collectiveTimeout) || options.collectiveTimeout < 0)
-      throw UsageError("--collective-timeout must be a number of seconds >= 0 (0: no limit), "
-                       "got " + inQuotes(timeout));
-  }
+  if (vm.count("collective-timeout"))
+    options.collectiveTimeout =
+        parseNonNegative("--collective-timeout", vm["collective-timeout"].as<std::string>(),
+                         "a number of seconds >= 0 (0: no limit)");
   if (vm.count("progress") && vm.count("no-progress"))
     throw UsageError("--progress and --no-progress cannot be combined");
   options.progress = vm.count("progress")      ? Progress::Always
@@ -480,15 +486,10 @@ void resolveRunSettings(const po::variables_map &vm, const ModelInfo &info,
   }
   if (vm.count("tokens"))
     options.generateTokens = parseCount("--tokens", vm["tokens"].as<std::string>(), 0);
-  if (vm.count("temperature")) {
-    const std::string text = vm["temperature"].as<std::string>();
-    char *end = nullptr;
-    options.temperature = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() ||
-        !std::isfinite(options.temperature) || options.temperature < 0)
-      throw UsageError("--temperature must be a number >= 0 (0: always the most likely "
-                       "token), got " + inQuotes(text));
-  }
+  if (vm.count("temperature"))
+    options.temperature =
+        parseNonNegative("--temperature", vm["temperature"].as<std::string>(),
+                         "a number >= 0 (0: always the most likely token)");
 
 }
 

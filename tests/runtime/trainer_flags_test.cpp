@@ -176,11 +176,25 @@ TEST_F(TrainerFlagsTest, ModesNeedTheirFlagsAndExcludeOthers) {
       {{"--init-only", "--eval"}, "--init-only and --eval cannot be combined"},
       {{"--eval", "--predict", path("x.npy")}, "--eval and --predict cannot be combined"},
       {{"--out", path("out.npy")}, "--out needs --predict"},
+      {{"--tokens", "3"}, "--tokens needs --generate"},
+      {{"--temperature", "0.5"}, "--temperature needs --generate"},
+      {{"--generate", "ab"}, "--data has no effect with --generate"},
   };
   for (const FlagCase &flagCase : cases)
     expectUsageError(flagCase);
 
   SoftmaxRegression model(4, 3, 4);
+  // --generate samples from a language model's logits, with the weights of a
+  // trained one (tests/e2e/language_model covers a real one).
+  auto generated = runTrainer(model, {"--generate", "ab", "--load", path("x.npy")});
+  EXPECT_EQ(generated.code, 2);
+  EXPECT_NE(generated.err.find("--generate needs a language model: one input of token ids"),
+            std::string::npos)
+      << generated.err;
+  generated = runTrainer(model, {"--generate", "ab"});
+  EXPECT_EQ(generated.code, 2);
+  EXPECT_NE(generated.err.find("--generate needs a language model"), std::string::npos)
+      << generated.err;
   auto run = runTrainer(model, {"--init-only"});
   EXPECT_EQ(run.code, 2);
   EXPECT_EQ(run.err, "error: --init-only needs --save W.safetensors\n");

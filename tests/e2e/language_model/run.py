@@ -10,7 +10,8 @@ saved weights loaded into the same network written in PyTorch:
  - --eval on another text file gives PyTorch's loss on its windows;
  - training on the text's ids as a .npy token file gives bitwise the same weights;
  - --generate at temperature 0 continues the sentence, and a seed repeats a sample;
- - characters outside the vocabulary, in data or prompt, are errors naming the place.
+ - characters outside the vocabulary, in data or prompt, are errors naming the place, and
+   bad --generate flags are usage errors.
 
 usage: run.py GRADC OUT_DIR
 """
@@ -134,13 +135,20 @@ def main():
     result = run([program, "--load", weights_path, "--generate", "the Z"], expect=1)
     check("character 5 of the prompt, 'Z', is not in the model's vocabulary" in result.stderr,
           "a prompt outside the vocabulary: " + result.stderr.strip())
+    result = run([program, "--load", weights_path, "--generate", "the", "--temperature", "-1"],
+                 expect=2)
+    check("--temperature must be a number >= 0 (0: always the most likely token), got '-1'"
+          in result.stderr, "a negative temperature: " + result.stderr.strip())
+    result = run([program, "--generate", "the"], expect=2)
+    check("--generate needs --load W.safetensors" in result.stderr,
+          "--generate without weights: " + result.stderr.strip())
     with open(bad_path, "wb") as f:
         f.write(b"the \xff quick\n")
     result = run([program, "--data", bad_path], expect=1)
     check(bad_path + ":1:5: is not UTF-8 text: byte 255" in result.stderr,
           "bytes that are not UTF-8: " + result.stderr.strip())
 
-    print("%d passed, %d failed" % (10 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (12 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
