@@ -19,7 +19,9 @@ namespace gradc::rt::math {
 /// exact), exp(r) as Cephes' expf polynomial, 2^n made in the exponent bits
 /// as 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋), so that neither factor overflows.
 inline float exp(float x) {
-  const float clamped = std::min(std::max(x, -88.0f), 89.0f);
+  // NaN is computed as 0 (a NaN has no integer n) and returned at the end.
+  const float safe = x == x ? x : 0.0f;
+  const float clamped = std::min(std::max(safe, -88.0f), 89.0f);
   // n = round(x / ln 2), by the float rounding of a sum with 1.5 · 2^23.
   const float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = clamped - n * 0.693359375f;
@@ -37,7 +39,8 @@ inline float exp(float x) {
   float scale1, scale2;
   std::memcpy(&scale1, &bits1, sizeof scale1);
   std::memcpy(&scale2, &bits2, sizeof scale2);
-  return x < -87.33654f ? 0.0f : e * scale1 * scale2;
+  const float value = e * scale1 * scale2;
+  return x < -87.33654f ? 0.0f : x == x ? value : x;
 }
 inline double exp(double x) { return std::exp(x); }
 
