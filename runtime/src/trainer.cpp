@@ -130,9 +130,11 @@ int runGenerate(Model &model, const TrainerOptions &options,
   generation.temperature = options.temperature;
   generation.seed = options.seed;
   const ModelInfo &info = model.info();
+  // A checkpoint of a run on other data records an empty vocabulary.
   auto recorded = weightsMetadata.find(kVocabKey);
-  if (recorded != weightsMetadata.end() || !info.data.vocab.empty()) {
-    Vocabulary vocab = recorded != weightsMetadata.end()
+  const bool hasRecorded = recorded != weightsMetadata.end() && !recorded->second.empty();
+  if (hasRecorded || !info.data.vocab.empty()) {
+    Vocabulary vocab = hasRecorded
                            ? Vocabulary::fromUtf8(recorded->second, options.load)
                            : Vocabulary::fromUtf8(info.data.vocab, "the model's vocab");
     out << generateText(model, vocab, options.prompt, generation) << "\n";
@@ -151,8 +153,8 @@ int runGenerate(Model &model, const TrainerOptions &options,
     long long id = std::strtoll(word.c_str(), &end, 10);
     if (end != word.c_str() + word.size() || errno != 0 || id < 0 ||
         id > std::numeric_limits<int32_t>::max())
-      throw UsageError("--generate: the model was trained on token ids, so the prompt "
-                               "is ids separated by spaces; got '" + word + "'");
+      throw UsageError("--generate: the model was trained on token ids, so the prompt is ids "
+                       "separated by spaces; got '" + word + "'");
     prompt.push_back(static_cast<int32_t>(id));
   }
   std::vector<int32_t> ids = generate(model, prompt, generation);
@@ -257,7 +259,7 @@ void withTrainedColumns(TrainerOptions &options,
       source->featureColumns = columns;
   // Text is encoded with the vocabulary the weights were trained with.
   auto vocab = weightsMetadata.find(kVocabKey);
-  if (vocab == weightsMetadata.end())
+  if (vocab == weightsMetadata.end() || vocab->second.empty())
     return;
   for (DataSource *source : {&options.data, &options.test}) {
     if (source->kind != "text")

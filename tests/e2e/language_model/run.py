@@ -120,6 +120,13 @@ def main():
                   "--temperature", "0"])
     check(result.stdout == "the quick brown fox.\nthe quick brown fox.\nthe\n",
           "--generate at temperature 0 continues the sentence: %r" % result.stdout)
+    # A checkpoint records the vocabulary too, and --load takes it.
+    checkpoints = os.path.join(out, "checkpoints")
+    run([program, "--seed", "1", "--checkpoint-dir", checkpoints, "--quiet"])
+    from_checkpoint = run([program, "--load", os.path.join(checkpoints, "checkpoint.safetensors"),
+                           "--generate", "the q", "--tokens", "40", "--temperature", "0"])
+    check(from_checkpoint.stdout == result.stdout,
+          "--generate from the run's checkpoint: %r" % from_checkpoint.stdout)
     sampled = [run([program, "--load", weights_path, "--generate", "the", "--tokens", "30",
                     "--seed", str(seed)]).stdout for seed in (4, 4)]
     check(sampled[0] == sampled[1] and sampled[0].startswith("the"),
@@ -148,7 +155,7 @@ def main():
     check(bad_path + ":1:5: is not UTF-8 text: byte 255" in result.stderr,
           "bytes that are not UTF-8: " + result.stderr.strip())
 
-    print("%d passed, %d failed" % (12 - len(failures), len(failures)))
+    print("%d passed, %d failed" % (13 - len(failures), len(failures)))
     return 1 if failures else 0
 
 
