@@ -85,6 +85,23 @@ unsigned decodeOne(std::string_view bytes, size_t at, char32_t &point) {
   return length;
 }
 
+Error notUtf8(std::string_view bytes, size_t at, const std::string &origin) {
+  return atCharacter(bytes, at, origin, "is not UTF-8 text: byte " +
+                                            std::to_string(static_cast<unsigned char>(bytes[at])) +
+                                            " starts no valid UTF-8 character");
+}
+
+// The byte offset of character `index` of UTF-8 `bytes` (already decoded
+// once, so valid).
+uint64_t offsetOfCharacter(std::string_view bytes, uint64_t index) {
+  size_t at = 0;
+  for (uint64_t i = 0; i < index && at < bytes.size(); ++i) {
+    char32_t point = 0;
+    at += std::max(decodeOne(bytes, at, point), 1u);
+  }
+  return at;
+}
+
 // decodeUtf8, keeping the byte offset of each code point.
 std::vector<char32_t> decodeWithOffsets(std::string_view bytes, const std::string &origin,
                                         std::vector<uint64_t> *offsets) {
@@ -96,10 +113,7 @@ std::vector<char32_t> decodeWithOffsets(std::string_view bytes, const std::strin
     char32_t point = 0;
     unsigned length = decodeOne(bytes, at, point);
     if (length == 0)
-      throw atCharacter(bytes, at, origin, "is not UTF-8 text: byte " +
-                                               std::to_string(static_cast<unsigned char>(
-                                                   bytes[at])) +
-                                               " starts no valid UTF-8 character");
+      throw notUtf8(bytes, at, origin);
     points.push_back(point);
     if (offsets)
       offsets->push_back(at);
@@ -192,6 +206,23 @@ Vocabulary Vocabulary::fromUtf8(std::string_view characters, const std::string &
   return vocab;
 }
 
+Vocabulary Vocabulary::ofText(std::string_view text, const std::string &origin) {
+  std::vector<bool> present(0x110000, false);
+  for (size_t at = 0; at < text.size();) {
+    char32_t point = 0;
+    const unsigned length = decodeOne(text, at, point);
+    if (length == 0)
+      throw notUtf8(text, at, origin);
+    present[point] = true;
+    at += length;
+  }
+  std::vector<char32_t> distinct;
+  for (char32_t point = 0; point < 0x110000; ++point)
+    if (present[point])
+      distinct.push_back(point);
+  return ofText(distinct);
+}
+
 Vocabulary Vocabulary::ofText(const std::vector<char32_t> &points) {
   // One flag per code point (decoded text holds none beyond U+10FFFF).
   std::vector<bool> present(0x110000, false);
@@ -212,18 +243,23 @@ Vocabulary Vocabulary::ofText(const std::vector<char32_t> &points) {
 }
 
 std::vector<int32_t> Vocabulary::encode(std::string_view text, const std::string &origin) const {
-  std::vector<uint64_t> offsets;
-  std::vector<char32_t> points = decodeWithOffsets(text, origin, &offsets);
+  // Decoded a character at a time: an id is all a character leaves behind.
   std::vector<int32_t> ids;
-  ids.reserve(points.size());
-  for (size_t i = 0; i < points.size(); ++i) {
-    auto found = ids_.find(points[i]);
+  ids.reserve(text.size());
+  for (size_t at = 0; at < text.size();) {
+    char32_t point = 0;
+    const unsigned length = decodeOne(text, at, point);
+    if (length == 0)
+      throw notUtf8(text, at, origin);
+    auto found = ids_.find(point);
     if (found == ids_.end())
-      throw atCharacter(text, offsets[i], origin,
-                        shown(points[i]) + " is not in the model's vocabulary of " +
+      throw atCharacter(text, at, origin,
+                        shown(point) + " is not in the model's vocabulary of " +
                             std::to_string(size()) + " characters");
     ids.push_back(found->second);
+    at += length;
   }
+  ids.shrink_to_fit();
   return ids;
 }
 
@@ -244,13 +280,14 @@ TokenStream loadTokenStream(const DataSource &source, const Vocabulary &vocab,
   TokenStream stream;
   const std::string &path = source.inputs;
   if (source.kind == "text") {
-    // Each character becomes a code point, an id and a byte offset.
-    std::string bytes = readWholeFile(path, limits,
-                                      sizeof(int32_t) + sizeof(uint64_t) + sizeof(char32_t));
-    std::vector<char32_t> points = decodeWithOffsets(bytes, path, &stream.offsets);
-    stream.vocab = !vocab.empty()             ? vocab
-                   : !source.vocab.empty()    ? Vocabulary::fromUtf8(source.vocab, "the vocab")
-                                              : Vocabulary::ofText(points);
+    // Each character becomes an id (and is held as its bytes while it loads).
+    std::string bytes = readWholeFile(path, limits, sizeof(int32_t) + 1);
+    if (!vocab.empty())
+      stream.vocab = vocab;
+    else if (!source.vocab.empty())
+      stream.vocab = Vocabulary::fromUtf8(source.vocab, "the vocab");
+    else
+      stream.vocab = Vocabulary::ofText(bytes, path);
     stream.tokens = stream.vocab.encode(bytes, path);
     return stream;
   }
@@ -304,9 +341,12 @@ Dataset windowDataset(const ModelInfo &info, const DataSource &source,
              "[0, " + std::to_string(limit.limit) + ") (" + limit.use +
              "): give the model a vocabulary of at least " +
              std::to_string(stream.vocab.size());
+      // The place, from the file again (this is the error's path only).
+      std::string bytes = readWholeFile(source.inputs, {}, 1);
       throw Error::inFile(source.inputs,
                           what + " (first at byte offset " +
-                              std::to_string(stream.offsets[static_cast<size_t>(i)]) + ")");
+                              std::to_string(offsetOfCharacter(bytes, static_cast<uint64_t>(i))) +
+                              ")");
     }
     throw Error::inFile(source.inputs, what);
   }

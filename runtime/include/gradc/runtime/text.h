@@ -37,6 +37,9 @@ public:
   static Vocabulary fromUtf8(std::string_view characters, const std::string &origin);
   /// The distinct code points of `points`, in increasing order.
   static Vocabulary ofText(const std::vector<char32_t> &points);
+  /// The distinct characters of UTF-8 `text`, in increasing order (text that
+  /// is not UTF-8 is an Error naming `origin` and the place).
+  static Vocabulary ofText(std::string_view text, const std::string &origin);
 
   int64_t size() const { return static_cast<int64_t>(characters_.size()); }
   bool empty() const { return characters_.empty(); }
@@ -68,9 +71,6 @@ private:
 struct TokenStream {
   std::vector<int32_t> tokens;
   Vocabulary vocab;
-  /// Text: the byte offset of each token in the file, to name the place of a
-  /// token the model cannot take; empty for token files.
-  std::vector<uint64_t> offsets;
 };
 
 /// Reads a sequence source (DataSource::kind "text" or "tokens"; the file
