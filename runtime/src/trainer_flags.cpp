@@ -111,7 +111,13 @@ void printHelp(std::ostream &out, const std::string &program, const ModelInfo &i
       << "label column: the model's label_column, else the last column), or IDX (names\n"
       << "ending in -ubyte or .idx, optionally .gz). The model's scale, layout and CSV\n"
       << "settings apply to files of the same format; of another format, its scale\n"
-      << "applies to integer data only. CSV columns are matched by their header names.\n\n"
+      << "applies to integer data only. CSV columns are matched by their header names.\n";
+  if (isLanguageModel(info))
+    out << "This language model also reads text (.txt, UTF-8, a token per character) or a\n"
+        << ".npy of token ids given alone, cut into windows of " << info.inputs[0].shape[0] + 1
+        << " tokens; --validation\nholds out the last windows, and --generate samples from "
+           "trained weights.\n";
+  out << "\n"
       << "Each epoch trains on full batches of " << batch << " only: the last (samples mod "
       << batch << ")\nsamples of the epoch's shuffled order are skipped in that epoch, as "
       << "with PyTorch's\ndrop_last=True. Evaluation counts every test sample exactly once.\n\n"

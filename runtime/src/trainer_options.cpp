@@ -200,13 +200,6 @@ std::string formatOfFlag(const std::string &flag, const std::string &path) {
   return *format;
 }
 
-// Whether the model takes windows of a sequence: one input and one label,
-// both i32 [T] (text and token data feed it).
-bool isLanguageModel(const ModelInfo &info) {
-  return info.inputs.size() == 1 && info.labels.size() == 1 &&
-         info.inputs[0].dtype == DType::I32 && info.labels[0].dtype == DType::I32 &&
-         info.inputs[0].shape.size() == 1 && info.inputs[0].shape == info.labels[0].shape;
-}
 
 struct SourceFlags {
   const char *inputs;      // "data" or "test"
@@ -385,6 +378,12 @@ void requireMonitorable(const std::string &origin, const std::string &metric,
 }
 
 } // namespace
+
+bool isLanguageModel(const ModelInfo &info) {
+  return info.inputs.size() == 1 && info.labels.size() == 1 &&
+         info.inputs[0].dtype == DType::I32 && info.labels[0].dtype == DType::I32 &&
+         info.inputs[0].shape.size() == 1 && info.inputs[0].shape == info.labels[0].shape;
+}
 
 bool metricIsMinimized(const std::string &name) {
   std::string base = name;

@@ -96,6 +96,10 @@ struct ParseContext {
   int defaultThreads = 0;
 };
 
+/// Whether the model takes windows of a sequence: one input and one label,
+/// both i32 [T] (text and token data feed it).
+bool isLanguageModel(const ModelInfo &info);
+
 /// Whether a metric is better when smaller: losses, mae and rmse (with or
 /// without a val_/test_ prefix); every other metric is better when larger.
 bool metricIsMinimized(const std::string &name);
