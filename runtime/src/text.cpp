@@ -206,7 +206,18 @@ Vocabulary Vocabulary::fromUtf8(std::string_view characters, const std::string &
   return vocab;
 }
 
+Vocabulary Vocabulary::ofPresent(const std::vector<bool> &present) {
+  Vocabulary vocab;
+  for (char32_t point = 0; point < present.size(); ++point)
+    if (present[point]) {
+      vocab.ids_.emplace(point, static_cast<int32_t>(vocab.characters_.size()));
+      vocab.characters_.push_back(point);
+    }
+  return vocab;
+}
+
 Vocabulary Vocabulary::ofText(std::string_view text, const std::string &origin) {
+  // One flag per code point (UTF-8 holds none beyond U+10FFFF).
   std::vector<bool> present(0x110000, false);
   for (size_t at = 0; at < text.size();) {
     char32_t point = 0;
@@ -216,30 +227,17 @@ Vocabulary Vocabulary::ofText(std::string_view text, const std::string &origin) 
     present[point] = true;
     at += length;
   }
-  std::vector<char32_t> distinct;
-  for (char32_t point = 0; point < 0x110000; ++point)
-    if (present[point])
-      distinct.push_back(point);
-  return ofText(distinct);
+  return ofPresent(present);
 }
 
 Vocabulary Vocabulary::ofText(const std::vector<char32_t> &points) {
-  // One flag per code point (decoded text holds none beyond U+10FFFF).
   std::vector<bool> present(0x110000, false);
   for (char32_t point : points) {
     if (point > 0x10FFFF)
       throw Error("code point " + std::to_string(point) + " is beyond U+10FFFF");
     present[point] = true;
   }
-  std::vector<char32_t> distinct;
-  for (char32_t point = 0; point < 0x110000; ++point)
-    if (present[point])
-      distinct.push_back(point);
-  Vocabulary vocab;
-  vocab.characters_ = distinct;
-  for (size_t i = 0; i < distinct.size(); ++i)
-    vocab.ids_.emplace(distinct[i], static_cast<int32_t>(i));
-  return vocab;
+  return ofPresent(present);
 }
 
 std::vector<int32_t> Vocabulary::encode(std::string_view text, const std::string &origin) const {

@@ -62,6 +62,9 @@ public:
   bool operator!=(const Vocabulary &other) const { return !(*this == other); }
 
 private:
+  /// The code points whose flag is set, in increasing order.
+  static Vocabulary ofPresent(const std::vector<bool> &present);
+
   std::vector<char32_t> characters_;
   std::unordered_map<char32_t, int32_t> ids_;
 };
