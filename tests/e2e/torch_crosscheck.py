@@ -339,6 +339,36 @@ def gpt_block(p, ids, training=True, key=None):
     return lin(ln(m, "ln_f"), "head")
 
 
+def recurrent_module(kind, p, prefix, width, layers):
+    """torch.nn.LSTM / nn.GRU (batch_first) whose parameters are p's tensors
+    `<prefix>.<PyTorch's name>`, so that gradients and updates reach them."""
+    module_type = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+    hidden = p[f"{prefix}.weight_hh_l0"].shape[1]
+    module = module_type(width, hidden, num_layers=layers, batch_first=True)
+    for name in list(module._flat_weights_names):
+        delattr(module, name)
+        setattr(module, name, p[f"{prefix}.{name}"])
+    return module
+
+
+def lstm_tokens(p, ids, training=True, key=None):
+    x = F.embedding(ids.long(), p["wte.weight"])
+    # One module per layer: the dropout between them is the runtime's mask.
+    for layer in range(2):
+        if layer > 0:
+            x = dropout(x, 0.2, 0, key, training)
+        layer_p = {f"rnn.{name}_l0": p[f"rnn.{name}_l{layer}"]
+                   for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        x = recurrent_module("lstm", layer_p, "rnn", x.shape[-1], 1)(x)[0]
+    return F.linear(x, p["head.weight"], p["head.bias"])
+
+
+def gru_tokens(p, ids, training=True, key=None):
+    x = F.embedding(ids.long(), p["wte.weight"])
+    h = recurrent_module("gru", p, "rnn", x.shape[-1], 2)(x)[0]
+    return F.linear(h, p["head.weight"], p["head.bias"])
+
+
 def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
@@ -513,6 +543,11 @@ MODELS = {
     "gpt_block": dict(data="tokens", net=gpt_block, loss=token_cross_entropy, batch=16,
                       metrics=dict(accuracy=token_accuracy),
                       optimizer=adamw(lr=1e-2, weight_decay=0.01)),
+    "lstm_tokens": dict(data="tokens", net=lstm_tokens, loss=token_cross_entropy, batch=16,
+                        metrics=dict(accuracy=token_accuracy), optimizer=adam(lr=1e-2)),
+    "gru_tokens": dict(data="tokens", net=gru_tokens, loss=token_cross_entropy, batch=16,
+                       metrics=dict(accuracy=token_accuracy),
+                       optimizer=sgd(lr=0.5, momentum=0.9)),
     "sequence_slices": dict(data="sequence", net=sequence_slices, loss=mse, batch=16,
                             metrics=dict(mae=mae), optimizer=adam(lr=5e-3)),
 }

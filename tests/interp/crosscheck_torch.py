@@ -530,6 +530,71 @@ def check_attention(c):
                 [q, k, v, n(y), n(lse), dy], [n(dq), n(dk), n(dv)])
 
 
+def torch_recurrent(kind, x, w_ih, w_hh, b_ih, b_hh):
+    """nn.LSTM / nn.GRU (batch_first, one layer, zero initial state) on x [B, T, in]
+    with the given weights, stepped by hand (differentiable) and checked against the
+    module's output, and the tensors nn.lstm / nn.gru save, in their layout ([T, B, ...])."""
+    batch, steps, width = x.shape
+    hidden = w_hh.shape[1]
+    module = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(width, hidden, batch_first=True)
+    with torch.no_grad():
+        for name, value in [("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh),
+                            ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)]:
+            getattr(module, name).copy_(value)
+        expected, _ = module(x)
+    h = torch.zeros(batch, hidden)
+    c = torch.zeros(batch, hidden)
+    ys, saved, cells = [], [], []
+    for step in range(steps):
+        gi = x[:, step] @ w_ih.T + b_ih
+        gh = h @ w_hh.T + b_hh
+        if kind == "lstm":
+            i, f, g, o = (gi + gh).chunk(4, dim=1)
+            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            saved.append(torch.cat([i, f, g, o], dim=1))
+            cells.append(c)
+        else:
+            ir, iz, inew = gi.chunk(3, dim=1)
+            hr, hz, hnew = gh.chunk(3, dim=1)
+            r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
+            new = torch.tanh(inew + r * hnew)
+            h = (1 - z) * new + z * h
+            saved.append(torch.cat([r, z, new, hnew], dim=1))
+        ys.append(h)
+    y = torch.stack(ys, dim=1)
+    if (y - expected).abs().max() > 1e-12:
+        raise RuntimeError(f"the hand-stepped {kind} differs from torch.nn.{kind.upper()}")
+    extra = [torch.stack(saved)] + ([torch.stack(cells)] if kind == "lstm" else [])
+    return [y] + extra
+
+
+def check_recurrent(c):
+    for kind, gates in [("lstm", 4), ("gru", 3)]:
+        for batch, steps, width, hidden in [(2, 4, 3, 5), (1, 1, 2, 1), (3, 6, 1, 2)]:
+            x = randn(batch, steps, width)
+            weights = [randn(gates * hidden, width) * 0.7, randn(gates * hidden, hidden) * 0.7,
+                       randn(gates * hidden) * 0.5, randn(gates * hidden) * 0.5]
+            forward = torch_recurrent(kind, t(x), *(t(w) for w in weights))
+            results = ", ".join(f"%r{i}" for i in range(len(forward)))
+            types = ", ".join(f"{{r{i}}}" for i in range(len(forward)))
+            c.check(kind, f"  {results} = nn.{kind} %a0, %a1, %a2, %a3, %a4"
+                    f" : ({{t0}}, {{t1}}, {{t2}}, {{t3}}, {{t4}}) -> ({types})",
+                    [x] + weights, [n(r) for r in forward])
+            leaves = [t(a).requires_grad_() for a in [x] + weights]
+            y = torch_recurrent(kind, *leaves)[0]
+            dy = randn(batch, steps, hidden)
+            grads = torch.autograd.grad(y, leaves, t(dy))
+            saved = [n(r) for r in forward]
+            operands = ", ".join(f"%a{i}" for i in range(3 + len(saved) + 1))
+            operand_types = ", ".join(f"{{t{i}}}" for i in range(3 + len(saved) + 1))
+            c.check(f"{kind}_backward",
+                    f"  %r0, %r1, %r2, %r3, %r4 = nn.{kind}_backward {operands}"
+                    f" : ({operand_types}) -> ({{r0}}, {{r1}}, {{r2}}, {{r3}}, {{r4}})",
+                    [x] + weights[:2] + saved + [dy], [n(g) for g in grads])
+
+
 def check_softmax(c):
     x = randn(3, 4, 5) * 5
     for axis in range(3):
@@ -653,7 +718,7 @@ def check_dropout(c):
 CHECKS = [check_constant, check_binary, check_compare, check_select, check_cast, check_unary,
           check_leaky_relu, check_shape_ops, check_reductions, check_argmax, check_matmul,
           check_linear, check_conv, check_pooling, check_batch_norm, check_layer_norm, check_attention,
-          check_softmax, check_cross_entropy, check_confusion_matrix, check_embedding,
+          check_recurrent, check_softmax, check_cross_entropy, check_confusion_matrix, check_embedding,
           check_dropout]
 
 

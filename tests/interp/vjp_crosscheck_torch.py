@@ -654,6 +654,32 @@ def check_attention(c):
                attend)
 
 
+def check_recurrent(c):
+    """nn.lstm and nn.gru against torch.nn.LSTM / nn.GRU with the same weights
+    (batch_first, one layer): x and every weight and bias receive gradients."""
+    for module_type, op, gates, saved in [(torch.nn.LSTM, "lstm", 4, (4, 1)),
+                                          (torch.nn.GRU, "gru", 3, (4,))]:
+        for batch, steps, width, hidden in [(2, 5, 3, 4), (1, 1, 1, 1), (3, 2, 4, 2)]:
+            def layer(v, _, module_type=module_type, width=width, hidden=hidden):
+                module = module_type(width, hidden, batch_first=True)
+                for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+                    delattr(module, name)
+                    setattr(module, name, v[name])
+                return module(v["x"])[0]
+            extra = ", ".join(mlir_type((steps, batch, w * hidden)) for w in saved)
+            names = ", ".join(f"%s{i}" for i in range(len(saved)))
+            c.case(op, f"x [{batch}, {steps}, {width}] hidden {hidden}",
+                   [P("x", randn(batch, steps, width)),
+                    P("weight_ih_l0", randn(gates * hidden, width) * 0.6),
+                    P("weight_hh_l0", randn(gates * hidden, hidden) * 0.6),
+                    P("bias_ih_l0", randn(gates * hidden) * 0.5),
+                    P("bias_hh_l0", randn(gates * hidden) * 0.5)],
+                   f"%y, {names} = nn.{op} %x, %weight_ih_l0, %weight_hh_l0, %bias_ih_l0, %bias_hh_l0"
+                   " : ({x}, {weight_ih_l0}, {weight_hh_l0}, {bias_ih_l0}, {bias_hh_l0})"
+                   f" -> ({{y}}, {extra})",
+                   layer, out_shape=(batch, steps, hidden))
+
+
 def check_softmax(c):
     cases = [((3, 4, 5), 0), ((3, 4, 5), 1), ((3, 4, 5), 2), ((4, 1), 1), ((2, 3), 0), ((5,), 0)]
     for op, fn in [("softmax", torch.softmax), ("log_softmax", torch.log_softmax)]:
@@ -705,7 +731,7 @@ def check_dropout(c):
 
 CHECKS = [check_constant, check_binary, check_select, check_cast, check_unary, check_leaky_relu,
           check_shape_ops, check_reductions, check_matmul, check_linear, check_conv, check_pooling,
-          check_batch_norm, check_layer_norm, check_attention, check_softmax, check_cross_entropy,
+          check_batch_norm, check_layer_norm, check_attention, check_recurrent, check_softmax, check_cross_entropy,
           check_embedding,
           check_dropout]
 

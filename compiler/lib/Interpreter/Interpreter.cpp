@@ -217,6 +217,10 @@ static FailureOr<Results> evaluateOp(Operation *op, Operands in) {
       .Case([&](DropoutOp o) { return single(evalDropout(o, in)); })
       .Case([&](AttentionOp o) { return evalAttention(o, in); })
       .Case([&](AttentionBackwardOp o) { return evalAttentionBackward(o, in); })
+      .Case([&](LstmOp o) { return evalLstm(o, in); })
+      .Case([&](LstmBackwardOp o) { return evalLstmBackward(o, in); })
+      .Case([&](GruOp o) { return evalGru(o, in); })
+      .Case([&](GruBackwardOp o) { return evalGruBackward(o, in); })
       .Default([&](Operation *o) -> FailureOr<Results> {
         return emitError(o->getLoc())
                << "the interpreter does not support '" << o->getName() << "'";

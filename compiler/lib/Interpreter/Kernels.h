@@ -126,6 +126,15 @@ mlir::FailureOr<Tensor> evalConfusionMatrix(nn::ConfusionMatrixOp op, Operands i
 mlir::FailureOr<Results> evalAttention(nn::AttentionOp op, Operands in);
 mlir::FailureOr<Results> evalAttentionBackward(nn::AttentionBackwardOp op, Operands in);
 
+//===----------------------------------------------------------------------===//
+// Recurrent layers (Recurrent.cpp)
+//===----------------------------------------------------------------------===//
+
+mlir::FailureOr<Results> evalLstm(nn::LstmOp op, Operands in);
+mlir::FailureOr<Results> evalLstmBackward(nn::LstmBackwardOp op, Operands in);
+mlir::FailureOr<Results> evalGru(nn::GruOp op, Operands in);
+mlir::FailureOr<Results> evalGruBackward(nn::GruBackwardOp op, Operands in);
+
 } // namespace gradc::interp::detail
 
 #endif // GRADC_LIB_INTERPRETER_KERNELS_H

@@ -883,6 +883,60 @@ Val attention(ModelBuilder &mb, const CallExprAST &call) {
   return tensor(op ? op->getResult(0) : Value());
 }
 
+/// lstm(x, hidden:, layers:, dropout:, name:) and gru(...): torch.nn.LSTM /
+/// nn.GRU with batch_first=True and a zero initial state, over x [B, T, in],
+/// giving the last layer's hidden states [B, T, hidden]. Parameters as
+/// PyTorch names them (`<name>.weight_ih_l0`, ...), initialized as PyTorch
+/// does, uniform in ±1/√hidden; `dropout` between layers, in training only.
+template <typename OpTy> Val recurrent(ModelBuilder &mb, const CallExprAST &call) {
+  constexpr bool isLstm = std::is_same_v<OpTy, nn::LstmOp>;
+  const int64_t gates = isLstm ? 4 : 3;
+  Args args(mb, call);
+  if (!args.bind({"x", "hidden", "layers", "dropout", "name"}, 2))
+    return Val::poison();
+  auto x = args.floatTensor("x");
+  auto hidden = args.integer("hidden", 0, 1);
+  auto layers = args.integer("layers", 1, 1);
+  auto p = args.number("dropout", 0.0);
+  if (!x || !hidden || !layers || !p)
+    return Val::poison();
+  if (!requireRank(mb, call, *x, {3}, "input [B, T, features]"))
+    return Val::poison();
+  if (*p < 0 || *p >= 1) {
+    mb.error(args.locOf("dropout"), call.getCallee() +
+                                        " dropout must be in [0, 1), got " +
+                                        ModelBuilder::numberString(*p));
+    return Val::poison();
+  }
+  auto name = mb.layerName(call.getCallee(), call);
+  if (!name)
+    return Val::poison();
+  Type element = typeOf(*x).getElementType();
+  const double bound = 1.0 / std::sqrt(static_cast<double>(*hidden));
+  Value y = *x;
+  for (int64_t layer = 0; layer < *layers; ++layer) {
+    if (layer > 0 && *p > 0 && mb.mode != Mode::Eval)
+      y = mb.builder.create<nn::DropoutOp>(
+          mb.loc(call.getLoc()), y, mb.rngKey(call.getLoc()), mb.builder.getF64FloatAttr(*p),
+          mb.builder.getI64IntegerAttr(mb.nextDropoutStream()));
+    const std::string suffix = "_l" + std::to_string(layer);
+    const int64_t in = typeOf(y).getDimSize(2);
+    auto weight = [&](StringRef kind, ArrayRef<int64_t> shape) {
+      return mb.param(*name, (kind + suffix).str(), shape, element, "uniform",
+                      nn::Role::Param, call.getLoc(), bound);
+    };
+    Value wIh = weight("weight_ih", {gates * *hidden, in});
+    Value wHh = weight("weight_hh", {gates * *hidden, *hidden});
+    Value bIh = weight("bias_ih", {gates * *hidden});
+    Value bHh = weight("bias_hh", {gates * *hidden});
+    mlir::Operation *op = mb.create<OpTy>(call.getLoc(), isLstm ? 3 : 2, y, wIh, wHh, bIh, bHh);
+    if (!op)
+      return Val::poison();
+    y = op->getResult(0);
+  }
+  return tensor(y);
+}
+
 Val dropout(ModelBuilder &mb, const CallExprAST &call) {
   Args args(mb, call);
   if (!args.bind({"x", "p"}, 2))
@@ -1216,6 +1270,8 @@ struct BuiltinEntry {
 const BuiltinEntry kBuiltins[] = {
     {"dense", dense},
     {"attention", attention},
+    {"lstm", recurrent<nn::LstmOp>},
+    {"gru", recurrent<nn::GruOp>},
     {"conv2d", conv2d},
     {"batch_norm", batchNorm},
     {"layer_norm", layerNorm},
@@ -1290,7 +1346,8 @@ std::string closestBuiltinName(StringRef name) {
       {"bce", "bce_with_logits"},    {"bcewithlogitsloss", "bce_with_logits"},
       {"adaptive_avg_pool2d", "global_avg_pool"},
       {"globalaveragepooling2d", "global_avg_pool"},
-      {"view", "reshape"},           {"cat", "concat"}};
+      {"view", "reshape"},           {"cat", "concat"},
+      {"rnn", "lstm"}};
   const std::string lower = name.lower();
   for (const auto &[other, builtin] : kOtherNames)
     if (lower == other)

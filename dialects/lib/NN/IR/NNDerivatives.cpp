@@ -580,3 +580,38 @@ LogicalResult AttentionOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGr
   operandGrads.append({backward.getDq(), backward.getDk(), backward.getDv()});
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+/// The saved results (gates, cells) exist for the backward; a model never
+/// differentiates them.
+static LogicalResult requireOnlyFirstResultGradient(Operation *op,
+                                                    ArrayRef<Value> resultGrads) {
+  for (Value grad : resultGrads.drop_front())
+    if (grad)
+      return op->emitOpError() << "only the layer's result is differentiable";
+  return success();
+}
+
+LogicalResult LstmOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  if (failed(requireOnlyFirstResultGradient(*this, resultGrads)))
+    return failure();
+  auto backward = builder.create<LstmBackwardOp>(getLoc(), getX(), getWIh(), getWHh(),
+                                                 getResult(), getGates(), getCells(),
+                                                 resultGrads[0]);
+  operandGrads.append(backward->result_begin(), backward->result_end());
+  return success();
+}
+
+LogicalResult GruOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) {
+  if (failed(requireOnlyFirstResultGradient(*this, resultGrads)))
+    return failure();
+  auto backward = builder.create<GruBackwardOp>(getLoc(), getX(), getWIh(), getWHh(),
+                                                getResult(), getGates(), resultGrads[0]);
+  operandGrads.append(backward->result_begin(), backward->result_end());
+  return success();
+}

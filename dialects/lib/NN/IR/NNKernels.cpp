@@ -914,3 +914,78 @@ int64_t AttentionBackwardOp::getFlops() {
   int64_t dim = shapeOf(getQ())[2] / getHeads();
   return scoredPairs(getQ(), getK(), getHeads(), getCausal()) * (10 * dim + 4);
 }
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// `  {\n    const gradc::rt::RecurrentShape shape = makeRecurrentShape(...);`
+/// of a layer over x [B, T, in] with w_hh [gates·H, H]; then `kernel<T>(shape`,
+/// every operand and result, and the closing brace.
+void printRecurrentCall(llvm::raw_ostream &os, StringRef kernel, Value x, Value wHh,
+                        ArrayRef<std::string> operands, ArrayRef<std::string> results) {
+  ArrayRef<int64_t> xs = shapeOf(x);
+  os << "  {\n    const gradc::rt::RecurrentShape shape = " << kRuntime
+     << "makeRecurrentShape(" << xs[0] << ", " << xs[1] << ", " << xs[2] << ", "
+     << shapeOf(wHh)[1] << ");\n    " << kRuntime << kernel << "<" << typeOf(x) << ">(shape";
+  for (const std::string &operand : operands)
+    os << ", " << operand;
+  for (const std::string &result : results)
+    os << ", " << result;
+  os << ");\n  }\n";
+}
+
+/// Multiply-adds of a layer's products, counted twice: the inputs' over
+/// every step and the hidden state's at every step but the first.
+int64_t recurrentProductFlops(Value x, Value wHh) {
+  ArrayRef<int64_t> xs = shapeOf(x), ws = shapeOf(wHh);
+  return 2 * xs[0] * (xs[1] * xs[2] + (xs[1] - 1) * ws[1]) * ws[0];
+}
+
+} // namespace
+
+LogicalResult LstmOp::printKernel(llvm::raw_ostream &os, ArrayRef<std::string> operands,
+                                  ArrayRef<std::string> results) {
+  printRecurrentCall(os, "lstm", getX(), getWHh(), operands, results);
+  return success();
+}
+// the products, and per unit and step the gates' two additions, five
+// sigmoids or tanhs (counted as one each) and the cell's four operations
+int64_t LstmOp::getFlops() {
+  return recurrentProductFlops(getX(), getWHh()) + countOf(getCells()) * 17;
+}
+
+LogicalResult LstmBackwardOp::printKernel(llvm::raw_ostream &os,
+                                          ArrayRef<std::string> operands,
+                                          ArrayRef<std::string> results) {
+  printRecurrentCall(os, "lstmBackward", getX(), getWHh(), operands, results);
+  return success();
+}
+// the gradients of the inputs, of both weights and of the hidden state
+// (twice the forward's products), and about 20 operations per unit and step
+int64_t LstmBackwardOp::getFlops() {
+  return 2 * recurrentProductFlops(getX(), getWHh()) + countOf(getCells()) * 20;
+}
+
+LogicalResult GruOp::printKernel(llvm::raw_ostream &os, ArrayRef<std::string> operands,
+                                 ArrayRef<std::string> results) {
+  printRecurrentCall(os, "gru", getX(), getWHh(), operands, results);
+  return success();
+}
+// the products, and per unit and step three sigmoids or tanhs and nine
+// additions and products
+int64_t GruOp::getFlops() {
+  return recurrentProductFlops(getX(), getWHh()) + countOf(getResult()) * 12;
+}
+
+LogicalResult GruBackwardOp::printKernel(llvm::raw_ostream &os,
+                                         ArrayRef<std::string> operands,
+                                         ArrayRef<std::string> results) {
+  printRecurrentCall(os, "gruBackward", getX(), getWHh(), operands, results);
+  return success();
+}
+int64_t GruBackwardOp::getFlops() {
+  return 2 * recurrentProductFlops(getX(), getWHh()) + countOf(getY()) * 18;
+}

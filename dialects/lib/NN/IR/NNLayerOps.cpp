@@ -1,7 +1,7 @@
 //===- NNLayerOps.cpp - shape rules and verifiers of layer-level nn ops ---===//
 //
 // Matrix products, convolutions and pooling, normalization, softmax, losses
-// and metrics, embeddings and dropout.
+// and metrics, embeddings, attention, recurrent layers and dropout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -513,6 +513,116 @@ LogicalResult AttentionBackwardOp::inferReturnTypes(MLIRContext *,
 
 LogicalResult AttentionBackwardOp::verify() {
   return checkScale(*this, getScale().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+/// The operands of a recurrent layer of `gates` gates: x [B, T, in],
+/// w_ih [gates·H, in], w_hh [gates·H, H], and (when given) b_ih and b_hh
+/// [gates·H], of one float type. Sets `hidden` to H.
+static LogicalResult checkRecurrentOperands(std::optional<Location> loc, int64_t gates,
+                                            Value xValue, Value wIhValue, Value wHhValue,
+                                            Value bIh, Value bHh, int64_t &hidden) {
+  RankedTensorType x = tensorOf(xValue), wIh = tensorOf(wIhValue), wHh = tensorOf(wHhValue);
+  Type element = x.getElementType();
+  if (failed(requireRank(loc, "x", x, 3)) || failed(requireRank(loc, "w_ih", wIh, 2)) ||
+      failed(requireRank(loc, "w_hh", wHh, 2)) ||
+      failed(requireSameElementType(loc, "w_ih", element, wIh)) ||
+      failed(requireSameElementType(loc, "w_hh", element, wHh)))
+    return failure();
+  hidden = wHh.getDimSize(1);
+  if (hidden <= 0 || wHh.getDimSize(0) != gates * hidden)
+    return emitOptionalError(loc, "expected w_hh of shape [", gates, "·H, H], found ", wHh);
+  if (failed(requireShape(loc, "w_ih", {gates * hidden, x.getDimSize(2)}, wIh)))
+    return failure();
+  for (auto [name, bias] : {std::pair<StringRef, Value>{"b_ih", bIh}, {"b_hh", bHh}})
+    if (bias && (failed(requireSameElementType(loc, name, element, tensorOf(bias))) ||
+                 failed(requireShape(loc, name, {gates * hidden}, tensorOf(bias)))))
+      return failure();
+  return success();
+}
+
+/// The results' types of a recurrent layer: y [B, T, H], then one
+/// [T, B, width] tensor per entry of `widths` (multiples of H).
+static void appendRecurrentResults(Value xValue, int64_t hidden, ArrayRef<int64_t> widths,
+                                   SmallVectorImpl<Type> &types) {
+  RankedTensorType x = tensorOf(xValue);
+  int64_t batch = x.getDimSize(0), steps = x.getDimSize(1);
+  types.push_back(tensorOf({batch, steps, hidden}, x.getElementType()));
+  for (int64_t width : widths)
+    types.push_back(tensorOf({steps, batch, width * hidden}, x.getElementType()));
+}
+
+/// The backward's saved operands against what the forward produced, and the
+/// gradients' types (those of x, w_ih, w_hh and twice the bias).
+static LogicalResult inferRecurrentBackward(std::optional<Location> loc, int64_t gates,
+                                            Value x, Value wIh, Value wHh,
+                                            ArrayRef<std::pair<StringRef, Value>> saved,
+                                            ArrayRef<int64_t> widths,
+                                            SmallVectorImpl<Type> &types) {
+  int64_t hidden = 0;
+  if (failed(checkRecurrentOperands(loc, gates, x, wIh, wHh, Value(), Value(), hidden)))
+    return failure();
+  SmallVector<Type> forward;
+  appendRecurrentResults(x, hidden, widths, forward);
+  // saved: y, the saved tensors, then dy (shaped as y); forward: y and the
+  // saved tensors.
+  for (auto [index, entry] : llvm::enumerate(saved)) {
+    Type expected = index < forward.size() ? forward[index] : forward[0];
+    if (failed(requireShape(loc, entry.first, cast<RankedTensorType>(expected).getShape(),
+                            tensorOf(entry.second))) ||
+        failed(requireSameElementType(loc, entry.first, tensorOf(x).getElementType(),
+                                      tensorOf(entry.second))))
+      return failure();
+  }
+  Type bias = tensorOf({gates * hidden}, tensorOf(x).getElementType());
+  types.append({x.getType(), wIh.getType(), wHh.getType(), bias, bias});
+  return success();
+}
+
+LogicalResult LstmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  int64_t hidden = 0;
+  if (failed(checkRecurrentOperands(loc, 4, adaptor.getX(), adaptor.getWIh(),
+                                    adaptor.getWHh(), adaptor.getBIh(), adaptor.getBHh(),
+                                    hidden)))
+    return failure();
+  appendRecurrentResults(adaptor.getX(), hidden, {4, 1}, types);
+  return success();
+}
+
+LogicalResult LstmBackwardOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  return inferRecurrentBackward(loc, 4, adaptor.getX(), adaptor.getWIh(), adaptor.getWHh(),
+                                {{"y", adaptor.getY()},
+                                 {"gates", adaptor.getGates()},
+                                 {"cells", adaptor.getCells()},
+                                 {"dy", adaptor.getDy()}},
+                                {4, 1}, types);
+}
+
+LogicalResult GruOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  int64_t hidden = 0;
+  if (failed(checkRecurrentOperands(loc, 3, adaptor.getX(), adaptor.getWIh(),
+                                    adaptor.getWHh(), adaptor.getBIh(), adaptor.getBHh(),
+                                    hidden)))
+    return failure();
+  appendRecurrentResults(adaptor.getX(), hidden, {4}, types);
+  return success();
+}
+
+LogicalResult GruBackwardOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  return inferRecurrentBackward(loc, 3, adaptor.getX(), adaptor.getWIh(), adaptor.getWHh(),
+                                {{"y", adaptor.getY()},
+                                 {"gates", adaptor.getGates()},
+                                 {"dy", adaptor.getDy()}},
+                                {4}, types);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,5 +1,6 @@
 // kernels.h — the heavy kernels generated training code calls: GEMM, convolution,
-// pooling, normalization, softmax and losses, gathers, dropout.
+// pooling, normalization, attention, recurrent layers, softmax and losses,
+// gathers, dropout.
 //
 // Conventions shared by every kernel:
 //  - tensors are dense, row-major, contiguous; shapes are passed as int64_t
@@ -238,6 +239,61 @@ void attentionBackward(const AttentionShape &shape, const T *q, const T *k, cons
 /// the head width only.
 int64_t attentionScratchBytes(const AttentionShape &shape, bool backward,
                               int64_t elementBytes = 4);
+
+// ---------------------------------------------------------------------------
+// Recurrent layers
+
+/// The sizes of one recurrent layer over a batch of sequences: x is
+/// [batch, steps, in], y [batch, steps, hidden].
+struct RecurrentShape {
+  int64_t batch, steps, in, hidden;
+};
+
+/// Validates the sizes (positive; byte counts of every operand and of the
+/// kernels' scratch that fit) and returns them; throws Error.
+RecurrentShape makeRecurrentShape(int64_t batch, int64_t steps, int64_t in, int64_t hidden);
+
+/// One layer of torch.nn.LSTM(batch_first=True) from a zero initial state:
+/// wIh [4·hidden, in], wHh [4·hidden, hidden], bIh and bHh [4·hidden], the
+/// gates in PyTorch's order (input, forget, cell, output). The input
+/// product x·wIhᵀ + bIh is one GEMM over every step; each step then adds
+/// one GEMM h·wHhᵀ over the whole batch and bHh, and applies the gates in
+/// one pass (sigmoid and tanh as math.h computes them). y is
+/// [batch, steps, hidden]; gates [steps, batch, 4·hidden] (the activated
+/// gates) and cells [steps, batch, hidden] (the cell states) are kept for
+/// lstmBackward.
+template <typename T>
+void lstm(const RecurrentShape &shape, const T *x, const T *wIh, const T *wHh,
+          const T *bIh, const T *bHh, T *y, T *gates, T *cells);
+
+/// Backpropagation through time of lstm: dx, dwIh, dwHh, dbIh and dbHh
+/// (dbIh = dbHh) from the forward's operands and results and dy. The steps
+/// run backwards with one GEMM per step for the hidden state's gradient;
+/// the weight gradients are one GEMM each over all steps, the bias
+/// gradients sums in double. dx may be null (an input without gradient).
+template <typename T>
+void lstmBackward(const RecurrentShape &shape, const T *x, const T *wIh, const T *wHh,
+                  const T *y, const T *gates, const T *cells, const T *dy, T *dx,
+                  T *dwIh, T *dwHh, T *dbIh, T *dbHh);
+
+/// One layer of torch.nn.GRU(batch_first=True) from a zero initial state:
+/// wIh [3·hidden, in], wHh [3·hidden, hidden], bIh and bHh [3·hidden] in
+/// PyTorch's order (reset, update, new):
+///   r = σ(x·Wirᵀ + bir + h·Whrᵀ + bhr), z = σ(x·Wizᵀ + biz + h·Whzᵀ + bhz),
+///   n = tanh(x·Winᵀ + bin + r ⊙ (h·Whnᵀ + bhn)), h' = (1 − z) ⊙ n + z ⊙ h.
+/// One GEMM for the inputs of every step, one per step over the batch.
+/// gates [steps, batch, 4·hidden] keeps r, z, n and h·Whnᵀ + bhn of each
+/// step for gruBackward.
+template <typename T>
+void gru(const RecurrentShape &shape, const T *x, const T *wIh, const T *wHh, const T *bIh,
+         const T *bHh, T *y, T *gates);
+
+/// Backpropagation through time of gru, as lstmBackward (dbIh and dbHh
+/// differ in the new gate's part). dx may be null.
+template <typename T>
+void gruBackward(const RecurrentShape &shape, const T *x, const T *wIh, const T *wHh,
+                 const T *y, const T *gates, const T *dy, T *dx, T *dwIh, T *dwHh, T *dbIh,
+                 T *dbHh);
 
 // ---------------------------------------------------------------------------
 // Softmax, losses, metrics

@@ -1,5 +1,5 @@
-// math.h — elementary functions of float that loops vectorize: exp and erf
-// as polynomials and selections, with no call and no branch, so that a fused
+// math.h — elementary functions of float that loops vectorize: exp, erf,
+// tanh and the logistic sigmoid as polynomials and selections, with no call and no branch, so that a fused
 // loop over them (GELU's erf in generated code, attention's exponentials)
 // runs in vector registers instead of calling libm element by element.
 // The double overloads are the C library's.
@@ -81,6 +81,30 @@ inline float erf(float x) {
   return std::copysign(value, x);
 }
 inline double erf(double x) { return std::erf(x); }
+
+/// tanh(x) within 2 ulp (measured against double tanh on a grid of 4 · 10^5
+/// points of [0, 10]), odd, ±1 beyond |x| = 9.02 and NaN for NaN: below
+/// |x| = 0.625 Cephes' tanhf polynomial x + x³ · P(x²), above it
+/// 1 − 2 / (exp(2|x|) + 1), which has no cancellation there. Both are
+/// computed and one is selected.
+inline float tanh(float x) {
+  const float a = std::fabs(x);
+  const float z = x * x;
+  const float small =
+      ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+        1.33314422036e-1f) * z - 3.33332819422e-1f) * z * a + a;
+  // exp(2a) overflows to +inf past a = 44.4, where 2 / inf is 0: exactly 1.
+  const float large = 1.0f - 2.0f / (exp(2.0f * std::min(a, 44.0f)) + 1.0f);
+  const float value = a < 0.625f ? small : large;
+  return x == x ? std::copysign(value, x) : x;
+}
+inline double tanh(double x) { return std::tanh(x); }
+
+/// The logistic function 1 / (1 + exp(−x)), with math::exp (0 below
+/// x = −87.3, where exp(−x) overflows; 1 above 16.6, where exp(−x) is below
+/// half an ulp of 1).
+inline float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 } // namespace gradc::rt::math
 

@@ -802,6 +802,117 @@ def NN_AttentionBackwardOp : NN_InferredOp<"attention_backward", [NN_Kernel]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+def NN_LstmOp : NN_InferredOp<"lstm", [NN_Kernel, NN_Differentiable]> {
+  let summary = "one LSTM layer over a batch of sequences";
+  let description = [{
+    One layer of `torch.nn.LSTM(in, H, batch_first=True)` from a zero
+    initial state. `x` is `[B, T, in]`, `w_ih` `[4H, in]`, `w_hh` `[4H, H]`,
+    `b_ih` and `b_hh` `[4H]`, the four gates in PyTorch's order: input `i`,
+    forget `f`, cell `g`, output `o`. At each step t, with `h₋₁ = c₋₁ = 0`:
+
+        a = x_t·w_ihᵀ + b_ih + h_{t−1}·w_hhᵀ + b_hh
+        i, f, o = σ(a_i), σ(a_f), σ(a_o);  g = tanh(a_g)
+        c_t = f ⊙ c_{t−1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
+
+    `result` is every `h_t`, `[B, T, H]`. `gates` (`[T, B, 4H]`, the
+    activated i, f, g, o) and `cells` (`[T, B, H]`, every c_t) exist for the
+    backward; a model never differentiates them.
+
+    ```mlir
+    %y, %gates, %cells = nn.lstm %x, %w_ih, %w_hh, %b_ih, %b_hh
+        : (tensor<12x64x32xf32>, tensor<1024x32xf32>, tensor<1024x256xf32>,
+           tensor<1024xf32>, tensor<1024xf32>)
+        -> (tensor<12x64x256xf32>, tensor<64x12x1024xf32>, tensor<64x12x256xf32>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$w_ih, NN_FloatTensor:$w_hh,
+                       NN_FloatTensor:$b_ih, NN_FloatTensor:$b_hh);
+  let results = (outs NN_FloatTensor:$result, NN_FloatTensor:$gates,
+                      NN_FloatTensor:$cells);
+  let assemblyFormat = "$x `,` $w_ih `,` $w_hh `,` $b_ih `,` $b_hh attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_LstmBackwardOp : NN_InferredOp<"lstm_backward", [NN_Kernel]> {
+  let summary = "backpropagation through time of an LSTM layer";
+  let description = [{
+    Given the operands of an `nn.lstm` but the biases, its three results and
+    the gradient `dy` of its result, yields the gradients with respect to
+    `x`, `w_ih`, `w_hh`, `b_ih` and `b_hh` (the two bias gradients are
+    equal).
+
+    ```mlir
+    %dx, %dw_ih, %dw_hh, %db_ih, %db_hh = nn.lstm_backward %x, %w_ih, %w_hh, %y, %gates, %cells, %dy
+        : (tensor<12x64x32xf32>, tensor<1024x32xf32>, tensor<1024x256xf32>,
+           tensor<12x64x256xf32>, tensor<64x12x1024xf32>, tensor<64x12x256xf32>,
+           tensor<12x64x256xf32>)
+        -> (tensor<12x64x32xf32>, tensor<1024x32xf32>, tensor<1024x256xf32>,
+            tensor<1024xf32>, tensor<1024xf32>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$w_ih, NN_FloatTensor:$w_hh,
+                       NN_FloatTensor:$y, NN_FloatTensor:$gates, NN_FloatTensor:$cells,
+                       NN_FloatTensor:$dy);
+  let results = (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw_ih, NN_FloatTensor:$dw_hh,
+                      NN_FloatTensor:$db_ih, NN_FloatTensor:$db_hh);
+  let assemblyFormat = "$x `,` $w_ih `,` $w_hh `,` $y `,` $gates `,` $cells `,` $dy attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_GruOp : NN_InferredOp<"gru", [NN_Kernel, NN_Differentiable]> {
+  let summary = "one GRU layer over a batch of sequences";
+  let description = [{
+    One layer of `torch.nn.GRU(in, H, batch_first=True)` from a zero
+    initial state. `x` is `[B, T, in]`, `w_ih` `[3H, in]`, `w_hh` `[3H, H]`,
+    `b_ih` and `b_hh` `[3H]`, the gates in PyTorch's order: reset `r`,
+    update `z`, new `n`. At each step t, with `h₋₁ = 0`:
+
+        r = σ(x_t·w_irᵀ + b_ir + h_{t−1}·w_hrᵀ + b_hr)
+        z = σ(x_t·w_izᵀ + b_iz + h_{t−1}·w_hzᵀ + b_hz)
+        n = tanh(x_t·w_inᵀ + b_in + r ⊙ (h_{t−1}·w_hnᵀ + b_hn))
+        h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+
+    `result` is every `h_t`, `[B, T, H]`. `gates` (`[T, B, 4H]`: r, z, n and
+    `h_{t−1}·w_hnᵀ + b_hn` of each step) exists for the backward; a model
+    never differentiates it.
+
+    ```mlir
+    %y, %gates = nn.gru %x, %w_ih, %w_hh, %b_ih, %b_hh
+        : (tensor<12x64x32xf32>, tensor<768x32xf32>, tensor<768x256xf32>,
+           tensor<768xf32>, tensor<768xf32>)
+        -> (tensor<12x64x256xf32>, tensor<64x12x1024xf32>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$w_ih, NN_FloatTensor:$w_hh,
+                       NN_FloatTensor:$b_ih, NN_FloatTensor:$b_hh);
+  let results = (outs NN_FloatTensor:$result, NN_FloatTensor:$gates);
+  let assemblyFormat = "$x `,` $w_ih `,` $w_hh `,` $b_ih `,` $b_hh attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_GruBackwardOp : NN_InferredOp<"gru_backward", [NN_Kernel]> {
+  let summary = "backpropagation through time of a GRU layer";
+  let description = [{
+    Given the operands of an `nn.gru` but the biases, its two results and
+    the gradient `dy` of its result, yields the gradients with respect to
+    `x`, `w_ih`, `w_hh`, `b_ih` and `b_hh`.
+
+    ```mlir
+    %dx, %dw_ih, %dw_hh, %db_ih, %db_hh = nn.gru_backward %x, %w_ih, %w_hh, %y, %gates, %dy
+        : (tensor<12x64x32xf32>, tensor<768x32xf32>, tensor<768x256xf32>,
+           tensor<12x64x256xf32>, tensor<64x12x1024xf32>, tensor<12x64x256xf32>)
+        -> (tensor<12x64x32xf32>, tensor<768x32xf32>, tensor<768x256xf32>,
+            tensor<768xf32>, tensor<768xf32>)
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$w_ih, NN_FloatTensor:$w_hh,
+                       NN_FloatTensor:$y, NN_FloatTensor:$gates, NN_FloatTensor:$dy);
+  let results = (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw_ih, NN_FloatTensor:$dw_hh,
+                      NN_FloatTensor:$db_ih, NN_FloatTensor:$db_hh);
+  let assemblyFormat = "$x `,` $w_ih `,` $w_hh `,` $y `,` $gates `,` $dy attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
 // Dropout
 //===----------------------------------------------------------------------===//
 
