@@ -920,3 +920,45 @@ func.func @forward(%q: tensor<2x3x4xf32> {nn.role = #nn.role<param>, nn.name = "
   %l = nn.reduce_sum %y [0, 1, 2] : tensor<2x3x4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// nn.lstm: one lstm_backward from its operands and all three results; the
+// saved gates and cells are not differentiated, and the two bias gradients
+// come out of the one backward.
+// CHECK-LABEL: func.func @loss_grad
+// CHECK: [[Y:%[^,]+]], [[G:%[^,]+]], [[C:%.+]] = nn.lstm %arg0, %arg1, %arg2, %arg3, %arg4
+// CHECK: [[DX:%[^,]+]], [[DWI:%[^,]+]], [[DWH:%[^,]+]], [[DBI:%[^,]+]], [[DBH:%.+]] = nn.lstm_backward %arg0, %arg1, %arg2, [[Y]], [[G]], [[C]], {{%.+}}
+// CHECK: return %{{.+}}, [[DX]], [[DWI]], [[DWH]], [[DBI]], [[DBH]] :
+func.func @forward(%x: tensor<2x3x4xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %wi: tensor<8x4xf32> {nn.role = #nn.role<param>, nn.name = "w_ih"},
+                   %wh: tensor<8x2xf32> {nn.role = #nn.role<param>, nn.name = "w_hh"},
+                   %bi: tensor<8xf32> {nn.role = #nn.role<param>, nn.name = "b_ih"},
+                   %bh: tensor<8xf32> {nn.role = #nn.role<param>, nn.name = "b_hh"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
+  %y, %g, %c = nn.lstm %x, %wi, %wh, %bi, %bh
+      : (tensor<2x3x4xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8xf32>, tensor<8xf32>)
+      -> (tensor<2x3x2xf32>, tensor<3x2x8xf32>, tensor<3x2x2xf32>)
+  %l = nn.reduce_sum %y [0, 1, 2] : tensor<2x3x2xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// nn.gru: one gru_backward from its operands and both results.
+// CHECK-LABEL: func.func @loss_grad
+// CHECK: [[Y:%[^,]+]], [[G:%.+]] = nn.gru %arg0, %arg1, %arg2, %arg3, %arg4
+// CHECK: [[DX:%[^,]+]], [[DWI:%[^,]+]], [[DWH:%[^,]+]], [[DBI:%[^,]+]], [[DBH:%.+]] = nn.gru_backward %arg0, %arg1, %arg2, [[Y]], [[G]], {{%.+}}
+// CHECK: return %{{.+}}, [[DX]], [[DWI]], [[DWH]], [[DBI]], [[DBH]] :
+func.func @forward(%x: tensor<2x3x4xf32> {nn.role = #nn.role<param>, nn.name = "x"},
+                   %wi: tensor<6x4xf32> {nn.role = #nn.role<param>, nn.name = "w_ih"},
+                   %wh: tensor<6x2xf32> {nn.role = #nn.role<param>, nn.name = "w_hh"},
+                   %bi: tensor<6xf32> {nn.role = #nn.role<param>, nn.name = "b_ih"},
+                   %bh: tensor<6xf32> {nn.role = #nn.role<param>, nn.name = "b_hh"})
+    -> (tensor<f32> {nn.role = #nn.role<loss>}) {
+  %y, %g = nn.gru %x, %wi, %wh, %bi, %bh
+      : (tensor<2x3x4xf32>, tensor<6x4xf32>, tensor<6x2xf32>, tensor<6xf32>, tensor<6xf32>)
+      -> (tensor<2x3x2xf32>, tensor<3x2x8xf32>)
+  %l = nn.reduce_sum %y [0, 1, 2] : tensor<2x3x2xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -1117,3 +1117,39 @@ func.func @attention_backward_lse(%q: tensor<2x4x6xf32>, %l: tensor<2x4x2xf64>) 
   %dq, %dk, %dv = nn.attention_backward %q, %q, %q, %q, %l, %q {heads = 2 : i64, scale = 1.0 : f64} : (tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x2xf64>, tensor<2x4x6xf32>) -> (tensor<2x4x6xf32>, tensor<2x4x6xf32>, tensor<2x4x6xf32>)
   return
 }
+
+// -----
+
+func.func @lstm_hidden_weights(%x: tensor<2x3x4xf32>, %wi: tensor<20x4xf32>, %wh: tensor<16x5xf32>, %b: tensor<20xf32>) {
+  // expected-error @+2 {{expected w_hh of shape [4·H, H], found 'tensor<16x5xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y, %g, %c = nn.lstm %x, %wi, %wh, %b, %b : (tensor<2x3x4xf32>, tensor<20x4xf32>, tensor<16x5xf32>, tensor<20xf32>, tensor<20xf32>) -> (tensor<2x3x5xf32>, tensor<3x2x20xf32>, tensor<3x2x5xf32>)
+  return
+}
+
+// -----
+
+func.func @lstm_input_weights(%x: tensor<2x3x4xf32>, %wi: tensor<20x3xf32>, %wh: tensor<20x5xf32>, %b: tensor<20xf32>) {
+  // expected-error @+2 {{expected w_ih of shape [20, 4], found 'tensor<20x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y, %g, %c = nn.lstm %x, %wi, %wh, %b, %b : (tensor<2x3x4xf32>, tensor<20x3xf32>, tensor<20x5xf32>, tensor<20xf32>, tensor<20xf32>) -> (tensor<2x3x5xf32>, tensor<3x2x20xf32>, tensor<3x2x5xf32>)
+  return
+}
+
+// -----
+
+func.func @gru_bias(%x: tensor<2x3x4xf32>, %wi: tensor<15x4xf32>, %wh: tensor<15x5xf32>, %b: tensor<15xf32>, %bad: tensor<20xf32>) {
+  // expected-error @+2 {{expected b_hh of shape [15], found 'tensor<20xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %y, %g = nn.gru %x, %wi, %wh, %b, %bad : (tensor<2x3x4xf32>, tensor<15x4xf32>, tensor<15x5xf32>, tensor<15xf32>, tensor<20xf32>) -> (tensor<2x3x5xf32>, tensor<3x2x20xf32>)
+  return
+}
+
+// -----
+
+func.func @gru_backward_gates(%x: tensor<2x3x4xf32>, %wi: tensor<15x4xf32>, %wh: tensor<15x5xf32>, %y: tensor<2x3x5xf32>, %g: tensor<3x2x15xf32>) {
+  // expected-error @+2 {{expected gates of shape [3, 2, 20], found 'tensor<3x2x15xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %dx, %dwi, %dwh, %dbi, %dbh = nn.gru_backward %x, %wi, %wh, %y, %g, %y : (tensor<2x3x4xf32>, tensor<15x4xf32>, tensor<15x5xf32>, tensor<2x3x5xf32>, tensor<3x2x15xf32>, tensor<2x3x5xf32>) -> (tensor<2x3x4xf32>, tensor<15x4xf32>, tensor<15x5xf32>, tensor<15xf32>, tensor<15xf32>)
+  return
+}
