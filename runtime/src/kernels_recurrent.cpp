@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace gradc::rt {
 
@@ -72,53 +73,141 @@ void gateProducts(const RecurrentShape &s, int64_t gates, const T *da, const T *
 } // namespace
 
 // ---------------------------------------------------------------------------
+// One batch row of one step. Each is a function of its own so that its loop
+// over units vectorizes: its pointers are restrict (the rows never overlap)
+// and no branch is left in the loop (the state before the first step is a
+// row of zeros). Each is compiled for AVX-512, AVX2 and the baseline, the
+// widest the processor has chosen when the program starts; the file is
+// built without fused multiply-adds, so every width rounds alike.
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GRADC_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GRADC_VECTOR_CLONES
+#endif
+
+/// LSTM: the pre-activations p + (q + bHh) (p = x·wIhᵀ + bIh, q = h·wHhᵀ),
+/// the gates into a [4h], the cell state into c and the hidden state into
+/// out and yRow.
+template <typename T>
+GRADC_VECTOR_CLONES void lstmRow(int64_t h, const T *__restrict p, const T *__restrict q,
+             const T *__restrict bHh, const T *__restrict before, T *__restrict a,
+             T *__restrict c, T *__restrict out, T *__restrict yRow) {
+  for (int64_t u = 0; u < h; ++u) {
+    // As torch's cell: (x·wIhᵀ + bIh) + (h·wHhᵀ + bHh).
+    const T i = math::sigmoid(p[u] + (q[u] + bHh[u]));
+    const T f = math::sigmoid(p[h + u] + (q[h + u] + bHh[h + u]));
+    const T g = math::tanh(p[2 * h + u] + (q[2 * h + u] + bHh[2 * h + u]));
+    const T o = math::sigmoid(p[3 * h + u] + (q[3 * h + u] + bHh[3 * h + u]));
+    const T cv = f * before[u] + i * g;
+    const T hv = o * math::tanh(cv);
+    a[u] = i;
+    a[h + u] = f;
+    a[2 * h + u] = g;
+    a[3 * h + u] = o;
+    c[u] = cv;
+    out[u] = hv;
+    yRow[u] = hv;
+  }
+}
+
+/// LSTM backward: from the gates a, the cell states c and before, dy and
+/// the state gradients dh (from the next step) and dc (updated in place),
+/// the pre-activations' gradients into d and da.
+template <typename T>
+GRADC_VECTOR_CLONES void lstmBackwardRow(int64_t h, const T *__restrict a, const T *__restrict c,
+                     const T *__restrict before, const T *__restrict dy,
+                     const T *__restrict dh, T *__restrict dc, T *__restrict d,
+                     T *__restrict da) {
+  for (int64_t u = 0; u < h; ++u) {
+    const T i = a[u], f = a[h + u], g = a[2 * h + u], o = a[3 * h + u];
+    const T dht = dy[u] + dh[u];
+    const T tc = math::tanh(c[u]);
+    const T dct = dht * o * (T(1) - tc * tc) + dc[u];
+    const T di = dct * g * i * (T(1) - i);
+    const T df = dct * before[u] * f * (T(1) - f);
+    const T dg = dct * i * (T(1) - g * g);
+    const T dout = dht * tc * o * (T(1) - o);
+    d[u] = da[u] = di;
+    d[h + u] = da[h + u] = df;
+    d[2 * h + u] = da[2 * h + u] = dg;
+    d[3 * h + u] = da[3 * h + u] = dout;
+    dc[u] = dct * f;
+  }
+}
+
+/// GRU: from p = x·wIhᵀ + bIh and q = h·wHhᵀ + bHh [3h] and the state
+/// before, r, z, n and q's new-gate part into a [4h], the state into out and
+/// yRow (out may be before: each unit reads its own before it writes).
+template <typename T>
+GRADC_VECTOR_CLONES void gruRow(int64_t h, const T *__restrict p, const T *__restrict q, const T *before,
+            T *__restrict a, T *out, T *__restrict yRow) {
+  for (int64_t u = 0; u < h; ++u) {
+    const T r = math::sigmoid(p[u] + q[u]);
+    const T z = math::sigmoid(p[h + u] + q[h + u]);
+    const T qn = q[2 * h + u];
+    const T n = math::tanh(p[2 * h + u] + r * qn);
+    const T hv = (T(1) - z) * n + z * before[u];
+    a[u] = r;
+    a[h + u] = z;
+    a[2 * h + u] = n;
+    a[3 * h + u] = qn;
+    out[u] = hv;
+    yRow[u] = hv;
+  }
+}
+
+/// GRU backward: from the saved a, the state before, dy and dh (the next
+/// step's gradient, overwritten with the direct part dh'·z), the input
+/// side's gradients into di and the hidden side's into dq and dHidden.
+template <typename T>
+GRADC_VECTOR_CLONES void gruBackwardRow(int64_t h, const T *__restrict a, const T *__restrict before,
+                    const T *__restrict dy, T *__restrict dh, T *__restrict di,
+                    T *__restrict dq, T *__restrict dHidden) {
+  for (int64_t u = 0; u < h; ++u) {
+    const T r = a[u], z = a[h + u], n = a[2 * h + u], qn = a[3 * h + u];
+    const T dht = dy[u] + dh[u];
+    const T dn = dht * (T(1) - z) * (T(1) - n * n);
+    const T dr = dn * qn * r * (T(1) - r);
+    const T dz = dht * (before[u] - n) * z * (T(1) - z);
+    di[u] = dr;
+    di[h + u] = dz;
+    di[2 * h + u] = dn;
+    dq[u] = dHidden[u] = dr;
+    dq[h + u] = dHidden[h + u] = dz;
+    dq[2 * h + u] = dHidden[2 * h + u] = dn * r;
+    dh[u] = dht * z;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // LSTM
 
 template <typename T>
 void lstm(const RecurrentShape &s, const T *x, const T *wIh, const T *wHh, const T *bIh,
           const T *bHh, T *y, T *gates, T *cells) {
   const int64_t batch = s.batch, steps = s.steps, h = s.hidden, g4 = 4 * h;
-  // x·wIhᵀ + bIh for every step, [batch, steps, 4h].
+  // x·wIhᵀ + bIh for every step [batch, steps, 4h]; one step's h·wHhᵀ
+  // [batch, 4h]; the hidden state [batch, h].
   T *projected = scratch<T>(0, batch * steps * g4);
-  T *state = scratch<T>(1, batch * h);
+  T *product = scratch<T>(1, batch * g4);
+  T *state = scratch<T>(2, batch * h);
   linear<T>(batch * steps, s.in, g4, x, wIh, bIh, projected);
+  // The state before the first step: its product, and its cell state.
+  const std::vector<T> zeros(std::max(batch * h, g4), T(0));
   const int workers = stepThreads(s);
   for (int64_t t = 0; t < steps; ++t) {
     T *step = gates + t * batch * g4;
     T *cell = cells + t * batch * h;
-    const T *cellBefore = t > 0 ? cells + (t - 1) * batch * h : nullptr;
+    const T *cellBefore = t > 0 ? cells + (t - 1) * batch * h : zeros.data();
     if (t > 0)
-      gemm<T>(false, true, batch, g4, h, T(1), state, wHh, T(0), step);
+      gemm<T>(false, true, batch, g4, h, T(1), state, wHh, T(0), product);
 #pragma omp parallel for num_threads(workers) schedule(static)
-    for (int64_t b = 0; b < batch; ++b) {
-      T *a = step + b * g4;
-      const T *p = projected + (b * steps + t) * g4;
-      T *c = cell + b * h;
-      T *out = state + b * h;
-      T *yRow = y + (b * steps + t) * h;
-      // As torch's cell: (x·wIhᵀ + bIh) + (h·wHhᵀ + bHh).
-      if (t > 0)
-        for (int64_t j = 0; j < g4; ++j)
-          a[j] = p[j] + (a[j] + bHh[j]);
-      else
-        for (int64_t j = 0; j < g4; ++j)
-          a[j] = p[j] + bHh[j];
-      T *in = a, *forget = a + h, *cand = a + 2 * h, *outGate = a + 3 * h;
-      const T *before = cellBefore ? cellBefore + b * h : nullptr;
-      for (int64_t u = 0; u < h; ++u) {
-        const T i = math::sigmoid(in[u]), f = math::sigmoid(forget[u]);
-        const T gv = math::tanh(cand[u]), o = math::sigmoid(outGate[u]);
-        const T cv = before ? f * before[u] + i * gv : i * gv;
-        const T hv = o * math::tanh(cv);
-        in[u] = i;
-        forget[u] = f;
-        cand[u] = gv;
-        outGate[u] = o;
-        c[u] = cv;
-        out[u] = hv;
-        yRow[u] = hv;
-      }
-    }
+    for (int64_t b = 0; b < batch; ++b)
+      lstmRow<T>(h, projected + (b * steps + t) * g4, t > 0 ? product + b * g4 : zeros.data(),
+                 bHh, cellBefore + b * h, step + b * g4, cell + b * h, state + b * h,
+                 y + (b * steps + t) * h);
   }
 }
 
@@ -135,34 +224,17 @@ void lstmBackward(const RecurrentShape &s, const T *x, const T *wIh, const T *wH
   T *dc = scratch<T>(3, batch * h);
   std::fill(dh, dh + batch * h, T(0));
   std::fill(dc, dc + batch * h, T(0));
+  const std::vector<T> zeros(batch * h, T(0));
   const int workers = stepThreads(s);
   for (int64_t t = steps - 1; t >= 0; --t) {
     const T *step = gates + t * batch * g4;
     const T *cell = cells + t * batch * h;
-    const T *cellBefore = t > 0 ? cells + (t - 1) * batch * h : nullptr;
+    const T *cellBefore = t > 0 ? cells + (t - 1) * batch * h : zeros.data();
 #pragma omp parallel for num_threads(workers) schedule(static)
-    for (int64_t b = 0; b < batch; ++b) {
-      const T *a = step + b * g4;
-      const T *in = a, *forget = a + h, *cand = a + 2 * h, *outGate = a + 3 * h;
-      const T *c = cell + b * h;
-      const T *before = cellBefore ? cellBefore + b * h : nullptr;
-      const T *dyRow = dy + (b * steps + t) * h;
-      T *dhRow = dh + b * h, *dcRow = dc + b * h;
-      T *d = daStep + b * g4;
-      for (int64_t u = 0; u < h; ++u) {
-        const T i = in[u], f = forget[u], gv = cand[u], o = outGate[u];
-        const T dht = dyRow[u] + dhRow[u];
-        const T tc = math::tanh(c[u]);
-        const T dct = dht * o * (T(1) - tc * tc) + dcRow[u];
-        const T cb = before ? before[u] : T(0);
-        d[u] = dct * gv * i * (T(1) - i);
-        d[h + u] = dct * cb * f * (T(1) - f);
-        d[2 * h + u] = dct * i * (T(1) - gv * gv);
-        d[3 * h + u] = dht * tc * o * (T(1) - o);
-        dcRow[u] = dct * f;
-      }
-      std::memcpy(da + (b * steps + t) * g4, d, sizeof(T) * g4);
-    }
+    for (int64_t b = 0; b < batch; ++b)
+      lstmBackwardRow<T>(h, step + b * g4, cell + b * h, cellBefore + b * h,
+                         dy + (b * steps + t) * h, dh + b * h, dc + b * h, daStep + b * g4,
+                         da + (b * steps + t) * g4);
     if (t > 0)
       gemm<T>(false, false, batch, h, g4, T(1), daStep, wHh, T(0), dh);
   }
@@ -187,34 +259,17 @@ void gru(const RecurrentShape &s, const T *x, const T *wIh, const T *wHh, const 
   T *hidden = scratch<T>(1, batch * g3);
   T *state = scratch<T>(2, batch * h);
   linear<T>(batch * steps, s.in, g3, x, wIh, bIh, projected);
+  std::fill(state, state + batch * h, T(0));
   const int workers = stepThreads(s);
   for (int64_t t = 0; t < steps; ++t) {
     T *step = gates + t * batch * g4;
     if (t > 0)
       linear<T>(batch, h, g3, state, wHh, bHh, hidden);
 #pragma omp parallel for num_threads(workers) schedule(static)
-    for (int64_t b = 0; b < batch; ++b) {
-      const T *p = projected + (b * steps + t) * g3;
+    for (int64_t b = 0; b < batch; ++b)
       // At the first step the state is zero: its product is bHh alone.
-      const T *q = t > 0 ? hidden + b * g3 : bHh;
-      T *a = step + b * g4;
-      T *out = state + b * h;
-      T *yRow = y + (b * steps + t) * h;
-      const T *before = t > 0 ? out : nullptr;
-      for (int64_t u = 0; u < h; ++u) {
-        const T r = math::sigmoid(p[u] + q[u]);
-        const T z = math::sigmoid(p[h + u] + q[h + u]);
-        const T qn = q[2 * h + u];
-        const T n = math::tanh(p[2 * h + u] + r * qn);
-        const T hv = before ? (T(1) - z) * n + z * before[u] : (T(1) - z) * n;
-        a[u] = r;
-        a[h + u] = z;
-        a[2 * h + u] = n;
-        a[3 * h + u] = qn;
-        out[u] = hv;
-        yRow[u] = hv;
-      }
-    }
+      gruRow<T>(h, projected + (b * steps + t) * g3, t > 0 ? hidden + b * g3 : bHh,
+                state + b * h, step + b * g4, state + b * h, y + (b * steps + t) * h);
   }
 }
 
@@ -231,34 +286,15 @@ void gruBackward(const RecurrentShape &s, const T *x, const T *wIh, const T *wHh
   T *dStep = scratch<T>(2, batch * g3);
   T *dh = scratch<T>(3, batch * h);
   std::fill(dh, dh + batch * h, T(0));
+  const std::vector<T> zeros(h, T(0));
   const int workers = stepThreads(s);
   for (int64_t t = steps - 1; t >= 0; --t) {
     const T *step = gates + t * batch * g4;
 #pragma omp parallel for num_threads(workers) schedule(static)
-    for (int64_t b = 0; b < batch; ++b) {
-      const T *a = step + b * g4;
-      const T *before = t > 0 ? y + (b * steps + t - 1) * h : nullptr;
-      const T *dyRow = dy + (b * steps + t) * h;
-      T *dhRow = dh + b * h;
-      T *di = dInput + (b * steps + t) * g3;
-      T *dq = dStep + b * g3;
-      for (int64_t u = 0; u < h; ++u) {
-        const T r = a[u], z = a[h + u], n = a[2 * h + u], qn = a[3 * h + u];
-        const T hb = before ? before[u] : T(0);
-        const T dht = dyRow[u] + dhRow[u];
-        const T dn = dht * (T(1) - z) * (T(1) - n * n);
-        const T dr = dn * qn * r * (T(1) - r);
-        const T dz = dht * (hb - n) * z * (T(1) - z);
-        di[u] = dr;
-        di[h + u] = dz;
-        di[2 * h + u] = dn;
-        dq[u] = dr;
-        dq[h + u] = dz;
-        dq[2 * h + u] = dn * r;
-        dhRow[u] = dht * z;
-      }
-      std::memcpy(dHidden + (b * steps + t) * g3, dq, sizeof(T) * g3);
-    }
+    for (int64_t b = 0; b < batch; ++b)
+      gruBackwardRow<T>(h, step + b * g4, t > 0 ? y + (b * steps + t - 1) * h : zeros.data(),
+                        dy + (b * steps + t) * h, dh + b * h, dInput + (b * steps + t) * g3,
+                        dStep + b * g3, dHidden + (b * steps + t) * g3);
     if (t > 0)
       gemm<T>(false, false, batch, h, g3, T(1), dStep, wHh, T(1), dh);
   }
