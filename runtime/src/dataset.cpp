@@ -8,6 +8,7 @@
 #include "gradc/runtime/npy.h"
 #include "gradc/runtime/text.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -64,6 +65,8 @@ struct Role {
   std::string file;
   const char *what;
   int64_t valuesPerSample;
+  /// A label value outside [0, classes) that is accepted (the loss ignores it).
+  int64_t ignoreIndex = INT64_MIN;
 };
 
 // `raw` converted to `dtype` with shape [samples, ...sampleShape], values
@@ -92,7 +95,8 @@ Tensor convertSamples(const Tensor &raw, DType dtype, const std::vector<int64_t>
         throw Error::inFile(role.file, std::string(role.what) + " " + formatNumber(value) +
                                            " of sample " + sampleOf(i) +
                                            " is not an integer");
-      if (classes > 0 && (value < 0 || value >= static_cast<double>(classes)))
+      if (classes > 0 && (value < 0 || value >= static_cast<double>(classes)) &&
+          value != static_cast<double>(role.ignoreIndex))
         throw Error::inFile(role.file, std::string(role.what) + " " + formatNumber(value) +
                                            " of sample " + sampleOf(i) + " is outside [0, " +
                                            std::to_string(classes) + ") (the model has " +
@@ -197,7 +201,7 @@ std::string sampleShapeMismatch(const std::vector<int64_t> &fileShape,
 Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &modelShape,
                       double scale, int64_t classes, const std::string &file,
                       const char *what, const std::string &layout = "",
-                      bool layoutHint = false) {
+                      bool layoutHint = false, int64_t ignoreIndex = INT64_MIN) {
   if (raw.rank() == 0)
     throw Error::inFile(file, "holds a single value; expected an array whose first axis is "
                               "the sample");
@@ -233,7 +237,8 @@ Tensor toModelSamples(Tensor raw, DType dtype, const std::vector<int64_t> &model
     raw.reshape(std::move(shape));
     return raw;
   }
-  Role role{file, what, static_cast<int64_t>(std::max<uint64_t>(modelValues, 1))};
+  Role role{file, what, static_cast<int64_t>(std::max<uint64_t>(modelValues, 1)),
+            ignoreIndex};
   return convertSamples(raw, dtype, modelShape, scale, classes, role);
 }
 
@@ -405,7 +410,8 @@ std::vector<Tensor> loadArrays(const ModelInfo &info, const DataSource &source, 
                       (spec.dtype == DType::F32 || spec.dtype == DType::F64);
     if (labels)
       tensors.push_back(toModelSamples(std::move(raw), spec.dtype, spec.shape, 1.0,
-                                       spec.classes, file, "label"));
+                                       spec.classes, file, "label", "", false,
+                                       spec.ignoreIndex));
     else
       tensors.push_back(toModelSamples(std::move(raw), keep ? DType::U8 : spec.dtype,
                                        spec.shape, scale, 0, file, "input", source.layout,
@@ -451,7 +457,7 @@ Dataset loadDataset(const ModelInfo &info, const DataSource &source,
       const TensorSpec &label = info.labels[0];
       dataset.labels.push_back(toModelSamples(std::move(*table.labels), label.dtype,
                                               label.shape, 1.0, label.classes, source.inputs,
-                                              "label"));
+                                              "label", "", false, label.ignoreIndex));
       checkRange(dataset.labels.back(), label, source.inputs, "label", DType::F64, 1.0, 1.0);
     }
   } else {
@@ -483,6 +489,18 @@ std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
   int64_t samples = -1;
   std::string firstFile;
   return loadArrays(info, source, false, limits, samples, firstFile, nullptr);
+}
+
+int64_t lossWeight(const ModelInfo &info, const Dataset &data, int64_t first, int64_t count) {
+  if (info.labels.empty() || info.labels[0].ignoreIndex == INT64_MIN || data.labels.empty() ||
+      data.labels[0].dtype() != DType::I32 || data.labels[0].rank() == 0)
+    return count;
+  const Tensor &labels = data.labels[0];
+  const int64_t perSample = static_cast<int64_t>(labels.numElements()) / labels.dim(0);
+  const int32_t *values = labels.data<int32_t>() + first * perSample;
+  return std::count_if(values, values + count * perSample, [&](int32_t label) {
+    return label != info.labels[0].ignoreIndex;
+  });
 }
 
 std::vector<const void *> samplePointers(const std::vector<Tensor> &tensors, int64_t sample) {

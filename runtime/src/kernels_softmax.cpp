@@ -4,9 +4,12 @@
 
 #include "kernel_checks.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace gradc::rt {
 
@@ -37,12 +40,81 @@ void logSumExp(const T *x, int64_t count, int64_t stride, double &max, double &l
   logSum = std::log(sum);
 }
 
-void checkLabels(const char *kernel, int64_t n, int64_t c, const int32_t *labels) {
+void checkLabels(const char *kernel, int64_t n, int64_t c, const int32_t *labels,
+                 int64_t ignoreIndex) {
   for (int64_t i = 0; i < n; ++i)
-    if (labels[i] < 0 || labels[i] >= c)
+    if ((labels[i] < 0 || labels[i] >= c) && labels[i] != ignoreIndex)
       throw Error(std::string(kernel) + ": label " + std::to_string(labels[i]) +
                   " of sample " + std::to_string(i) + " is outside [0, " +
-                  std::to_string(c) + ")");
+                  std::to_string(c) + ")" +
+                  (ignoreIndex == kNoIgnoreIndex
+                       ? std::string()
+                       : " and is not the ignored index " + std::to_string(ignoreIndex)));
+}
+
+/// Softmax cross-entropy's rows are summed in chunks of this many, then the
+/// chunks in order: the same sum on any number of threads.
+constexpr int64_t kLossChunkRows = 64;
+
+/// The threads for n rows of c logits: one below 2^15 logits.
+int lossThreads(int64_t n, int64_t c) {
+  constexpr int64_t kParallelLogits = int64_t(1) << 15;
+  if (n * c < kParallelLogits || omp_in_parallel())
+    return 1;
+  return static_cast<int>(std::min<int64_t>(threads(), (n + kLossChunkRows - 1) / kLossChunkRows));
+}
+
+/// The loss and (when dlogits is given) its gradient, row by row: loss =
+/// Σ (logsumexp − logit[label]) / m and dlogits = (p − onehot) · dloss / m
+/// over the m rows not ignored. One definition for the three kernels, so
+/// that they agree bitwise.
+template <typename T>
+void crossEntropyRows(const char *kernel, int64_t n, int64_t c, const T *logits,
+                      const int32_t *labels, double dloss, T *loss, T *dlogits,
+                      int64_t ignoreIndex) {
+  requirePositive(kernel, {{"n", n}, {"c", c}});
+  elementCount(kernel, {n, c}, sizeof(T));
+  checkLabels(kernel, n, c, labels, ignoreIndex);
+  int64_t counted = n;
+  if (ignoreIndex != kNoIgnoreIndex)
+    counted = std::count_if(labels, labels + n,
+                            [&](int32_t label) { return label != ignoreIndex; });
+  // PyTorch's mean over no sample: NaN; its gradient: zero.
+  const double scale = counted > 0 ? dloss / static_cast<double>(counted) : 0.0;
+  const int64_t chunks = (n + kLossChunkRows - 1) / kLossChunkRows;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+#pragma omp parallel for num_threads(lossThreads(n, c)) schedule(static)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    double sum = 0;
+    for (int64_t i = chunk * kLossChunkRows; i < std::min(n, (chunk + 1) * kLossChunkRows);
+         ++i) {
+      const T *row = logits + i * c;
+      const bool ignored = labels[i] == ignoreIndex;
+      double max, logSum;
+      logSumExp(row, c, 1, max, logSum);
+      if (!ignored)
+        sum += max + logSum - row[labels[i]];
+      if (!dlogits)
+        continue;
+      T *out = dlogits + i * c;
+      if (ignored) {
+        std::fill(out, out + c, T(0));
+        continue;
+      }
+      for (int64_t j = 0; j < c; ++j) {
+        double probability = std::exp(row[j] - max - logSum);
+        out[j] = static_cast<T>((probability - (j == labels[i] ? 1.0 : 0.0)) * scale);
+      }
+    }
+    partial[static_cast<size_t>(chunk)] = sum;
+  }
+  if (!loss)
+    return;
+  double total = 0;
+  for (double sum : partial)
+    total += sum;
+  *loss = static_cast<T>(counted > 0 ? total / static_cast<double>(counted)
+                                     : std::numeric_limits<double>::quiet_NaN());
 }
 
 } // namespace
@@ -110,59 +182,25 @@ void logSoftmaxBackward(int64_t outer, int64_t axis, int64_t inner, const T *y,
 
 template <typename T>
 void softmaxCrossEntropy(int64_t n, int64_t c, const T *logits, const int32_t *labels,
-                         T *loss) {
-  requirePositive("softmaxCrossEntropy", {{"n", n}, {"c", c}});
-  elementCount("softmaxCrossEntropy", {n, c}, sizeof(T));
-  checkLabels("softmaxCrossEntropy", n, c, labels);
-  double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const T *row = logits + i * c;
-    double max, logSum;
-    logSumExp(row, c, 1, max, logSum);
-    total += max + logSum - row[labels[i]];
-  }
-  *loss = static_cast<T>(total / static_cast<double>(n));
+                         T *loss, int64_t ignoreIndex) {
+  crossEntropyRows<T>("softmaxCrossEntropy", n, c, logits, labels, 0.0, loss, nullptr,
+                      ignoreIndex);
 }
 
 template <typename T>
 void softmaxCrossEntropyBackward(int64_t n, int64_t c, const T *logits,
-                                 const int32_t *labels, T dloss, T *dlogits) {
-  requirePositive("softmaxCrossEntropyBackward", {{"n", n}, {"c", c}});
-  elementCount("softmaxCrossEntropyBackward", {n, c}, sizeof(T));
-  checkLabels("softmaxCrossEntropyBackward", n, c, labels);
-  double scale = static_cast<double>(dloss) / static_cast<double>(n);
-  for (int64_t i = 0; i < n; ++i) {
-    const T *row = logits + i * c;
-    double max, logSum;
-    logSumExp(row, c, 1, max, logSum);
-    for (int64_t j = 0; j < c; ++j) {
-      double probability = std::exp(row[j] - max - logSum);
-      dlogits[i * c + j] =
-          static_cast<T>((probability - (j == labels[i] ? 1.0 : 0.0)) * scale);
-    }
-  }
+                                 const int32_t *labels, T dloss, T *dlogits,
+                                 int64_t ignoreIndex) {
+  crossEntropyRows<T>("softmaxCrossEntropyBackward", n, c, logits, labels,
+                      static_cast<double>(dloss), nullptr, dlogits, ignoreIndex);
 }
 
 template <typename T>
 void softmaxCrossEntropyWithGrad(int64_t n, int64_t c, const T *logits,
-                                 const int32_t *labels, T dloss, T *loss, T *dlogits) {
-  requirePositive("softmaxCrossEntropyWithGrad", {{"n", n}, {"c", c}});
-  elementCount("softmaxCrossEntropyWithGrad", {n, c}, sizeof(T));
-  checkLabels("softmaxCrossEntropyWithGrad", n, c, labels);
-  double scale = static_cast<double>(dloss) / static_cast<double>(n);
-  double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const T *row = logits + i * c;
-    double max, logSum;
-    logSumExp(row, c, 1, max, logSum);
-    total += max + logSum - row[labels[i]];
-    for (int64_t j = 0; j < c; ++j) {
-      double probability = std::exp(row[j] - max - logSum);
-      dlogits[i * c + j] =
-          static_cast<T>((probability - (j == labels[i] ? 1.0 : 0.0)) * scale);
-    }
-  }
-  *loss = static_cast<T>(total / static_cast<double>(n));
+                                 const int32_t *labels, T dloss, T *loss, T *dlogits,
+                                 int64_t ignoreIndex) {
+  crossEntropyRows<T>("softmaxCrossEntropyWithGrad", n, c, logits, labels,
+                      static_cast<double>(dloss), loss, dlogits, ignoreIndex);
 }
 
 template <typename T>
@@ -203,11 +241,11 @@ void confusionMatrix(int64_t n, int64_t classes, const int32_t *pred,
   template void logSoftmaxBackward<T>(int64_t, int64_t, int64_t, const T *,          \
                                       const T *, T *);                               \
   template void softmaxCrossEntropy<T>(int64_t, int64_t, const T *, const int32_t *, \
-                                       T *);                                         \
+                                       T *, int64_t);                                \
   template void softmaxCrossEntropyBackward<T>(int64_t, int64_t, const T *,          \
-                                               const int32_t *, T, T *);             \
+                                               const int32_t *, T, T *, int64_t);    \
   template void softmaxCrossEntropyWithGrad<T>(int64_t, int64_t, const T *,          \
-                                               const int32_t *, T, T *, T *);        \
+                                               const int32_t *, T, T *, T *, int64_t); \
   template void argmax<T>(int64_t, int64_t, int64_t, const T *, int32_t *);
 GRADC_RT_INSTANTIATE(float)
 GRADC_RT_INSTANTIATE(double)

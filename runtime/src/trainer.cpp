@@ -358,25 +358,33 @@ Evaluation evaluate(Model &model, const Dataset &data) {
     throw Error("cannot evaluate an empty data set");
   const int64_t fullBatches = data.size / info.batch;
   MetricTotals totals(info.metrics);
-  double lossSum = 0;
+  // The mean of the batches' losses, each weighted by what its loss counts
+  // (a batch whose every label is ignored has a NaN loss and no weight).
+  double lossSum = 0, weightSum = 0;
+  auto addLoss = [&](double loss, int64_t weight) {
+    if (weight > 0) {
+      lossSum += loss * static_cast<double>(weight);
+      weightSum += static_cast<double>(weight);
+    }
+  };
   std::vector<Tensor> batch = batchTensors(info.inputs, info.batch),
                       one = batchTensors(info.inputs, 1);
   for (int64_t b = 0; b < fullBatches; ++b) {
     const int64_t first = b * info.batch;
     StepResult result = model.evalStep(inputsAt(data, first, info.batch, batch).data(),
                                        samplePointers(data.labels, first).data());
-    lossSum += result.loss * static_cast<double>(info.batch);
+    addLoss(result.loss, lossWeight(info, data, first, info.batch));
     totals.add(result.metricStats);
   }
   for (int64_t i = fullBatches * info.batch; i < data.size; ++i) {
     StepResult result = model.evalOne(inputsAt(data, i, 1, one).data(),
                                       samplePointers(data.labels, i).data());
-    lossSum += result.loss;
+    addLoss(result.loss, lossWeight(info, data, i, 1));
     totals.add(result.metricStats);
   }
   Evaluation evaluation;
   evaluation.samples = data.size;
-  evaluation.loss = lossSum / static_cast<double>(data.size);
+  evaluation.loss = lossSum / weightSum;
   evaluation.metrics = totals.values(data.size);
   return evaluation;
 }

@@ -194,30 +194,38 @@ Evaluation evaluateShared(Model &model, const Dataset &data, Communicator &comm)
   const int64_t ranks = comm.size(), rank = comm.rank();
   const int64_t begin = data.size * rank / ranks, end = data.size * (rank + 1) / ranks;
   MetricTotals totals(info.metrics);
-  double lossSum = 0;
+  // The mean of the batches' losses, each weighted by what its loss counts
+  // (a batch whose every label is ignored has a NaN loss and no weight).
+  double lossSum = 0, weightSum = 0;
+  auto addLoss = [&](double loss, int64_t weight) {
+    if (weight > 0) {
+      lossSum += loss * static_cast<double>(weight);
+      weightSum += static_cast<double>(weight);
+    }
+  };
   std::vector<Tensor> batch = batchTensors(info.inputs, info.batch),
                       one = batchTensors(info.inputs, 1);
   int64_t i = begin;
   for (; i + info.batch <= end; i += info.batch) {
     StepResult result = model.evalStep(inputsAt(data, i, info.batch, batch).data(),
                                        samplePointers(data.labels, i).data());
-    lossSum += result.loss * static_cast<double>(info.batch);
+    addLoss(result.loss, lossWeight(info, data, i, info.batch));
     totals.add(result.metricStats);
   }
   for (; i < end; ++i) {
     StepResult result = model.evalOne(inputsAt(data, i, 1, one).data(),
                                       samplePointers(data.labels, i).data());
-    lossSum += result.loss;
+    addLoss(result.loss, lossWeight(info, data, i, 1));
     totals.add(result.metricStats);
   }
-  std::vector<double> sums = {lossSum};
+  std::vector<double> sums = {lossSum, weightSum};
   sums.insert(sums.end(), totals.stats().begin(), totals.stats().end());
   comm.sumAgreed(sums.data(), static_cast<int64_t>(sums.size()), "the evaluation's sums");
   MetricTotals all(info.metrics);
-  all.add(std::vector<double>(sums.begin() + 1, sums.end()));
+  all.add(std::vector<double>(sums.begin() + 2, sums.end()));
   Evaluation evaluation;
   evaluation.samples = data.size;
-  evaluation.loss = sums[0] / static_cast<double>(data.size);
+  evaluation.loss = sums[0] / sums[1];
   evaluation.metrics = all.values(data.size);
   return evaluation;
 }

@@ -159,6 +159,12 @@ def token_data():
     return ids, ((3 * ids + np.arange(6)) % 20).astype(np.int32)
 
 
+def masked_token_data():
+    """token_data with the labels of every id divisible by 4 replaced by -100."""
+    ids, labels = token_data()
+    return ids, np.where(ids % 4 == 0, -100, labels).astype(np.int32)
+
+
 DATA = {
     "fashion": lambda: fashion_data(flat=True),
     "fashion_images": lambda: fashion_data(flat=False),
@@ -168,6 +174,7 @@ DATA = {
     "smooth": smooth_regression_data,
     "sequence": sequence_data,
     "tokens": token_data,
+    "masked_tokens": masked_token_data,
 }
 
 
@@ -404,6 +411,17 @@ def token_accuracy(logits, y):
     return (logits.argmax(dim=-1) == y).double().mean().item()
 
 
+def masked_cross_entropy(logits, y):
+    """The mean over the positions whose label is not -100."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1).long(),
+                           ignore_index=-100)
+
+
+def masked_accuracy(logits, y):
+    kept = y != -100
+    return (logits.argmax(dim=-1)[kept] == y[kept]).double().mean().item()
+
+
 def mse(pred, t):
     return F.mse_loss(pred, t)
 
@@ -543,6 +561,9 @@ MODELS = {
     "gpt_block": dict(data="tokens", net=gpt_block, loss=token_cross_entropy, batch=16,
                       metrics=dict(accuracy=token_accuracy),
                       optimizer=adamw(lr=1e-2, weight_decay=0.01)),
+    "masked_tokens": dict(data="masked_tokens", net=next_token, loss=masked_cross_entropy,
+                          batch=16, metrics=dict(accuracy=masked_accuracy),
+                          optimizer=adam(lr=1e-2)),
     "lstm_tokens": dict(data="tokens", net=lstm_tokens, loss=token_cross_entropy, batch=16,
                         metrics=dict(accuracy=token_accuracy), optimizer=adam(lr=1e-2)),
     "gru_tokens": dict(data="tokens", net=gru_tokens, loss=token_cross_entropy, batch=16,

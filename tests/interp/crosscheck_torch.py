@@ -609,6 +609,25 @@ def check_softmax(c):
 
 
 def check_cross_entropy(c):
+    # ignore_index: some samples ignored (the mean over the others), every
+    # sample ignored (NaN, and a zero gradient), an index inside [0, C).
+    for labels, ignore in [(np.array([2, -100, 0, -100, 1], np.int32), -100),
+                           (np.array([-1, -1, -1], np.int32), -1),
+                           (np.array([3, 1, 3, 0], np.int32), 3)]:
+        logits = randn(len(labels), 4) * 3
+        attr = f"{{{{ignore_index = {ignore} : i64}}}}"
+        loss = F.cross_entropy(t(logits), t(labels).long(), ignore_index=ignore)
+        c.check("softmax_cross_entropy",
+                f"  %r0 = nn.softmax_cross_entropy %a0, %a1 {attr} : ({{t0}}, {{t1}}) -> {{r0}}",
+                [logits, labels], [n(loss)])
+        tl = t(logits).requires_grad_()
+        dloss = np.array(rng.standard_normal())
+        (dlogits,) = torch.autograd.grad(
+            F.cross_entropy(tl, t(labels).long(), ignore_index=ignore), [tl], t(dloss))
+        c.check("softmax_cross_entropy_backward",
+                f"  %r0 = nn.softmax_cross_entropy_backward %a0, %a1, %a2 {attr}"
+                " : ({t0}, {t1}, {t2}) -> {r0}",
+                [logits, labels, dloss], [n(dlogits)])
     for batch, classes in [(6, 4), (1, 3), (5, 1)]:
         logits, labels = randn(batch, classes) * 3, randint(0, classes, batch)
         loss = F.cross_entropy(t(logits), t(labels).long())

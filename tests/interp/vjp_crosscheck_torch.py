@@ -690,6 +690,13 @@ def check_softmax(c):
 
 
 def check_cross_entropy(c):
+    labels = np.array([1, -100, 3, 0, -100, 2], np.int32)
+    c.case("softmax_cross_entropy", "logits 6x4, two labels ignored",
+           [P("x", randn(6, 4) * 3), I("labels", labels)],
+           "%y = nn.softmax_cross_entropy %x, %labels {{ignore_index = -100 : i64}}"
+           " : ({x}, {labels}) -> {y}",
+           lambda v, _: F.cross_entropy(v["x"], v["labels"].long(), ignore_index=-100),
+           out_shape=())
     for batch, classes in [(6, 4), (1, 3), (5, 1), (3, 7)]:
         c.case("softmax_cross_entropy", f"logits {batch}x{classes}",
                [P("x", randn(batch, classes) * 3), I("labels", randint(0, classes, batch))],

@@ -131,6 +131,79 @@ TEST(SoftmaxCrossEntropy, LabelOutOfRangeNamesTheSample) {
                   "label -1 of sample 2 is outside [0, 4)");
 }
 
+// ignore_index: the ignored samples count neither in the sum nor in the
+// divisor, their gradient rows are zero, and every sample ignored gives NaN
+// with a zero gradient, as PyTorch.
+TEST(SoftmaxCrossEntropy, IgnoredLabelsCountNowhere) {
+  const int64_t n = 6, c = 4;
+  auto logits = randomValues(n * c, 85, -3, 3);
+  std::vector<int32_t> labels = {1, -100, 3, -100, 0, 2};
+  std::vector<double> keptLogits;
+  std::vector<int32_t> kept;
+  for (int64_t i = 0; i < n; ++i)
+    if (labels[i] != -100) {
+      kept.push_back(labels[i]);
+      keptLogits.insert(keptLogits.end(), logits.begin() + i * c, logits.begin() + (i + 1) * c);
+    }
+  double loss = 0, fused = 0;
+  softmaxCrossEntropy<double>(n, c, logits.data(), labels.data(), &loss, -100);
+  EXPECT_NEAR(loss, naiveCrossEntropy(4, c, keptLogits, kept), 1e-14);
+  std::vector<double> dlogits(n * c), fusedGrad(n * c);
+  softmaxCrossEntropyBackward<double>(n, c, logits.data(), labels.data(), 0.5, dlogits.data(),
+                                      -100);
+  softmaxCrossEntropyWithGrad<double>(n, c, logits.data(), labels.data(), 0.5, &fused,
+                                      fusedGrad.data(), -100);
+  EXPECT_EQ(fused, loss);
+  EXPECT_EQ(fusedGrad, dlogits);
+  auto keptLoss = [&](const std::vector<double> &v) {
+    return std::vector<double>{naiveCrossEntropy(4, c, v, kept)};
+  };
+  std::vector<double> expected = numericGradient(keptLoss, keptLogits, {0.5});
+  for (int64_t i = 0, k = 0; i < n; ++i)
+    for (int64_t j = 0; j < c; ++j) {
+      if (labels[i] == -100)
+        EXPECT_EQ(dlogits[i * c + j], 0.0);
+      else
+        EXPECT_NEAR(dlogits[i * c + j], expected[k * c + j], 1e-8);
+      k += labels[i] != -100 && j == c - 1;
+    }
+  std::vector<int32_t> none(n, -100);
+  softmaxCrossEntropyWithGrad<double>(n, c, logits.data(), none.data(), 1.0, &loss,
+                                      dlogits.data(), -100);
+  EXPECT_TRUE(std::isnan(loss));
+  EXPECT_EQ(dlogits, std::vector<double>(n * c, 0.0));
+  // An ignored index inside [0, c) ignores that class's samples; another
+  // label outside [0, c) is still an error.
+  std::vector<int32_t> three = {3, 1, 3, 3, 3, 3};
+  softmaxCrossEntropy<double>(n, c, logits.data(), three.data(), &loss, 3);
+  EXPECT_NEAR(loss, naiveCrossEntropy(1, c, {logits.begin() + c, logits.begin() + 2 * c}, {1}),
+              1e-14);
+  EXPECT_RT_ERROR(softmaxCrossEntropy<double>(n, c, logits.data(), labels.data(), &loss, 3),
+                  "label -100 of sample 1 is outside [0, 4) and is not the ignored index 3");
+}
+
+// Many rows run on two threads; the loss is the same sum, in the same order,
+// as on one.
+TEST(SoftmaxCrossEntropy, ThreadsGiveTheSameBits) {
+  const int64_t n = 1000, c = 63;
+  auto logits = convert<float>(randomValues(n * c, 86, -4, 4));
+  std::vector<int32_t> labels(n);
+  for (int64_t i = 0; i < n; ++i)
+    labels[i] = static_cast<int32_t>((i * 7) % c);
+  const int saved = threads();
+  float loss[2];
+  std::vector<float> grads[2];
+  for (int t = 1; t <= 2; ++t) {
+    setThreads(t);
+    grads[t - 1].resize(n * c);
+    softmaxCrossEntropyWithGrad<float>(n, c, logits.data(), labels.data(), 1.0f, &loss[t - 1],
+                                       grads[t - 1].data());
+  }
+  setThreads(saved);
+  EXPECT_EQ(loss[0], loss[1]);
+  EXPECT_EQ(grads[0], grads[1]);
+}
+
 TEST(Argmax, FirstIndexWinsTiesAlongTheMiddleAxis) {
   // x [1, 3, 2]: column 0 is {1, 7, 7} (tie: 1), column 1 is {5, 2, 5} (tie: 0).
   std::vector<double> x = {1, 5, 7, 2, 7, 5};

@@ -245,9 +245,12 @@ FailureOr<Tensor> evalSoftmax(Operation *op, Operands in) {
 }
 
 /// Checks that every label lies in [0, classes).
-static LogicalResult checkLabels(Operation *op, const Tensor &labels, int64_t classes) {
+/// Labels in [0, classes), or the ignored index when the loss has one.
+static LogicalResult checkLabels(Operation *op, const Tensor &labels, int64_t classes,
+                                 std::optional<int64_t> ignore = std::nullopt) {
   for (auto [sample, label] : llvm::enumerate(labels.data))
-    if (label < 0 || label >= static_cast<double>(classes))
+    if ((label < 0 || label >= static_cast<double>(classes)) &&
+        !(ignore && label == static_cast<double>(*ignore)))
       return emitError(op->getLoc())
              << "label " << static_cast<int64_t>(label) << " of sample " << sample
              << " is out of range [0, " << classes << ")";
@@ -266,31 +269,47 @@ static double logSumExp(const double *row, int64_t classes) {
 }
 
 FailureOr<Tensor> evalSoftmaxCrossEntropy(nn::SoftmaxCrossEntropyOp op, Operands in) {
-  // logits [N, C], labels [N]: mean over the batch of -log softmax(logits)[label].
+  // logits [N, C], labels [N]: mean over the samples not ignored of
+  // -log softmax(logits)[label] (NaN when every one is).
   const Tensor &logits = *in[0], &labels = *in[1];
   int64_t batch = shapeOf(logits)[0], classes = shapeOf(logits)[1];
-  if (failed(checkLabels(op, labels, classes)))
+  std::optional<int64_t> ignore = op.getIgnoreIndex();
+  if (failed(checkLabels(op, labels, classes, ignore)))
     return failure();
   Tensor loss = zeros(op.getType());
   double total = 0.0;
+  int64_t counted = 0;
   for (int64_t i = 0; i < batch; ++i) {
+    if (ignore && labels.data[i] == static_cast<double>(*ignore))
+      continue;
     const double *row = logits.data.data() + i * classes;
     total += logSumExp(row, classes) - row[static_cast<int64_t>(labels.data[i])];
+    ++counted;
   }
-  loss.data[0] = total / static_cast<double>(batch);
+  loss.data[0] = total / static_cast<double>(counted);
   return loss;
 }
 
 FailureOr<Tensor>
 evalSoftmaxCrossEntropyBackward(nn::SoftmaxCrossEntropyBackwardOp op, Operands in) {
-  // (softmax(logits) - onehot(labels)) * dloss / N
+  // (softmax(logits) - onehot(labels)) * dloss / N over the N samples not
+  // ignored; zero rows for the ignored ones.
   const Tensor &logits = *in[0], &labels = *in[1];
   double dloss = in[2]->data[0];
   int64_t batch = shapeOf(logits)[0], classes = shapeOf(logits)[1];
-  if (failed(checkLabels(op, labels, classes)))
+  std::optional<int64_t> ignore = op.getIgnoreIndex();
+  if (failed(checkLabels(op, labels, classes, ignore)))
     return failure();
+  auto ignored = [&](int64_t i) {
+    return ignore && labels.data[i] == static_cast<double>(*ignore);
+  };
+  int64_t counted = 0;
+  for (int64_t i = 0; i < batch; ++i)
+    counted += ignored(i) ? 0 : 1;
   Tensor dlogits = zeros(op.getType());
   for (int64_t i = 0; i < batch; ++i) {
+    if (ignored(i))
+      continue;
     const double *row = logits.data.data() + i * classes;
     double lse = logSumExp(row, classes);
     int64_t label = static_cast<int64_t>(labels.data[i]);
@@ -298,7 +317,7 @@ evalSoftmaxCrossEntropyBackward(nn::SoftmaxCrossEntropyBackwardOp op, Operands i
       double softmax = std::exp(row[c] - lse);
       double onehot = c == label ? 1.0 : 0.0;
       dlogits.data[i * classes + c] =
-          (softmax - onehot) * dloss / static_cast<double>(batch);
+          (softmax - onehot) * dloss / static_cast<double>(counted);
     }
   }
   return dlogits;

@@ -975,10 +975,24 @@ std::optional<std::pair<Value, Value>> classification(ModelBuilder &mb,
                                                       const CallExprAST &call,
                                                       StringRef logitsName,
                                                       StringRef labelsName,
-                                                      Value *modelLogits = nullptr) {
+                                                      Value *modelLogits = nullptr,
+                                                      std::optional<int64_t> *ignore = nullptr) {
   Args args(mb, call);
-  if (!args.bind({logitsName, labelsName}, 2))
+  if (!(ignore ? args.bind({logitsName, labelsName, "ignore_index"}, 2)
+               : args.bind({logitsName, labelsName}, 2)))
     return std::nullopt;
+  if (ignore && args.has("ignore_index")) {
+    *ignore = mb.evalInt(*args.expr("ignore_index"), args.what("ignore_index"),
+                         std::numeric_limits<int32_t>::min());
+    if (!*ignore)
+      return std::nullopt;
+    if (**ignore > std::numeric_limits<int32_t>::max()) {
+      mb.error(args.locOf("ignore_index"), args.what("ignore_index") +
+                                               " must be an i32 label value, got " +
+                                               std::to_string(**ignore));
+      return std::nullopt;
+    }
+  }
   auto logits = args.floatTensor(logitsName);
   Val labels = mb.eval(*args.expr(labelsName));
   if (!logits || labels.poisoned)
@@ -1062,14 +1076,20 @@ std::optional<std::pair<Value, Value>> regression(ModelBuilder &mb, Args &args,
 
 Val softmaxCrossEntropy(ModelBuilder &mb, const CallExprAST &call) {
   Value modelLogits;
-  auto operands = classification(mb, call, "logits", "labels", &modelLogits);
+  std::optional<int64_t> ignore;
+  auto operands = classification(mb, call, "logits", "labels", &modelLogits, &ignore);
   if (!operands)
     return Val::poison();
   // The prediction is the logits as the model has them ([B, T, V] for a
   // sequence), before the rows are flattened.
   mb.lossPrediction = modelLogits;
+  IntegerAttr ignoreAttr;
+  if (ignore) {
+    ignoreAttr = mb.builder.getI64IntegerAttr(*ignore);
+    mb.ignoreLabel(operands->second, *ignore);
+  }
   return tensor(mb.create1<nn::SoftmaxCrossEntropyOp>(call.getLoc(), operands->first,
-                                                      operands->second));
+                                                      operands->second, ignoreAttr));
 }
 
 Val pointwiseLoss(ModelBuilder &mb, const CallExprAST &call) {

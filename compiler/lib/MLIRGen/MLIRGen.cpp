@@ -146,6 +146,20 @@ std::string ModelBuilder::place(const Location &at) const {
   return llvm::sys::path::filename(at.getFilename()).str() + ":" + std::to_string(at.line);
 }
 
+void ModelBuilder::ignoreLabel(Value labels, int64_t index) {
+  while (Operation *producer = labels.getDefiningOp()) {
+    if (!isa<nn::ReshapeOp, nn::TransposeOp>(producer))
+      return;
+    labels = producer->getOperand(0);
+  }
+  auto arg = dyn_cast<BlockArgument>(labels);
+  if (!arg || arg.getOwner() != entry)
+    return;
+  NamedAttrList attrs(argAttrs[arg.getArgNumber()]);
+  attrs.set(nn::NNDialect::kIgnoreIndexAttrName, builder.getI64IntegerAttr(index));
+  argAttrs[arg.getArgNumber()] = attrs.getDictionary(builder.getContext());
+}
+
 void ModelBuilder::requireValues(Value value, double low, double high, bool highOpen,
                                  bool integral, const std::string &use) {
   // Reshapes and transposes move values, they do not change them.

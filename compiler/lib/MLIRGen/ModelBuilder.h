@@ -213,6 +213,13 @@ private:
     std::string use;
   };
   std::map<unsigned, AcceptedValues> argRanges;
+
+public:
+  /// Marks the label `labels` comes from (through reshapes) as holding
+  /// `index` where a loss ignores the sample, so that its data may.
+  void ignoreLabel(mlir::Value labels, int64_t index);
+
+private:
   std::vector<ModelResult> results;
   std::optional<mlir::Value> loss;
   Location lossLoc;

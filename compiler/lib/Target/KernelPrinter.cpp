@@ -302,5 +302,5 @@ void KernelPrinter::printSoftmaxCrossEntropy(kern::SoftmaxCrossEntropyOp op) {
   os << "  gradc::rt::softmaxCrossEntropyWithGrad<" << t << ">(" << x[0] << ", " << x[1]
      << ", " << name(op.getLogits()) << ", " << name(op.getLabels()) << ", "
      << name(op.getDloss()) << "[0], " << name(op.getLoss()) << ", " << name(op.getDlogits())
-     << ");\n";
+     << cpp::ignoredLabel(op.getIgnoreIndex()) << ");\n";
 }

@@ -55,6 +55,9 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
          << quoted(argString(evalStep, i, nn::NNDialect::kNameAttrName)) << ", "
          << dtypeOf(type.getElementType()) << ", " << shapeList(sampleShape(type)) << ", "
          << (classes ? classes.getInt() : 0) << "});\n";
+      if (auto ignore = evalStep.getArgAttrOfType<IntegerAttr>(
+              i, nn::NNDialect::kIgnoreIndexAttrName))
+        os << "  info_.labels.back().ignoreIndex = " << ignore.getInt() << ";\n";
       if (auto range =
               evalStep.getArgAttrOfType<DictionaryAttr>(i, nn::NNDialect::kRangeAttrName)) {
         auto flag = [&](StringRef key) {

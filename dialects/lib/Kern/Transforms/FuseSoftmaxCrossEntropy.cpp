@@ -29,14 +29,17 @@ void fuseSoftmaxCrossEntropy(func::FuncOp func) {
       losses.push_back(kernel);
   });
   for (kern::KernelOp loss : losses) {
+    auto lossOp = cast<nn::SoftmaxCrossEntropyOp>(loss.getPayload());
     Value logits = loss.getIns()[0], labels = loss.getIns()[1];
     // The backward kernel of the same logits and labels, with nothing writing
     // either in between.
     kern::KernelOp backward;
     for (Operation *op = loss->getNextNode(); op; op = op->getNextNode()) {
       auto kernel = dyn_cast<kern::KernelOp>(op);
-      if (kernel && isa<nn::SoftmaxCrossEntropyBackwardOp>(kernel.getPayload()) &&
-          kernel.getIns()[0] == logits && kernel.getIns()[1] == labels) {
+      auto payload =
+          kernel ? dyn_cast<nn::SoftmaxCrossEntropyBackwardOp>(kernel.getPayload()) : nullptr;
+      if (payload && kernel.getIns()[0] == logits && kernel.getIns()[1] == labels &&
+          payload.getIgnoreIndexAttr() == lossOp.getIgnoreIndexAttr()) {
         backward = kernel;
         break;
       }
@@ -88,7 +91,8 @@ void fuseSoftmaxCrossEntropy(func::FuncOp func) {
     OpBuilder builder(loss);
     Location loc = builder.getFusedLoc({loss.getLoc(), backward.getLoc()});
     builder.create<kern::SoftmaxCrossEntropyOp>(loc, logits, labels, dloss,
-                                                loss.getOuts()[0], backward.getOuts()[0]);
+                                                loss.getOuts()[0], backward.getOuts()[0],
+                                                lossOp.getIgnoreIndexAttr());
     loss.erase();
     backward.erase();
   }

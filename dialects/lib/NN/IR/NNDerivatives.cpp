@@ -534,7 +534,7 @@ LogicalResult SoftmaxCrossEntropyOp::buildVJP(OpBuilder &builder,
                                               ArrayRef<Value> resultGrads,
                                               SmallVectorImpl<Value> &operandGrads) {
   operandGrads.push_back(builder.create<SoftmaxCrossEntropyBackwardOp>(
-      getLoc(), getLogits(), getLabels(), resultGrads[0]));
+      getLoc(), getLogits(), getLabels(), resultGrads[0], getIgnoreIndexAttr()));
   operandGrads.push_back(Value());
   return success();
 }

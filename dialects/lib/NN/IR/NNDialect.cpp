@@ -129,6 +129,15 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
       return fail() << "expected an i32 label tensor, found " << argType;
     return success();
   }
+  if (name == kIgnoreIndexAttrName) {
+    auto index = dyn_cast<IntegerAttr>(value);
+    if (!index || index.getInt() < INT32_MIN || index.getInt() > INT32_MAX)
+      return fail() << "expected an i32 value, found " << value;
+    auto tensor = dyn_cast_or_null<RankedTensorType>(argType);
+    if (tensor && !tensor.getElementType().isInteger(32))
+      return fail() << "expected an i32 label tensor, found " << argType;
+    return success();
+  }
   if (name == kRangeAttrName) {
     auto range = dyn_cast<DictionaryAttr>(value);
     auto low = range ? range.getAs<FloatAttr>("low") : FloatAttr();

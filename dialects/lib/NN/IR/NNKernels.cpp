@@ -40,6 +40,10 @@ std::string cpp::typeName(Type element) {
   return "int32_t";
 }
 
+std::string cpp::ignoredLabel(std::optional<int64_t> ignoreIndex) {
+  return ignoreIndex ? ", " + std::to_string(*ignoreIndex) : std::string();
+}
+
 std::string cpp::literal(double value, Type element) {
   if (std::isnan(value))
     return element.isF32() ? "std::numeric_limits<float>::quiet_NaN()"
@@ -807,7 +811,7 @@ LogicalResult SoftmaxCrossEntropyOp::printKernel(llvm::raw_ostream &os,
   ArrayRef<int64_t> x = shapeOf(getLogits());
   os << "  " << kRuntime << "softmaxCrossEntropy<" << typeOf(getLogits()) << ">(" << x[0]
      << ", " << x[1] << ", " << operands[0] << ", " << operands[1] << ", " << results[0]
-     << ");\n";
+     << cpp::ignoredLabel(getIgnoreIndex()) << ");\n";
   return success();
 }
 LogicalResult SoftmaxCrossEntropyBackwardOp::printKernel(llvm::raw_ostream &os,
@@ -816,7 +820,7 @@ LogicalResult SoftmaxCrossEntropyBackwardOp::printKernel(llvm::raw_ostream &os,
   ArrayRef<int64_t> x = shapeOf(getLogits());
   os << "  " << kRuntime << "softmaxCrossEntropyBackward<" << typeOf(getLogits()) << ">("
      << x[0] << ", " << x[1] << ", " << operands[0] << ", " << operands[1] << ", "
-     << operands[2] << "[0], " << results[0] << ");\n";
+     << operands[2] << "[0], " << results[0] << cpp::ignoredLabel(getIgnoreIndex()) << ");\n";
   return success();
 }
 int64_t SoftmaxCrossEntropyOp::getFlops() { return 4 * countOf(getLogits()); }

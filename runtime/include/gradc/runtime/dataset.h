@@ -86,6 +86,13 @@ std::vector<Tensor> loadInputs(const ModelInfo &info, const DataSource &source,
 /// sample): the arrays the Model entry points take.
 std::vector<const void *> samplePointers(const std::vector<Tensor> &tensors, int64_t sample);
 
+/// The weight of samples [first, first + count) of `data` in a mean of the
+/// loss over a data set: `count`, or, when the model's loss ignores a label
+/// value (TensorSpec::ignoreIndex), the number of label values of those
+/// samples that are not it, so that the mean is over what the loss counts,
+/// as PyTorch's is over every token not ignored.
+int64_t lossWeight(const ModelInfo &info, const Dataset &data, int64_t first, int64_t count);
+
 /// A [batch, ...shape] tensor per spec, in its dtype.
 std::vector<Tensor> batchTensors(const std::vector<TensorSpec> &specs, int64_t batch);
 

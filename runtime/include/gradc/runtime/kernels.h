@@ -316,23 +316,34 @@ template <typename T>
 void logSoftmaxBackward(int64_t outer, int64_t axis, int64_t inner, const T *y,
                         const T *dy, T *dx);
 
+/// No label is ignored: the ignoreIndex of the kernels below when the loss
+/// has none (no i32 label equals it).
+inline constexpr int64_t kNoIgnoreIndex = INT64_MIN;
+
 /// The mean over n samples of −log softmax(logits)[label]: logits [n, c],
-/// labels [n], loss a scalar. Throws Error naming the sample when a label is
-/// outside [0, c).
+/// labels [n], loss a scalar. A sample whose label is ignoreIndex counts
+/// neither in the sum nor in the mean's divisor, as PyTorch's
+/// `ignore_index` (every sample ignored: NaN). Throws Error naming the sample
+/// when another label is outside [0, c). Rows run on the kernels' threads
+/// from 2^15 logits; the sum is taken by chunks of 64 rows, then the chunks
+/// in order, so that it does not depend on the thread count.
 template <typename T>
 void softmaxCrossEntropy(int64_t n, int64_t c, const T *logits, const int32_t *labels,
-                         T *loss);
+                         T *loss, int64_t ignoreIndex = kNoIgnoreIndex);
 
-/// dlogits = (softmax(logits) − onehot(labels)) · dloss / n.
+/// dlogits = (softmax(logits) − onehot(labels)) · dloss / m, m the samples
+/// not ignored; an ignored sample's row is zero.
 template <typename T>
 void softmaxCrossEntropyBackward(int64_t n, int64_t c, const T *logits,
-                                 const int32_t *labels, T dloss, T *dlogits);
+                                 const int32_t *labels, T dloss, T *dlogits,
+                                 int64_t ignoreIndex = kNoIgnoreIndex);
 
 /// Both of the above from one read of each row: the loss, and dlogits for
 /// the incoming gradient dloss; bitwise what the two kernels compute.
 template <typename T>
 void softmaxCrossEntropyWithGrad(int64_t n, int64_t c, const T *logits,
-                                 const int32_t *labels, T dloss, T *loss, T *dlogits);
+                                 const int32_t *labels, T dloss, T *loss, T *dlogits,
+                                 int64_t ignoreIndex = kNoIgnoreIndex);
 
 /// The index of the maximum along the middle axis of x [outer, axis, inner]
 /// (the first on ties; NaN counts as largest); out is [outer, inner].
@@ -423,11 +434,11 @@ void dropout(int64_t count, const T *x, uint64_t key, uint64_t stream, double p,
   extern template void logSoftmaxBackward<T>(int64_t, int64_t, int64_t, const T *,   \
                                              const T *, T *);                        \
   extern template void softmaxCrossEntropy<T>(int64_t, int64_t, const T *,           \
-                                              const int32_t *, T *);                 \
+                                              const int32_t *, T *, int64_t);        \
   extern template void softmaxCrossEntropyBackward<T>(                               \
-      int64_t, int64_t, const T *, const int32_t *, T, T *);                         \
+      int64_t, int64_t, const T *, const int32_t *, T, T *, int64_t);                \
   extern template void softmaxCrossEntropyWithGrad<T>(                               \
-      int64_t, int64_t, const T *, const int32_t *, T, T *, T *);                    \
+      int64_t, int64_t, const T *, const int32_t *, T, T *, T *, int64_t);           \
   extern template void argmax<T>(int64_t, int64_t, int64_t, const T *, int32_t *);   \
   extern template void gatherRows<T>(int64_t, int64_t, const T *, const int32_t *,   \
                                      int64_t, T *);                                  \

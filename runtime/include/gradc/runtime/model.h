@@ -87,6 +87,9 @@ struct TensorSpec {
   DType dtype = DType::F32;
   std::vector<int64_t> shape; ///< one sample, without the batch dimension
   int64_t classes = 0;        ///< labels: 0 unless they are class indices
+  /// Labels: a value outside [0, classes) the loss ignores (PyTorch's
+  /// ignore_index), which the data may hold; INT64_MIN when there is none.
+  int64_t ignoreIndex = INT64_MIN;
   /// The values the model's ops accept (an embedding's ids, bce_with_logits'
   /// targets), which data is checked against when it loads; `use` says which
   /// op needs them and where ("the ids of embedding_0 (model.gc:7, 50

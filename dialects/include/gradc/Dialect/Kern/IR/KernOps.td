@@ -174,7 +174,7 @@ def Kern_SoftmaxCrossEntropyOp : Kern_Op<"softmax_cross_entropy"> {
     mean loss (`nn.softmax_cross_entropy`) and its gradient with respect to
     the logits scaled by the incoming gradient `dloss`
     (`nn.softmax_cross_entropy_backward`), reading each row once: the
-    row's maximum and log-sum-exp serve both.
+    row's maximum and log-sum-exp serve both. `ignore_index` is the two ops'.
 
     ```mlir
     kern.softmax_cross_entropy %logits, %y, %one -> %loss, %dlogits
@@ -185,7 +185,8 @@ def Kern_SoftmaxCrossEntropyOp : Kern_Op<"softmax_cross_entropy"> {
                        Arg<AnyStaticShapeMemRef, "", [MemRead]>:$labels,
                        Arg<AnyStaticShapeMemRef, "", [MemRead]>:$dloss,
                        Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$loss,
-                       Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$dlogits);
+                       Arg<AnyStaticShapeMemRef, "", [MemWrite]>:$dlogits,
+                       OptionalAttr<I64Attr>:$ignore_index);
   let assemblyFormat = [{
     $logits `,` $labels `,` $dloss `->` $loss `,` $dlogits attr-dict `:`
     type($logits) `,` type($labels) `,` type($dloss) `->` type($loss) `,` type($dlogits)

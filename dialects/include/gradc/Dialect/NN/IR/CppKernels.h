@@ -15,6 +15,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace gradc::cpp {
@@ -24,6 +25,10 @@ std::string typeName(mlir::Type element);
 
 /// A literal of element type `element`: 0.5f, 0.5, 3, true, infinities, NaN.
 std::string literal(double value, mlir::Type element);
+
+/// `, <index>`, the last argument of a softmax cross-entropy kernel that
+/// ignores label `index`; nothing when it ignores none.
+std::string ignoredLabel(std::optional<int64_t> ignoreIndex);
 
 /// Row-major strides of `shape`, in elements.
 llvm::SmallVector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);

@@ -42,6 +42,9 @@ def NN_Dialect : Dialect {
     static constexpr llvm::StringLiteral kInitAttrName = "nn.init";
     static constexpr llvm::StringLiteral kClassesAttrName = "nn.classes";
     static constexpr llvm::StringLiteral kFrozenAttrName = "nn.frozen";
+    /// On a label: a value that is no class, which the loss reading it
+    /// ignores (softmax_cross_entropy's ignore_index); its data may hold it.
+    static constexpr llvm::StringLiteral kIgnoreIndexAttrName = "nn.ignore_index";
     /// On a parameter initialized by `normal` or `uniform` from a `param`
     /// declaration: the standard deviation, or the bound of U(-a, a).
     static constexpr llvm::StringLiteral kInitScaleAttrName = "nn.init_scale";

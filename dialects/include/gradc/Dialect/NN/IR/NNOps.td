@@ -656,13 +656,18 @@ def NN_SoftmaxCrossEntropyOp : NN_InferredOp<"softmax_cross_entropy", [NN_Kernel
   let description = [{
     `logits` is `[N, C]`, `labels` `i32` `[N]` with values in `[0, C)`; the
     result is the rank-0 mean over the batch of `−log softmax(logits)[label]`,
-    as `torch.nn.functional.cross_entropy`.
+    as `torch.nn.functional.cross_entropy`. With `ignore_index`, a sample
+    whose label is that value counts neither in the sum nor in the mean's
+    divisor (every sample ignored: NaN), as PyTorch's `ignore_index`.
 
     ```mlir
     %loss = nn.softmax_cross_entropy %logits, %y : (tensor<64x10xf32>, tensor<64xi32>) -> tensor<f32>
+    %masked = nn.softmax_cross_entropy %logits, %y {ignore_index = -100 : i64}
+        : (tensor<64x10xf32>, tensor<64xi32>) -> tensor<f32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels);
+  let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
+                       OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
@@ -672,7 +677,8 @@ def NN_SoftmaxCrossEntropyBackwardOp
   let summary = "gradient of softmax_cross_entropy with respect to the logits";
   let description = [{
     Yields `(softmax(logits) − onehot(labels)) · dloss / N`, the numerically
-    stable closed form.
+    stable closed form; with `ignore_index`, N counts the samples not
+    ignored and an ignored sample's row is zero.
 
     ```mlir
     %dlogits = nn.softmax_cross_entropy_backward %logits, %y, %dloss
@@ -680,7 +686,7 @@ def NN_SoftmaxCrossEntropyBackwardOp
     ```
   }];
   let arguments = (ins NN_FloatTensor:$logits, NN_IndexTensor:$labels,
-                       NN_ScalarFloat:$dloss);
+                       NN_ScalarFloat:$dloss, OptionalAttr<I64Attr>:$ignore_index);
   let results = (outs NN_FloatTensor:$result);
   let assemblyFormat =
       "$logits `,` $labels `,` $dloss attr-dict `:` functional-type(operands, results)";
