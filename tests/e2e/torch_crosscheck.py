@@ -376,6 +376,15 @@ def gru_tokens(p, ids, training=True, key=None):
     return F.linear(h, p["head.weight"], p["head.bias"])
 
 
+def shared_block(p, x, training=True, key=None):
+    def lin(h, name):
+        return F.linear(h, p[name + ".weight"], p[name + ".bias"])
+    h = lin(x, "embed")
+    for _ in range(3):  # one module, applied three times
+        h = h + lin(torch.tanh(lin(h, "mix.dense_0")) * p["mix.gain"], "mix.dense_1")
+    return lin(h, "head")
+
+
 def binary(p, x, training=True, key=None):
     h = F.linear(x, p["dense_0.weight"], p["dense_0.bias"])
     h = F.gelu(F.layer_norm(h, (16,), p["layer_norm_0.gamma"], p["layer_norm_0.beta"], 1e-5))
@@ -561,6 +570,8 @@ MODELS = {
     "gpt_block": dict(data="tokens", net=gpt_block, loss=token_cross_entropy, batch=16,
                       metrics=dict(accuracy=token_accuracy),
                       optimizer=adamw(lr=1e-2, weight_decay=0.01)),
+    "shared_block": dict(data="fashion", net=shared_block, loss=cross_entropy, batch=32,
+                         metrics=dict(accuracy=accuracy), optimizer=adam(lr=1e-3)),
     "masked_tokens": dict(data="masked_tokens", net=next_token, loss=masked_cross_entropy,
                           batch=16, metrics=dict(accuracy=masked_accuracy),
                           optimizer=adam(lr=1e-2)),

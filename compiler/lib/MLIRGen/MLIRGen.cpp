@@ -268,7 +268,7 @@ Val ModelBuilder::genParam(const ParamStmtAST &stmt) {
   // A second declaration in one scope is a redefinition (reported as such);
   // in another iteration of a `repeat` it would make a second tensor of the
   // same name.
-  if (paramArgs.count(name) && !current->lookup(stmt.getName())) {
+  if (paramArgs.count(name) && !current->lookup(stmt.getName()) && !current->instance->shared) {
     error(stmt.getNameLoc(), "parameter '" + name + "' is declared again; inside 'repeat', "
                              "declare it in a block, whose every call has its own");
     ok = false;
@@ -300,6 +300,21 @@ Value ModelBuilder::newParam(const std::string &name, ArrayRef<int64_t> shape,
                              Type elementType, llvm::StringRef init, nn::Role role,
                              const Location &at, ArrayRef<NamedAttribute> extra) {
   auto type = RankedTensorType::get(shape, elementType);
+  // A shared block instance's later call: the first call's tensor.
+  if (auto known = paramArgs.find(name);
+      known != paramArgs.end() && current && current->instance && current->instance->shared) {
+    BlockArgument first = entry->getArgument(known->second);
+    if (role == nn::Role::Buffer)
+      error(at, "'" + name + "' is a running statistic, which each call of a block updates; "
+                "a shared block instance cannot hold batch_norm");
+    if (first.getType() == type)
+      return first;
+    // Reported, and a tensor of its own made, so that the layer builds.
+    error(at, "the shared block instance makes '" + name + "' " + typeString(type) +
+                  " here, but " + typeString(first.getType()) +
+                  " at its first call: every call must give it inputs of the same shapes");
+    return addArgument(type, at, {});
+  }
   // Reported, and built all the same: the function is dropped for the error.
   checkSize(type, at);
   SmallVector<NamedAttribute> attrs{
@@ -313,8 +328,10 @@ Value ModelBuilder::newParam(const std::string &name, ArrayRef<int64_t> shape,
 }
 
 std::optional<std::string> ModelBuilder::layerName(llvm::StringRef kind,
-                                                   const CallExprAST &call) {
+                                                   const CallExprAST &call,
+                                                   const BlockAST *block, bool *shared) {
   Instance &instance = *current->instance;
+  const bool named = call.findNamedArg("name") != nullptr;
   std::string name;
   Location at = call.getLoc();
   if (const NamedArgAST *named = call.findNamedArg("name")) {
@@ -330,10 +347,21 @@ std::optional<std::string> ModelBuilder::layerName(llvm::StringRef kind,
     int64_t &count = instance.layerCounts[kind];
     name = instance.prefix + kind.str() + "_" + std::to_string(count++);
   }
-  if (!instance.layerNames.insert(name).second) {
-    error(at, "duplicate layer name '" + name + "'");
+  auto known = block ? blockInstances.find(name) : blockInstances.end();
+  const bool repeats = known != blockInstances.end() && known->second == block &&
+                       (named || instance.shared);
+  if (!instance.layerNames.insert(name).second && !repeats) {
+    error(at, "duplicate layer name '" + name + "'" +
+                  (block && known != blockInstances.end() && known->second == block
+                       ? "; to share the instance's parameters, call it with name: \"" +
+                             StringRef(name).substr(instance.prefix.size()).str() + "\""
+                       : std::string()));
     return std::nullopt;
   }
+  if (block && !repeats)
+    blockInstances[name] = block;
+  if (shared)
+    *shared = repeats;
   return name;
 }
 
@@ -644,12 +672,14 @@ Val ModelBuilder::callBlock(const BlockAST &block, const CallExprAST &call) {
       return value;
     callee.names[param.name] = value;
   }
-  std::optional<std::string> name = layerName(block.getName(), call);
+  bool shared = false;
+  std::optional<std::string> name = layerName(block.getName(), call, &block, &shared);
   if (!name)
     return Val::poison();
   // Block instances are counted apart from layers of the same name.
   Instance instance;
   instance.prefix = *name + ".";
+  instance.shared = shared;
   callee.instance = &instance;
 
   Scope *caller = current;

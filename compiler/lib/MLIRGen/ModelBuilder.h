@@ -58,6 +58,9 @@ struct Val {
 /// A model or block instance: where layer names come from.
 struct Instance {
   std::string prefix; ///< "" for the model, "Residual_3." inside a block
+  /// A later call of a block instance named before (or nested in one): its
+  /// layers and params are the first call's tensors.
+  bool shared = false;
   llvm::StringMap<int64_t> layerCounts;
   llvm::StringMap<int64_t> blockCounts;
   llvm::StringSet<> layerNames;
@@ -171,8 +174,14 @@ public:
                     llvm::ArrayRef<int64_t> shape, mlir::Type elementType,
                     llvm::StringRef init, nn::Role role, const Location &at,
                     std::optional<double> scale = std::nullopt);
-  /// The layer name for a call: `name:` when given, else `<kind>_<n>`.
-  std::optional<std::string> layerName(llvm::StringRef kind, const CallExprAST &call);
+  /// The layer name for a call: `name:` when given, else `<kind>_<n>`. For
+  /// a call of `block`, a name that is already an instance of that block
+  /// is no duplicate when the call names it (or the caller is itself a
+  /// shared instance): `*shared` is then set, and the call shares the
+  /// instance's parameters.
+  std::optional<std::string> layerName(llvm::StringRef kind, const CallExprAST &call,
+                                       const BlockAST *block = nullptr,
+                                       bool *shared = nullptr);
   /// The rank-0 i64 random key of dropout (an argument, created once).
   mlir::Value rngKey(const Location &at);
   int64_t nextDropoutStream() { return dropoutStreams++; }
@@ -231,6 +240,8 @@ private:
   int64_t unrolledStatements = 0;
   Scope *current = nullptr;
   std::vector<const BlockAST *> activeBlocks;
+  /// Every block instance by its full name ("Pair_1.Unit_0"), and its block.
+  std::map<std::string, const BlockAST *> blockInstances;
   std::vector<std::pair<std::string, Location>> freezes;
   std::map<std::string, unsigned> paramArgs; ///< name -> argument number
   llvm::StringSet<> metricNames;
