@@ -139,7 +139,9 @@ void ASTDumper::dump(const StmtAST &stmt, unsigned indent) {
       os << " classes " << *label->getClasses();
     end(stmt.getLoc());
   } else if (const auto *let = llvm::dyn_cast<LetStmtAST>(&stmt)) {
-    line(indent) << "Let " << let->getName();
+    line(indent) << "Let ";
+    for (auto [index, name] : llvm::enumerate(let->getNames()))
+      os << (index ? ", " : "") << name.name;
     end(stmt.getLoc());
     dump(let->getValue(), indent + 1);
   } else if (const auto *assign = llvm::dyn_cast<AssignStmtAST>(&stmt)) {

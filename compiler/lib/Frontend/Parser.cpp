@@ -769,18 +769,30 @@ StmtPtr Parser::parseLet() {
     errorExpected("a name after 'let'");
     return nullptr;
   }
-  std::string name = tok.spelling.str();
-  Location nameLoc = tok.loc;
+  std::vector<LetStmtAST::Name> names{{tok.spelling.str(), tok.loc}};
   advance();
+  // `let q, k, v = split(...)`
+  while (at(TokenKind::comma)) {
+    advance();
+    if (!at(TokenKind::identifier)) {
+      errorExpected("a name after ',' in 'let " + names.front().name + ", ...'");
+      return nullptr;
+    }
+    names.push_back({tok.spelling.str(), tok.loc});
+    advance();
+  }
   if (!at(TokenKind::equal)) {
-    errorExpected("'=' after 'let " + name + "'");
+    std::string list;
+    for (const LetStmtAST::Name &name : names)
+      list += (list.empty() ? "" : ", ") + name.name;
+    errorExpected("'=' after 'let " + list + "'");
     return nullptr;
   }
   advance();
   ExprPtr value = parseExpr();
   if (!value)
     return nullptr;
-  return std::make_unique<LetStmtAST>(loc, name, nameLoc, std::move(value));
+  return std::make_unique<LetStmtAST>(loc, std::move(names), std::move(value));
 }
 
 StmtPtr Parser::parseAssign() {

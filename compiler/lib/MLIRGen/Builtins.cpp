@@ -937,6 +937,15 @@ template <typename OpTy> Val recurrent(ModelBuilder &mb, const CallExprAST &call
   return tensor(y);
 }
 
+/// split's value outside `let a, b, ... = split(...)`: there is none.
+Val split(ModelBuilder &mb, const CallExprAST &call) {
+  if (auto parts = splitTensors(mb, call))
+    mb.error(call.getLoc(), "split gives " + std::to_string(parts->size()) +
+                                " tensors: bind them with 'let a, b" +
+                                (parts->size() > 2 ? ", ..." : "") + " = split(...)'");
+  return Val::poison();
+}
+
 Val dropout(ModelBuilder &mb, const CallExprAST &call) {
   Args args(mb, call);
   if (!args.bind({"x", "p"}, 2))
@@ -1290,6 +1299,7 @@ struct BuiltinEntry {
 const BuiltinEntry kBuiltins[] = {
     {"dense", dense},
     {"attention", attention},
+    {"split", split},
     {"lstm", recurrent<nn::LstmOp>},
     {"gru", recurrent<nn::GruOp>},
     {"conv2d", conv2d},
@@ -1367,7 +1377,7 @@ std::string closestBuiltinName(StringRef name) {
       {"adaptive_avg_pool2d", "global_avg_pool"},
       {"globalaveragepooling2d", "global_avg_pool"},
       {"view", "reshape"},           {"cat", "concat"},
-      {"rnn", "lstm"}};
+      {"rnn", "lstm"},               {"chunk", "split"}};
   const std::string lower = name.lower();
   for (const auto &[other, builtin] : kOtherNames)
     if (lower == other)
@@ -1385,6 +1395,40 @@ std::string closestBuiltinName(StringRef name) {
     }
   }
   return best;
+}
+
+std::optional<SmallVector<Value>> splitTensors(ModelBuilder &mb, const CallExprAST &call) {
+  Args args(mb, call);
+  if (!args.bind({"x", "parts", "axis"}, 2))
+    return std::nullopt;
+  auto x = args.floatTensor("x");
+  auto parts = args.integer("parts", 1, 1);
+  if (!x || !parts)
+    return std::nullopt;
+  RankedTensorType type = typeOf(*x);
+  auto axis = args.axis("axis", -1, type.getRank());
+  if (!axis)
+    return std::nullopt;
+  const int64_t extent = type.getDimSize(*axis);
+  if (extent % *parts != 0) {
+    mb.error(args.locOf("parts"), "split cannot cut dimension " + std::to_string(*axis) +
+                                      " of " + str(*x) + " (size " + std::to_string(extent) +
+                                      ") into " + std::to_string(*parts) + " equal parts");
+    return std::nullopt;
+  }
+  SmallVector<int64_t> shape(type.getShape());
+  shape[*axis] = extent / *parts;
+  auto partType = RankedTensorType::get(shape, type.getElementType());
+  SmallVector<Value> result;
+  for (int64_t part = 0; part < *parts; ++part) {
+    SmallVector<int64_t> start(type.getRank(), 0);
+    start[*axis] = part * shape[*axis];
+    result.push_back(*parts == 1 ? *x
+                                 : mb.builder.create<nn::SliceOp>(
+                                       mb.loc(call.getLoc()), partType, *x,
+                                       mb.builder.getDenseI64ArrayAttr(start)));
+  }
+  return result;
 }
 
 Val callBuiltin(ModelBuilder &mb, const CallExprAST &call,

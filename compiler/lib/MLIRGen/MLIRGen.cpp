@@ -780,6 +780,30 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   }
   case StmtAST::Stmt_Let: {
     auto &let = cast<LetStmtAST>(stmt);
+    if (let.getNames().size() > 1) {
+      auto *call = dyn_cast<CallExprAST>(&let.getValue());
+      if (!call || call->getCallee() != "split" || file.findBlock("split")) {
+        error(let.getValue().getLoc(),
+              "'let' binds " + std::to_string(let.getNames().size()) +
+                  " names, but only split(...) gives several tensors");
+        return false;
+      }
+      std::optional<SmallVector<Value>> parts = splitTensors(*this, *call);
+      if (!parts)
+        return false;
+      if (parts->size() != let.getNames().size()) {
+        error(let.getLoc(), "split gives " + std::to_string(parts->size()) +
+                                " tensors, but 'let' names " +
+                                std::to_string(let.getNames().size()));
+        return false;
+      }
+      for (auto [name, part] : llvm::zip(let.getNames(), *parts)) {
+        Val value = Val::ofTensor(part);
+        nameValue(value, name.name);
+        defineName(name.name, name.loc, value);
+      }
+      return true;
+    }
     Val value = eval(let.getValue());
     nameValue(value, let.getName());
     defineName(let.getName(), let.getNameLoc(), value);

@@ -254,6 +254,12 @@ private:
 /// Evaluates a call of a built-in; `handled` is false when `call` names none.
 Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);
 
+/// `split(x, parts, axis: -1)`: x cut along `axis` into `parts` equal
+/// tensors, in order (`let q, k, v = split(qkv, 3)`); std::nullopt after an
+/// error. Anywhere but a `let` of as many names it is an error.
+std::optional<llvm::SmallVector<mlir::Value>> splitTensors(ModelBuilder &mb,
+                                                           const CallExprAST &call);
+
 /// Whether `name` is a built-in layer, function, loss or metric.
 bool isBuiltinName(llvm::StringRef name);
 

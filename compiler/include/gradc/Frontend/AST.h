@@ -382,20 +382,27 @@ private:
 /// `let h = expr`: introduces a name.
 class LetStmtAST : public StmtAST {
 public:
-  LetStmtAST(Location loc, llvm::StringRef name, Location nameLoc,
-             ExprPtr value)
-      : StmtAST(Stmt_Let, std::move(loc)), name(name.str()),
-        nameLoc(std::move(nameLoc)), value(std::move(value)) {}
+  /// `let a, b, c = split(...)` binds one name per tensor of a call that
+  /// gives several.
+  struct Name {
+    std::string name;
+    Location loc;
+  };
 
-  llvm::StringRef getName() const { return name; }
-  const Location &getNameLoc() const { return nameLoc; }
+  LetStmtAST(Location loc, std::vector<Name> names, ExprPtr value)
+      : StmtAST(Stmt_Let, std::move(loc)), names(std::move(names)),
+        value(std::move(value)) {}
+
+  /// The first (usually the only) name.
+  llvm::StringRef getName() const { return names.front().name; }
+  const Location &getNameLoc() const { return names.front().loc; }
+  llvm::ArrayRef<Name> getNames() const { return names; }
   const ExprAST &getValue() const { return *value; }
 
   static bool classof(const StmtAST *s) { return s->getKind() == Stmt_Let; }
 
 private:
-  std::string name;
-  Location nameLoc;
+  std::vector<Name> names;
   ExprPtr value;
 };
 
