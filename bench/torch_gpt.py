@@ -109,23 +109,24 @@ def learning_rate(step, lr=1e-3, warmup=100, steps=2000, min_lr=1e-4):
 
 
 class Trainer:
-    def __init__(self, vocab, train, seed):
-        torch.manual_seed(seed)
-        self.net = CharGpt(vocab)
-        self.opt = torch.optim.AdamW(self.net.parameters(), lr=1e-3, betas=(0.9, 0.99),
-                                     eps=1e-8, weight_decay=0.1)
-        self.train = train
+    """Trains `net` with `opt` on shuffled batches of `train` windows, the
+    learning rate set by `schedule(step)` before each step, gradients
+    clipped to norm 1 (bench/torch_lstm.py trains its network with it too)."""
+
+    def __init__(self, net, opt, train, batch, schedule):
+        self.net, self.opt, self.schedule = net, opt, schedule
+        self.train, self.batch = train, batch
         self.order = torch.randperm(len(train))
         self.position = 0
         self.steps = 0
 
     def step(self):
-        if self.position + BATCH > len(self.order):
+        if self.position + self.batch > len(self.order):
             self.order, self.position = torch.randperm(len(self.train)), 0
-        batch = self.train[self.order[self.position:self.position + BATCH]]
-        self.position += BATCH
+        batch = self.train[self.order[self.position:self.position + self.batch]]
+        self.position += self.batch
         for group in self.opt.param_groups:
-            group["lr"] = learning_rate(self.steps)
+            group["lr"] = self.schedule(self.steps)
         logits = self.net(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         self.opt.zero_grad(set_to_none=True)
@@ -147,7 +148,16 @@ class Trainer:
         return total / count
 
 
-def main():
+def gpt_trainer(vocab, train, seed):
+    torch.manual_seed(seed)
+    net = CharGpt(vocab)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, betas=(0.9, 0.99), eps=1e-8,
+                            weight_decay=0.1)
+    return Trainer(net, opt, train, BATCH, learning_rate)
+
+
+def main(make_trainer=gpt_trainer):
+    """The command line of this script and of bench/torch_lstm.py."""
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["step", "train"])
     parser.add_argument("--text", required=True)
@@ -157,7 +167,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     vocab, train, held = load_windows(args.text)
-    trainer = Trainer(vocab, train, args.seed)
+    trainer = make_trainer(vocab, train, args.seed)
     if args.mode == "step":
         for _ in range(5):
             trainer.step()

@@ -70,6 +70,22 @@ void gateProducts(const RecurrentShape &s, int64_t gates, const T *da, const T *
     reduceSum<T>(rows, gates, 1, da, 1.0, db);
 }
 
+/// After the steps: dx = dInput · wIh (when dx is given), the input side's
+/// weight and bias gradients from dInput, and the hidden side's from dHidden
+/// against each step's previous state (made in scratch slot `slot`; dbHh
+/// null: none).
+template <typename T>
+void weightGradients(const RecurrentShape &s, int64_t gates, const T *x, const T *wIh,
+                     const T *y, const T *dInput, const T *dHidden, int slot, T *dx, T *dwIh,
+                     T *dwHh, T *dbIh, T *dbHh) {
+  if (dx)
+    gemm<T>(false, false, s.batch * s.steps, s.in, gates, T(1), dInput, wIh, T(0), dx);
+  gateProducts<T>(s, gates, dInput, x, s.in, dwIh, dbIh);
+  T *prev = scratch<T>(slot, s.batch * s.steps * s.hidden);
+  shiftSteps<T>(s, y, prev);
+  gateProducts<T>(s, gates, dHidden, prev, s.hidden, dwHh, dbHh);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------
@@ -238,12 +254,8 @@ void lstmBackward(const RecurrentShape &s, const T *x, const T *wIh, const T *wH
     if (t > 0)
       gemm<T>(false, false, batch, h, g4, T(1), daStep, wHh, T(0), dh);
   }
-  if (dx)
-    gemm<T>(false, false, batch * steps, s.in, g4, T(1), da, wIh, T(0), dx);
-  gateProducts<T>(s, g4, da, x, s.in, dwIh, dbIh);
-  T *prev = scratch<T>(1, batch * steps * h);
-  shiftSteps<T>(s, y, prev);
-  gateProducts<T>(s, g4, da, prev, h, dwHh, nullptr);
+  // One set of pre-activation gradients serves both sides.
+  weightGradients<T>(s, g4, x, wIh, y, da, da, 1, dx, dwIh, dwHh, dbIh, nullptr);
   std::memcpy(dbHh, dbIh, sizeof(T) * g4);
 }
 
@@ -298,12 +310,7 @@ void gruBackward(const RecurrentShape &s, const T *x, const T *wIh, const T *wHh
     if (t > 0)
       gemm<T>(false, false, batch, h, g3, T(1), dStep, wHh, T(1), dh);
   }
-  if (dx)
-    gemm<T>(false, false, batch * steps, s.in, g3, T(1), dInput, wIh, T(0), dx);
-  gateProducts<T>(s, g3, dInput, x, s.in, dwIh, dbIh);
-  T *prev = scratch<T>(2, batch * steps * h);
-  shiftSteps<T>(s, y, prev);
-  gateProducts<T>(s, g3, dHidden, prev, h, dwHh, dbHh);
+  weightGradients<T>(s, g3, x, wIh, y, dInput, dHidden, 2, dx, dwIh, dwHh, dbIh, dbHh);
 }
 
 #define GRADC_RT_INSTANTIATE(T)                                                          \
