@@ -376,6 +376,18 @@ def gru_tokens(p, ids, training=True, key=None):
     return F.linear(h, p["head.weight"], p["head.bias"])
 
 
+def hand_rnn(p, ids, training=True, key=None):
+    def lin(h, name):
+        return F.linear(h, p[name + ".weight"], p[name + ".bias"])
+    e = F.embedding(ids.long(), p["wte.weight"])
+    h = torch.tanh(lin(e[:, 0], "start"))
+    states = [h]
+    for t in range(5):  # one cell, applied at every step
+        h = torch.tanh(lin(e[:, t + 1], "cell.ih") + lin(h, "cell.hh"))
+        states.append(h)
+    return lin(torch.stack(states, dim=1), "head")
+
+
 def shared_block(p, x, training=True, key=None):
     def lin(h, name):
         return F.linear(h, p[name + ".weight"], p[name + ".bias"])
@@ -570,6 +582,8 @@ MODELS = {
     "gpt_block": dict(data="tokens", net=gpt_block, loss=token_cross_entropy, batch=16,
                       metrics=dict(accuracy=token_accuracy),
                       optimizer=adamw(lr=1e-2, weight_decay=0.01)),
+    "hand_rnn": dict(data="tokens", net=hand_rnn, loss=token_cross_entropy, batch=16,
+                     metrics=dict(accuracy=token_accuracy), optimizer=adam(lr=1e-2)),
     "shared_block": dict(data="fashion", net=shared_block, loss=cross_entropy, batch=32,
                          metrics=dict(accuracy=accuracy), optimizer=adam(lr=1e-3)),
     "masked_tokens": dict(data="masked_tokens", net=next_token, loss=masked_cross_entropy,

@@ -150,6 +150,8 @@ void ASTDumper::dump(const StmtAST &stmt, unsigned indent) {
     dump(assign->getValue(), indent + 1);
   } else if (const auto *repeat = llvm::dyn_cast<RepeatStmtAST>(&stmt)) {
     line(indent) << "Repeat " << repeat->getCount();
+    if (!repeat->getIndex().empty())
+      os << " as " << repeat->getIndex();
     end(stmt.getLoc());
     for (const StmtPtr &inner : repeat->getBody())
       dump(*inner, indent + 1);

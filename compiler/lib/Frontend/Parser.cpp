@@ -835,6 +835,19 @@ StmtPtr Parser::parseRepeat(BodyKind kind) {
            !atTopLevelKeyword() && !stopping())
       advance();
   }
+  // `repeat N as t`: t is the iteration's number.
+  std::string index;
+  Location indexLoc = tok.loc;
+  if (valid && at(TokenKind::identifier) && tok.spelling == "as") {
+    advance();
+    if (!at(TokenKind::identifier)) {
+      errorExpected("a name after 'repeat " + llvm::Twine(count) + " as'");
+      return nullptr;
+    }
+    index = tok.spelling.str();
+    indexLoc = tok.loc;
+    advance();
+  }
   skipNewlines();
   if (!at(TokenKind::l_brace)) {
     if (valid)
@@ -850,7 +863,8 @@ StmtPtr Parser::parseRepeat(BodyKind kind) {
   if (!parseBody(kind, /*inRepeat=*/true, "'repeat'", openLoc, body, nullptr) ||
       !valid)
     return nullptr;
-  return std::make_unique<RepeatStmtAST>(loc, count, std::move(body));
+  return std::make_unique<RepeatStmtAST>(loc, count, std::move(body), std::move(index),
+                                         std::move(indexLoc));
 }
 
 StmtPtr Parser::parseMetric() {

@@ -824,6 +824,13 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   }
   case StmtAST::Stmt_Repeat: {
     auto &repeat = cast<RepeatStmtAST>(stmt);
+    if (!repeat.getIndex().empty() &&
+        (scope.lookup(repeat.getIndex()) || repeat.getIndex() == "B")) {
+      error(repeat.getIndexLoc(), "'" + repeat.getIndex().str() +
+                                      "' is already defined; name the repeat's index "
+                                      "another way");
+      return false;
+    }
     for (int64_t i = 0; i < repeat.getCount(); ++i) {
       if (!countStatement(stmt.getLoc()))
         return false;
@@ -832,6 +839,8 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
       Scope iteration;
       iteration.parent = &scope;
       iteration.instance = scope.instance;
+      if (!repeat.getIndex().empty())
+        iteration.names[repeat.getIndex()] = Val::ofNumber(static_cast<double>(i), true);
       Scope *outer = current;
       current = &iteration;
       bool ok = genStatements(repeat.getBody(), iteration);

@@ -426,18 +426,25 @@ private:
 /// `repeat 8 { ... }`; the count is positive.
 class RepeatStmtAST : public StmtAST {
 public:
-  RepeatStmtAST(Location loc, int64_t count, std::vector<StmtPtr> body)
+  RepeatStmtAST(Location loc, int64_t count, std::vector<StmtPtr> body,
+                std::string index = "", Location indexLoc = {})
       : StmtAST(Stmt_Repeat, std::move(loc)), count(count),
-        body(std::move(body)) {}
+        body(std::move(body)), index(std::move(index)), indexLoc(std::move(indexLoc)) {}
 
   int64_t getCount() const { return count; }
   llvm::ArrayRef<StmtPtr> getBody() const { return body; }
+  /// `repeat N as t`: the iteration's number 0 ... N − 1 is named t in the
+  /// body; empty without `as`.
+  llvm::StringRef getIndex() const { return index; }
+  const Location &getIndexLoc() const { return indexLoc; }
 
   static bool classof(const StmtAST *s) { return s->getKind() == Stmt_Repeat; }
 
 private:
   int64_t count;
   std::vector<StmtPtr> body;
+  std::string index;
+  Location indexLoc;
 };
 
 /// `loss expr`
