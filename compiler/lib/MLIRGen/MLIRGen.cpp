@@ -331,7 +331,7 @@ std::optional<std::string> ModelBuilder::layerName(llvm::StringRef kind,
                                                    const CallExprAST &call,
                                                    const BlockAST *block, bool *shared) {
   Instance &instance = *current->instance;
-  const bool named = call.findNamedArg("name") != nullptr;
+  const bool explicitName = call.findNamedArg("name") != nullptr;
   std::string name;
   Location at = call.getLoc();
   if (const NamedArgAST *named = call.findNamedArg("name")) {
@@ -349,7 +349,7 @@ std::optional<std::string> ModelBuilder::layerName(llvm::StringRef kind,
   }
   auto known = block ? blockInstances.find(name) : blockInstances.end();
   const bool repeats = known != blockInstances.end() && known->second == block &&
-                       (named || instance.shared);
+                       (explicitName || instance.shared);
   if (!instance.layerNames.insert(name).second && !repeats) {
     error(at, "duplicate layer name '" + name + "'" +
                   (block && known != blockInstances.end() && known->second == block
