@@ -211,17 +211,18 @@ void lstm(const RecurrentShape &s, const T *x, const T *wIh, const T *wHh, const
   T *state = scratch<T>(2, batch * h);
   linear<T>(batch * steps, s.in, g4, x, wIh, bIh, projected);
   // The state before the first step: its product, and its cell state.
-  const std::vector<T> zeros(std::max(batch * h, g4), T(0));
+  T *zeros = scratch<T>(3, std::max(batch * h, g4));
+  std::fill(zeros, zeros + std::max(batch * h, g4), T(0));
   const int workers = stepThreads(s);
   for (int64_t t = 0; t < steps; ++t) {
     T *step = gates + t * batch * g4;
     T *cell = cells + t * batch * h;
-    const T *cellBefore = t > 0 ? cells + (t - 1) * batch * h : zeros.data();
+    const T *cellBefore = t > 0 ? cells + (t - 1) * batch * h : zeros;
     if (t > 0)
       gemm<T>(false, true, batch, g4, h, T(1), state, wHh, T(0), product);
 #pragma omp parallel for num_threads(workers) schedule(static)
     for (int64_t b = 0; b < batch; ++b)
-      lstmRow<T>(h, projected + (b * steps + t) * g4, t > 0 ? product + b * g4 : zeros.data(),
+      lstmRow<T>(h, projected + (b * steps + t) * g4, t > 0 ? product + b * g4 : zeros,
                  bHh, cellBefore + b * h, step + b * g4, cell + b * h, state + b * h,
                  y + (b * steps + t) * h);
   }

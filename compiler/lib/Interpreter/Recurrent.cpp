@@ -48,6 +48,18 @@ void accumulate(const Tensor &w, Tensor &dw, int64_t row, int64_t count, double 
   }
 }
 
+/// Gate row `row`'s share of one step's gradients: `input`, its
+/// pre-activation's gradient on the input side, into dW_ih, db_ih and dx_t;
+/// `hidden`, on the hidden side, into dW_hh, db_hh and dh_{t−1}.
+void accumulateGate(const Tensor &wIh, const Tensor &wHh, Results &grads, const Sizes &s,
+                    int64_t row, double input, double hidden, const double *xt, double *dxt,
+                    const double *hBefore, double *dhBefore) {
+  accumulate(wIh, grads[1], row, s.in, input, xt, dxt);
+  accumulate(wHh, grads[2], row, s.hidden, hidden, hBefore, dhBefore);
+  grads[3].data[row] += input;
+  grads[4].data[row] += hidden;
+}
+
 } // namespace
 
 FailureOr<Results> evalLstm(nn::LstmOp op, Operands in) {
@@ -91,8 +103,7 @@ FailureOr<Results> evalLstmBackward(nn::LstmBackwardOp op, Operands in) {
   Results results;
   for (Value result : op->getResults())
     results.push_back(zeros(result.getType()));
-  Tensor &dx = results[0], &dwIh = results[1], &dwHh = results[2], &dbIh = results[3],
-         &dbHh = results[4];
+  Tensor &dx = results[0];
   std::vector<double> dh(h), dc(h), dhBefore(h), zero(h, 0.0);
   for (int64_t b = 0; b < s.batch; ++b) {
     std::fill(dh.begin(), dh.end(), 0.0);
@@ -113,13 +124,9 @@ FailureOr<Results> evalLstmBackward(nn::LstmBackwardOp op, Operands in) {
         double da[4] = {dct * gv * i * (1 - i), dct * cBefore[u] * f * (1 - f),
                         dct * i * (1 - gv * gv), dht * tc * o * (1 - o)};
         dc[u] = dct * f;
-        for (int gate = 0; gate < 4; ++gate) {
-          int64_t row = gate * h + u;
-          accumulate(wIh, dwIh, row, s.in, da[gate], xt, dxt);
-          accumulate(wHh, dwHh, row, h, da[gate], hBefore, dhBefore.data());
-          dbIh.data[row] += da[gate];
-          dbHh.data[row] += da[gate];
-        }
+        for (int gate = 0; gate < 4; ++gate)
+          accumulateGate(wIh, wHh, results, s, gate * h + u, da[gate], da[gate], xt, dxt,
+                         hBefore, dhBefore.data());
       }
       std::swap(dh, dhBefore);
     }
@@ -164,8 +171,7 @@ FailureOr<Results> evalGruBackward(nn::GruBackwardOp op, Operands in) {
   Results results;
   for (Value result : op->getResults())
     results.push_back(zeros(result.getType()));
-  Tensor &dx = results[0], &dwIh = results[1], &dwHh = results[2], &dbIh = results[3],
-         &dbHh = results[4];
+  Tensor &dx = results[0];
   std::vector<double> dh(h), dhBefore(h), zero(h, 0.0);
   for (int64_t b = 0; b < s.batch; ++b) {
     std::fill(dh.begin(), dh.end(), 0.0);
@@ -183,13 +189,9 @@ FailureOr<Results> evalGruBackward(nn::GruBackwardOp op, Operands in) {
         double dr = dn * qn * r * (1 - r);
         double dz = dht * (hBefore[u] - n) * z * (1 - z);
         double input[3] = {dr, dz, dn}, hidden[3] = {dr, dz, dn * r};
-        for (int gate = 0; gate < 3; ++gate) {
-          int64_t row = gate * h + u;
-          accumulate(wIh, dwIh, row, s.in, input[gate], xt, dxt);
-          accumulate(wHh, dwHh, row, h, hidden[gate], hBefore, dhBefore.data());
-          dbIh.data[row] += input[gate];
-          dbHh.data[row] += hidden[gate];
-        }
+        for (int gate = 0; gate < 3; ++gate)
+          accumulateGate(wIh, wHh, results, s, gate * h + u, input[gate], hidden[gate], xt,
+                         dxt, hBefore, dhBefore.data());
       }
       std::swap(dh, dhBefore);
     }
