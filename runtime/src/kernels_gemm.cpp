@@ -107,58 +107,11 @@ struct OpenBlas {
   static constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 };
 
-// One block of rows of C = alpha·op(A)·op(B) + beta·C on validated sizes;
-// A's rows lie `aStride` elements apart (A is [m, k], or [k, m] when
-// transposed, inside a wider row-major matrix).
+// One block of rows of C = alpha·op(A)·op(B) + beta·C through Eigen (no
+// OpenBLAS on the machine, or sizes beyond its int arguments).
 template <typename T>
-void gemmBlock(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
-               const T *a, int64_t aStride, const T *b, T beta, T *c) {
-  OpenBlas &blas = OpenBlas::get();
-  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
-  if (blas.available() && m > 0 && n > 0 && k > 0 && m <= kIntMax && n <= kIntMax &&
-      k <= kIntMax && aStride <= kIntMax) {
-    // OpenBLAS runs on the calling threads only: its own thread pool would
-    // spin (sched_yield) between calls, taking the cores the rest of the
-    // step runs on. Large products are split here, by columns of C (or rows,
-    // when C is taller than wide), over the kernels' OpenMP threads. The split
-    // follows the thread count, and OpenBLAS's value for an element depends on
-    // the shape of the call computing it, so a different --threads can change
-    // the last bits of a product (the same thread count always gives the same
-    // bits).
-    const int lda = static_cast<int>(aStride);
-    const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
-    const int ldc = static_cast<int>(n);
-    // Inside a parallel region (a convolution's blocks) the product stays on
-    // its thread.
-    const int workers =
-        m * n * k < kParallelGemmWork || omp_in_parallel() ? 1 : Eigen::nbThreads();
-    if (workers <= 1) {
-      blas.call(transA, transB, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
-    const bool byRows = m > n;
-    const int64_t extent = byRows ? m : n;
-    const int64_t align = byRows ? 8 : 16;
-#pragma omp parallel for num_threads(workers) schedule(static, 1)
-    for (int part = 0; part < workers; ++part) {
-      int64_t chunk = (extent + workers - 1) / workers;
-      chunk = (chunk + align - 1) / align * align;
-      const int64_t begin = std::min<int64_t>(extent, part * chunk);
-      const int64_t end = std::min<int64_t>(extent, begin + chunk);
-      if (begin >= end)
-        continue;
-      const int size = static_cast<int>(end - begin);
-      if (byRows)
-        blas.call(transA, transB, size, static_cast<int>(n), static_cast<int>(k), alpha,
-                  transA ? a + begin : a + begin * aStride, lda, b, ldb, beta, c + begin * n,
-                  ldc);
-      else
-        blas.call(transA, transB, static_cast<int>(m), size, static_cast<int>(k), alpha, a,
-                  lda, transB ? b + begin * k : b + begin, ldb, beta, c + begin, ldc);
-    }
-    return;
-  }
+void eigenBlock(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+                const T *a, int64_t aStride, const T *b, T beta, T *c) {
   SmallProductScope scope(m * n * k);
   MatrixMap<T> cMatrix(c, m, n);
   Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>> aMatrix(
@@ -173,8 +126,6 @@ void gemmBlock(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alph
       cMatrix *= beta;
     cMatrix.noalias() += alpha * opA * opB;
   };
-  if (m == 0 || n == 0)
-    return;
   if (k == 0) {
     if (beta == T(0))
       cMatrix.setZero();
@@ -192,22 +143,109 @@ void gemmBlock(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alph
     accumulate(aMatrix.transpose(), bMatrix.transpose());
 }
 
-// C = alpha·op(A)·op(B) + beta·C, in blocks of kGemmRowBlock rows of C. A
-// library's result for an element depends on the shape of the call that
-// computes it, so this fixes the calls: rows [r, r + kGemmRowBlock) for r a
-// multiple of kGemmRowBlock, whatever the caller asked for as long as it
-// starts at such a row. gemmRows relies on it: a tiled epilogue's product
-// comes out bitwise as the whole product would.
+/// Adds `bias` to each of `rows` rows of the `width` columns of c starting at
+/// column `column`, rows `n` elements apart.
+template <typename T>
+void addBias(int64_t rows, int64_t width, int64_t n, int64_t column, const T *bias, T *c) {
+  for (int64_t r = 0; r < rows; ++r) {
+    T *__restrict row = c + r * n + column;
+    const T *__restrict b = bias + column;
+    for (int64_t j = 0; j < width; ++j)
+      row[j] += b[j];
+  }
+}
+
+// C = alpha·op(A)·op(B) + beta·C (+ bias, a row added to every row of C,
+// when given) on validated sizes; A's rows lie `aStride` elements apart (A
+// is [m, k], or [k, m] when transposed, inside a wider row-major matrix).
+//
+// A library's result for an element depends on the shape of the call that
+// computes it, so this fixes the calls: C is cut into blocks of
+// kGemmRowBlock rows, rows [r, r + kGemmRowBlock) for r a multiple of
+// kGemmRowBlock, whatever the caller asked for as long as it starts at such
+// a row. gemmRows relies on it: a tiled epilogue's product comes out bitwise
+// as the whole product would. A block large enough is split further over the
+// kernels' threads, by columns of C (or rows, when the block is taller than
+// wide), and every piece of every block runs in one parallel region.
 template <typename T>
 void gemmUnchecked(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
-                   const T *a, int64_t aStride, const T *b, T beta, T *c) {
-  if (m <= kGemmRowBlock) {
-    gemmBlock(transA, transB, m, n, k, alpha, a, aStride, b, beta, c);
+                   const T *a, int64_t aStride, const T *b, T beta, T *c,
+                   const T *bias = nullptr) {
+  if (m == 0 || n == 0)
+    return;
+  OpenBlas &blas = OpenBlas::get();
+  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+  if (!(blas.available() && k > 0 && m <= kIntMax && n <= kIntMax && k <= kIntMax &&
+        aStride <= kIntMax)) {
+    for (int64_t row = 0; row < m; row += kGemmRowBlock) {
+      const int64_t rows = std::min(kGemmRowBlock, m - row);
+      eigenBlock(transA, transB, rows, n, k, alpha, transA ? a + row : a + row * aStride,
+                 aStride, b, beta, c + row * n);
+      if (bias)
+        addBias<T>(rows, n, n, 0, bias, c + row * n);
+    }
     return;
   }
-  for (int64_t row = 0; row < m; row += kGemmRowBlock)
-    gemmBlock(transA, transB, std::min(kGemmRowBlock, m - row), n, k, alpha,
-              transA ? a + row : a + row * aStride, aStride, b, beta, c + row * n);
+  // OpenBLAS runs on the calling threads only: its own thread pool would
+  // spin (sched_yield) between calls, taking the cores the rest of the step
+  // runs on. The split of a block follows the thread count, and OpenBLAS's
+  // value for an element depends on the shape of the call computing it, so a
+  // different --threads can change the last bits of a product (the same
+  // thread count always gives the same bits). Inside a parallel region (a
+  // convolution's blocks) the product stays on its thread.
+  const bool nested = omp_in_parallel();
+  const int threads = nested ? 1 : Eigen::nbThreads();
+  const int64_t blocks = (m + kGemmRowBlock - 1) / kGemmRowBlock;
+  auto partsOf = [&](int64_t rows) {
+    return rows * n * k < kParallelGemmWork ? 1 : threads;
+  };
+  // Blocks before the last are full: only the last one's split can differ.
+  const int fullParts = partsOf(std::min(kGemmRowBlock, m));
+  const int lastParts = partsOf(m - (blocks - 1) * kGemmRowBlock);
+  const int64_t pieces = (blocks - 1) * fullParts + lastParts;
+  const int lda = static_cast<int>(aStride);
+  const int ldb = transB ? static_cast<int>(k) : static_cast<int>(n);
+  const int ldc = static_cast<int>(n);
+  auto piece = [&](int64_t index) {
+    const int64_t block = std::min(blocks - 1, index / fullParts);
+    const int64_t part = index - block * fullParts;
+    const int parts = block == blocks - 1 ? lastParts : fullParts;
+    const int64_t row = block * kGemmRowBlock;
+    const int64_t rows = std::min(kGemmRowBlock, m - row);
+    const T *aBlock = transA ? a + row : a + row * aStride;
+    T *cBlock = c + row * n;
+    const bool byRows = rows > n;
+    const int64_t extent = byRows ? rows : n;
+    const int64_t align = byRows ? 8 : 16;
+    int64_t chunk = (extent + parts - 1) / parts;
+    chunk = (chunk + align - 1) / align * align;
+    const int64_t begin = std::min<int64_t>(extent, part * chunk);
+    const int64_t end = std::min<int64_t>(extent, begin + chunk);
+    if (begin >= end)
+      return;
+    const int size = static_cast<int>(end - begin);
+    if (byRows) {
+      blas.call(transA, transB, size, static_cast<int>(n), static_cast<int>(k), alpha,
+                transA ? aBlock + begin : aBlock + begin * aStride, lda, b, ldb, beta,
+                cBlock + begin * n, ldc);
+      if (bias)
+        addBias<T>(size, n, n, 0, bias, cBlock + begin * n);
+    } else {
+      blas.call(transA, transB, static_cast<int>(rows), size, static_cast<int>(k), alpha,
+                aBlock, lda, transB ? b + begin * k : b + begin, ldb, beta, cBlock + begin,
+                ldc);
+      if (bias)
+        addBias<T>(rows, size, n, begin, bias, cBlock);
+    }
+  };
+  if (threads > 1 && pieces > 1 && m * n * k >= kParallelGemmWork) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t index = 0; index < pieces; ++index)
+      piece(index);
+  } else {
+    for (int64_t index = 0; index < pieces; ++index)
+      piece(index);
+  }
 }
 
 template <typename T>
@@ -294,12 +332,9 @@ void linear(int64_t n, int64_t in, int64_t out, const T *x, const T *w, const T 
   elementCount("linear", {n, in}, sizeof(T));
   elementCount("linear", {out, in}, sizeof(T));
   elementCount("linear", {n, out}, sizeof(T));
-  gemmUnchecked(false, true, n, out, in, T(1), x, w, T(0), y);
-  if (bias == nullptr || n == 0 || out == 0)
-    return;
-  MatrixMap<T> yMatrix(y, n, out);
-  Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> biasRow(bias, out);
-  yMatrix.rowwise() += biasRow;
+  // The bias is added to each piece of the product right after it, on the
+  // thread that computed it.
+  gemmUnchecked(false, true, n, out, in, T(1), x, in, w, T(0), y, bias);
 }
 
 #define GRADC_RT_INSTANTIATE(T)                                                      \

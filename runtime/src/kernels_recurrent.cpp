@@ -11,6 +11,7 @@
 // the sums' orders do not depend on the thread count beyond what gemm says.
 #include "gradc/runtime/kernels.h"
 #include "gradc/runtime/math.h"
+#include "gradc/runtime/vector_clones.h"
 #include "kernel_checks.h"
 #include "scratch.h"
 
@@ -93,15 +94,9 @@ void weightGradients(const RecurrentShape &s, int64_t gates, const T *x, const T
 // over units vectorizes: its pointers are restrict (the rows never overlap)
 // and no branch is left in the loop (the state before the first step is a
 // row of zeros). Each is compiled for AVX-512, AVX2 and the baseline, the
-// widest the processor has chosen when the program starts; the file is
-// built without fused multiply-adds, so every width rounds alike.
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GRADC_VECTOR_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define GRADC_VECTOR_CLONES
-#endif
+// widest the processor has chosen when the program starts
+// (GRADC_VECTOR_CLONES, gradc/runtime/vector_clones.h); the file is built without
+// fused multiply-adds, so every width rounds alike.
 
 /// LSTM: the pre-activations p + (q + bHh) (p = x·wIhᵀ + bIh, q = h·wHhᵀ),
 /// the gates into a [4h], the cell state into c and the hidden state into

@@ -172,6 +172,12 @@ std::string ModelEmitter::describe(func::FuncOp func) {
 }
 
 void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
+  // An entry point is called through gradc::rt::callEntry, so that what it
+  // throws (a kernel's error, a non-finite value under --check-numerics)
+  // reaches the trainer (gradc/runtime/vector_clones.h).
+  auto entry = [](const std::string &call) {
+    return "gradc::rt::callEntry([&] { " + call + "; })";
+  };
   // Local result buffers of one step.
   auto locals = [&](func::FuncOp func) {
     std::string text;
@@ -209,13 +215,13 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
      << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
      << "  (void)key;\n"
      << hyper(trainStep) << locals(trainStep) << "  "
-     << callExpression(trainStep, "inputs", "labels", "nullptr", true) << ";\n"
+     << entry(callExpression(trainStep, "inputs", "labels", "nullptr", true)) << ";\n"
      << result(trainStep) << "}\n";
   for (auto [name, func] : {std::pair<StringRef, func::FuncOp>{"evalStep", evalStep},
                             {"evalOne", evalOne}}) {
     os << "\ngradc::rt::StepResult " << className << "::" << name
        << "(const void *const *inputs, const void *const *labels) {\n"
-       << locals(func) << "  " << callExpression(func, "inputs", "labels", "nullptr", false)
+       << locals(func) << "  " << entry(callExpression(func, "inputs", "labels", "nullptr", false))
        << ";\n"
        << result(func) << "}\n";
   }
@@ -225,7 +231,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
        << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
        << "  (void)key;\n"
        << locals(lossGrad) << "  "
-       << callExpression(lossGrad, "inputs", "labels", "nullptr", true) << ";\n"
+       << entry(callExpression(lossGrad, "inputs", "labels", "nullptr", true)) << ";\n"
        << result(lossGrad) << "}\n";
   }
   if (applyUpdate && (trainGrad || lossGrad)) {
@@ -234,7 +240,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
        << "::trainGrad(const void *const *inputs, const void *const *labels, uint64_t rngKey) {\n"
        << "  const int64_t key = static_cast<int64_t>(rngKey);\n"
        << "  (void)key;\n"
-       << locals(grad) << "  " << callExpression(grad, "inputs", "labels", "nullptr", true)
+       << locals(grad) << "  " << entry(callExpression(grad, "inputs", "labels", "nullptr", true))
        << ";\n"
        << result(grad) << "}\n";
   }
@@ -242,7 +248,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
     os << "\nvoid " << className << "::applyUpdate(double lr) {\n"
        << "  ++step_;\n"
        << hyper(applyUpdate) << "  "
-       << callExpression(applyUpdate, "nullptr", "nullptr", "nullptr", true) << ";\n}\n";
+       << entry(callExpression(applyUpdate, "nullptr", "nullptr", "nullptr", true)) << ";\n}\n";
   }
   os << "\nstd::vector<gradc::rt::BufferRef> " << className << "::gradients() {\n"
      << "  using gradc::rt::BufferKind;\n  return {\n";
@@ -255,7 +261,7 @@ void ModelEmitter::emitGlue(llvm::raw_ostream &os) {
                             {"predictOne", predictOne}}) {
     os << "\nvoid " << className << "::" << name
        << "(const void *const *inputs, void *outputs) {\n  "
-       << callExpression(func, "inputs", "nullptr", "outputs", false) << ";\n}\n";
+       << entry(callExpression(func, "inputs", "nullptr", "outputs", false)) << ";\n}\n";
   }
 }
 
@@ -353,7 +359,8 @@ FailureOr<EmittedModel> ModelEmitter::run() {
     << "; do not edit.\n"
     << "#include \"" << model.fileStem << ".h\"\n\n"
     << "#include \"gradc/runtime/error.h\"\n#include \"gradc/runtime/kernels.h\"\n"
-    << "#include \"gradc/runtime/math.h\"\n\n"
+    << "#include \"gradc/runtime/math.h\"\n"
+    << "#include \"gradc/runtime/vector_clones.h\"\n\n"
     << "#include <algorithm>\n#include <cmath>\n#include <cstring>\n#include <limits>\n\n"
     << className << "::" << className << "()\n"
     << "    : state_(gradc::rt::DType::U8, {kStateBytes}),\n"

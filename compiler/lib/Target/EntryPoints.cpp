@@ -167,7 +167,8 @@ LogicalResult ModelEmitter::printSharedLoopCall(kern::FusedOp fused, const std::
     llvm::raw_string_ostream out(sharedLoops);
     out << "\n/// The " << base << " of one parameter, element by element; the same loop for "
         << llvm::join(sharedLoopUsers.at(key), ", ") << ".\n"
-        << "static void " << function << "(int64_t n" << declaration << ") {\n";
+        << "GRADC_VECTOR_CLONES static void " << function << "(int64_t n" << declaration
+        << ") {\n";
     KernelPrinter printer(out, params);
     printer.setLoopCount("n");
     if (failed(printer.printFused(fused)))
@@ -203,7 +204,8 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     return id;
   };
 
-  os << "\n" << signature(func, true) << " {\n";
+  // Vector loops at the processor's widest (gradc/runtime/vector_clones.h).
+  os << "\nGRADC_VECTOR_CLONES " << signature(func, true) << " {\n";
   // Temporaries, named as the model names their values (`let logits = ...`,
   // `grad_logits` for its gradient) or else after the kernel that writes
   // them, at their planned offsets in the scratch arena (one after another

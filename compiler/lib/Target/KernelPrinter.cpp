@@ -72,6 +72,9 @@ LogicalResult KernelPrinter::printElementwise(kern::KernelOp kernel) {
   SmallVector<std::string> operands;
   std::string indent;
   std::string outIndex;
+  // As a fused loop: large ones on the kernels' threads, each element alone.
+  if (count >= kParallelElements && !shape.empty() && shape.front() > 1)
+    os << "  #pragma omp parallel for schedule(static) num_threads(gradc::rt::threads())\n";
   if (flat) {
     os << "  for (int64_t i = 0; i < " << count << "; ++i)\n";
     indent = "    ";

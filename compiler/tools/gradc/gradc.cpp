@@ -348,8 +348,12 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
   for (llvm::StringRef flag : llvm::split(GRADC_GENERATED_CODE_FLAGS, ' '))
     if (!flag.empty())
       flags.push_back(flag.str());
-  if (!march.empty())
+  // Without --march every entry point is compiled for AVX-512, AVX2 and the
+  // baseline (GRADC_VECTOR_CLONES); with it, for that target alone.
+  if (!march.empty()) {
     flags.push_back("-march=" + march);
+    flags.push_back("-DGRADC_SINGLE_TARGET");
+  }
   if (stage == Stage::Lib) {
     std::string object = path(model->fileStem + ".o");
     std::vector<std::string> compile = flags;
