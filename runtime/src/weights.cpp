@@ -109,6 +109,14 @@ void initialize(const BufferRef &buffer, Rng &rng) {
     return fill(buffer,
                 normal(rng, std::sqrt(2.0 / static_cast<double>(
                                                 requireFan(buffer, fanIn(buffer), "fan-in")))));
+  case Init::Data: {
+    if (!buffer.initData)
+      throw Error(buffer.name + ": starts from data, but the program holds none");
+    const size_t bytes = static_cast<size_t>(buffer.numElements()) *
+                         (buffer.dtype == DType::F64 ? sizeof(double) : sizeof(float));
+    std::memcpy(buffer.data, buffer.initData, bytes);
+    return;
+  }
   case Init::Xavier: {
     double fans = static_cast<double>(requireFan(buffer, fanIn(buffer), "fan-in")) +
                   static_cast<double>(requireFan(buffer, fanOut(buffer), "fan-out"));

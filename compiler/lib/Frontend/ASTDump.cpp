@@ -65,8 +65,11 @@ void ASTDumper::dump(const FileAST &file) {
     const BlockAST *block = nullptr;
     const ModelAST *model = nullptr;
     const TrainAST *train = nullptr;
+    const ImportAST *import = nullptr;
   };
   std::vector<Item> items;
+  for (const std::unique_ptr<ImportAST> &import : file.getImports())
+    items.push_back({&import->getLoc(), nullptr, nullptr, nullptr, import.get()});
   for (const std::unique_ptr<BlockAST> &block : file.getBlocks())
     items.push_back({&block->getLoc(), block.get()});
   items.push_back({&file.getModel().getLoc(), nullptr, &file.getModel()});
@@ -77,7 +80,11 @@ void ASTDumper::dump(const FileAST &file) {
            std::tie(b.loc->line, b.loc->col);
   });
   for (const Item &item : items) {
-    if (item.block)
+    if (item.import) {
+      line(0) << "Import " << item.import->getName();
+      end(item.import->getLoc());
+      dump(item.import->getSource(), 1);
+    } else if (item.block)
       dump(*item.block, 0);
     else if (item.model)
       dump(*item.model, 0);

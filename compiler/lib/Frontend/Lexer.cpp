@@ -25,6 +25,7 @@ TokenKind gradc::getKeywordKind(llvm::StringRef name) {
       .Case("block", TokenKind::kw_block)
       .Case("classes", TokenKind::kw_classes)
       .Case("freeze", TokenKind::kw_freeze)
+      .Case("import", TokenKind::kw_import)
       .Case("param", TokenKind::kw_param)
       .Case("input", TokenKind::kw_input)
       .Case("label", TokenKind::kw_label)

@@ -113,7 +113,7 @@ private:
 
   bool atTopLevelKeyword() const {
     return at(TokenKind::kw_model) || at(TokenKind::kw_block) ||
-           at(TokenKind::kw_train);
+           at(TokenKind::kw_train) || at(TokenKind::kw_import);
   }
 
   bool stopping() const { return diag.errorLimitReached(); }
@@ -213,6 +213,7 @@ private:
 
   void parseModel();
   void parseBlock();
+  void parseImport();
   void parseTrain();
   bool parseSetting(std::vector<TrainSettingAST> &settings);
 
@@ -274,9 +275,12 @@ private:
   /// Recursion depth of nested constructs, bounded by kMaxNestingDepth.
   unsigned nesting = 0;
   /// Inside `train { }`, where a string may also be a positional argument.
+  /// In the train section or an import's source, where strings may be
+  /// positional arguments (`data text("kjv.txt")`, `onnx("net.onnx")`).
   bool inTrain = false;
 
   std::vector<std::unique_ptr<BlockAST>> blocks;
+  std::vector<std::unique_ptr<ImportAST>> imports;
   /// Every block name seen, parsed without errors or not.
   llvm::StringMap<Location> blockLocs;
   std::unique_ptr<ModelAST> model;
@@ -303,8 +307,10 @@ std::unique_ptr<FileAST> Parser::parseFile() {
       parseBlock();
     } else if (at(TokenKind::kw_train)) {
       parseTrain();
+    } else if (at(TokenKind::kw_import)) {
+      parseImport();
     } else {
-      errorExpected("'model', 'block' or 'train'");
+      errorExpected("'model', 'block', 'import' or 'train'");
       bracketDepth = 0;
       do
         advance();
@@ -315,8 +321,17 @@ std::unique_ptr<FileAST> Parser::parseFile() {
     diag.error(tok.loc, "no model in this file: expected 'model Name { ... }'");
   if (diag.getNumErrors() != errorsBefore || !model)
     return nullptr;
+  for (const std::unique_ptr<ImportAST> &import : imports) {
+    if (blockLocs.count(import->getName())) {
+      diag.error(import->getNameLoc(), "import '" + import->getName().str() +
+                                           "' has the name of a block");
+      diag.note(blockLocs.find(import->getName())->second, "the block is here");
+    }
+  }
+  if (diag.getNumErrors() != errorsBefore)
+    return nullptr;
   return std::make_unique<FileAST>(lexer.getFile(), std::move(blocks),
-                                   std::move(model), std::move(train));
+                                   std::move(model), std::move(train), std::move(imports));
 }
 
 void Parser::parseModel() {
@@ -347,6 +362,57 @@ void Parser::parseModel() {
     return;
   if (isFirst)
     model = std::make_unique<ModelAST>(loc, name, std::move(body));
+}
+
+/// `import name from onnx("file.onnx")`
+void Parser::parseImport() {
+  Location loc = tok.loc;
+  advance();
+  auto skipLine = [&] {
+    bracketDepth = 0;
+    while (!at(TokenKind::eof) && !at(TokenKind::newline) && !atTopLevelKeyword())
+      advance();
+  };
+  if (!at(TokenKind::identifier)) {
+    errorExpected("a name after 'import' (import net from onnx(\"net.onnx\"))");
+    return skipLine();
+  }
+  std::string name = tok.spelling.str();
+  Location nameLoc = tok.loc;
+  advance();
+  if (!at(TokenKind::identifier) || tok.spelling != "from") {
+    errorExpected("'from' after 'import " + name + "'");
+    return skipLine();
+  }
+  advance();
+  if (!at(TokenKind::identifier) || tok.spelling != "onnx") {
+    errorExpected("a source after 'from': onnx(\"file.onnx\")");
+    return skipLine();
+  }
+  Location callLoc = tok.loc;
+  advance();
+  if (!at(TokenKind::l_paren)) {
+    errorExpected("'(' and the file after 'onnx'");
+    return skipLine();
+  }
+  inTrain = true;
+  std::unique_ptr<CallExprAST> source = parseCall(callLoc, "onnx");
+  inTrain = false;
+  if (!source)
+    return skipLine();
+  if (!atStatementEnd()) {
+    errorExpected("the end of the line after the import");
+    return skipLine();
+  }
+  for (const std::unique_ptr<ImportAST> &import : imports) {
+    if (import->getName() == name) {
+      diag.error(nameLoc, "duplicate import '" + name + "'");
+      diag.note(import->getNameLoc(), "the first import '" + name + "' is here");
+      return;
+    }
+  }
+  imports.push_back(
+      std::make_unique<ImportAST>(loc, name, nameLoc, std::move(source)));
 }
 
 void Parser::parseBlock() {

@@ -627,9 +627,15 @@ Val ModelBuilder::evalBinary(const BinaryExprAST &expr) {
   return result ? Val::ofTensor(result) : Val::poison();
 }
 
+std::string ModelBuilder::instancePrefix() const {
+  return current && current->instance ? current->instance->prefix : std::string();
+}
+
 Val ModelBuilder::evalCall(const CallExprAST &call) {
   if (const BlockAST *block = file.findBlock(call.getCallee()))
     return callBlock(*block, call);
+  if (const ImportAST *import = file.findImport(call.getCallee()))
+    return callImport(*this, *import, call);
   bool handled = false;
   Val result = callBuiltin(*this, call, handled);
   if (handled)

@@ -182,6 +182,14 @@ public:
   std::optional<std::string> layerName(llvm::StringRef kind, const CallExprAST &call,
                                        const BlockAST *block = nullptr,
                                        bool *shared = nullptr);
+  /// The parameter called `name` made before (by a layer, or an earlier
+  /// call of an imported graph), or null.
+  mlir::Value findParam(llvm::StringRef name) const {
+    auto it = paramArgs.find(name.str());
+    return it == paramArgs.end() ? mlir::Value() : entry->getArgument(it->second);
+  }
+  /// "" in the model, "Residual_3." inside a block instance.
+  std::string instancePrefix() const;
   /// The rank-0 i64 random key of dropout (an argument, created once).
   mlir::Value rngKey(const Location &at);
   int64_t nextDropoutStream() { return dropoutStreams++; }
@@ -250,6 +258,10 @@ private:
   friend Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);
   friend bool genMetric(ModelBuilder &mb, const CallExprAST &call);
 };
+
+/// Builds the graph of an `import ... from onnx(...)` at `call`
+/// (OnnxImport.cpp).
+Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call);
 
 /// Evaluates a call of a built-in; `handled` is false when `call` names none.
 Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);

@@ -160,6 +160,10 @@ struct Member {
   bool frozen = false;
   MemRefType type;
   int64_t offset = 0;
+  /// nn.init_data of an `init = "data"` parameter, and where its bytes
+  /// start in the model's initial values.
+  mlir::DenseElementsAttr initData;
+  int64_t initOffset = 0;
 };
 
 class ModelEmitter {
@@ -188,6 +192,8 @@ private:
 
   mlir::ModuleOp module;
   std::string sourceName;
+  /// The symbol of the initial values built into the program (EmittedModel).
+  std::string initialValuesSymbol;
   std::string className;
   std::vector<Member> members;
   std::map<std::string, size_t> memberIndex;

@@ -321,6 +321,10 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
   if (!writeFile(header, model->header) || !writeFile(source, model->source) ||
       !writeFile(mainSource, model->mainSource))
     return 1;
+  // The initial values the source builds in with .incbin (EmittedModel).
+  if (!model->initialValues.empty() &&
+      !writeFile(path(model->fileStem + ".init.bin"), model->initialValues))
+    return 1;
   if (stage == Stage::Cpp)
     return 0;
 
@@ -345,6 +349,9 @@ static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::String
                                  "-O" + std::to_string(optLevel), "-ffp-contract=off",
                                  "-fno-math-errno", "-fno-trapping-math", "-fopenmp",
                                  "-I" + dir.str(),  "-I" + runtime->include};
+  // The assembler finds <stem>.init.bin (EmittedModel::initialValues) here.
+  if (!model->initialValues.empty())
+    flags.push_back("-Wa,-I," + dir.str());
   for (llvm::StringRef flag : llvm::split(GRADC_GENERATED_CODE_FLAGS, ' '))
     if (!flag.empty())
       flags.push_back(flag.str());

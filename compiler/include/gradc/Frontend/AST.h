@@ -612,15 +612,38 @@ private:
   std::vector<TrainSettingAST> settings;
 };
 
-/// A whole model file: exactly one model, any number of blocks (distinct
-/// names), and an optional train section.
+/// `import name from onnx("file.onnx")`: a graph from another format, called
+/// as a block (`let y = name(x)`).
+class ImportAST {
+public:
+  ImportAST(Location loc, llvm::StringRef name, Location nameLoc,
+            std::unique_ptr<CallExprAST> source)
+      : loc(std::move(loc)), name(name.str()), nameLoc(std::move(nameLoc)),
+        source(std::move(source)) {}
+
+  const Location &getLoc() const { return loc; }
+  llvm::StringRef getName() const { return name; }
+  const Location &getNameLoc() const { return nameLoc; }
+  /// `onnx("file.onnx")`, as written.
+  const CallExprAST &getSource() const { return *source; }
+
+private:
+  Location loc;
+  std::string name;
+  Location nameLoc;
+  std::unique_ptr<CallExprAST> source;
+};
+
+/// A whole model file: exactly one model, any number of blocks and imports
+/// (distinct names), and an optional train section.
 class FileAST {
 public:
   FileAST(std::shared_ptr<std::string> file,
           std::vector<std::unique_ptr<BlockAST>> blocks,
-          std::unique_ptr<ModelAST> model, std::unique_ptr<TrainAST> train)
+          std::unique_ptr<ModelAST> model, std::unique_ptr<TrainAST> train,
+          std::vector<std::unique_ptr<ImportAST>> imports = {})
       : file(std::move(file)), blocks(std::move(blocks)),
-        model(std::move(model)), train(std::move(train)) {}
+        model(std::move(model)), train(std::move(train)), imports(std::move(imports)) {}
 
   llvm::StringRef getFilename() const { return *file; }
   llvm::ArrayRef<std::unique_ptr<BlockAST>> getBlocks() const { return blocks; }
@@ -629,6 +652,14 @@ public:
     for (const std::unique_ptr<BlockAST> &block : blocks)
       if (block->getName() == name)
         return block.get();
+    return nullptr;
+  }
+  llvm::ArrayRef<std::unique_ptr<ImportAST>> getImports() const { return imports; }
+  /// The import called `name`, or nullptr.
+  const ImportAST *findImport(llvm::StringRef name) const {
+    for (const std::unique_ptr<ImportAST> &import : imports)
+      if (import->getName() == name)
+        return import.get();
     return nullptr;
   }
   const ModelAST &getModel() const { return *model; }
@@ -640,6 +671,7 @@ private:
   std::vector<std::unique_ptr<BlockAST>> blocks;
   std::unique_ptr<ModelAST> model;
   std::unique_ptr<TrainAST> train;
+  std::vector<std::unique_ptr<ImportAST>> imports;
 };
 
 /// Prints the tree, one node per line, indented by depth, each with its

@@ -28,6 +28,7 @@ enum class TokenKind {
   kw_block,
   kw_classes,
   kw_freeze,
+  kw_import,
   kw_input,
   kw_label,
   kw_let,

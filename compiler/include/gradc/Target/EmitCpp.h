@@ -18,6 +18,11 @@ struct EmittedModel {
   std::string source;
   /// A main() that trains with the runtime's trainer.
   std::string mainSource;
+  /// The initial values of the parameters that start from stored data (an
+  /// imported graph's initializers), which the source builds into the program
+  /// from <stem>.init.bin with the assembler's .incbin (compile it with
+  /// -Wa,-I,DIR, DIR the folder of that file); empty when none does.
+  std::string initialValues;
 };
 
 /// Prints the model class of a module lowered by gradc-lower-to-kern (entry

@@ -58,7 +58,7 @@ llvm::ArrayRef<llvm::StringLiteral> gradc::nn::argumentRoles() {
 
 llvm::ArrayRef<llvm::StringLiteral> gradc::nn::initializerNames() {
   static constexpr llvm::StringLiteral inits[] = {
-      "default", "he", "xavier", "normal", "unit_normal", "uniform", "zeros", "ones"};
+      "default", "he", "xavier", "normal", "unit_normal", "uniform", "zeros", "ones", "data"};
   return inits;
 }
 
@@ -156,6 +156,16 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op,
     auto scale = dyn_cast<FloatAttr>(value);
     if (!scale || !(scale.getValueAsDouble() > 0) || !std::isfinite(scale.getValueAsDouble()))
       return fail() << "expected a positive f64, found " << value;
+    return success();
+  }
+  if (name == kInitDataAttrName) {
+    auto data = dyn_cast<DenseElementsAttr>(value);
+    auto tensor = dyn_cast_or_null<ShapedType>(argType);
+    if (!data || (tensor && (data.getType().getShape() != tensor.getShape() ||
+                             data.getElementType() != tensor.getElementType())))
+      return fail() << "expected dense elements of the argument's shape and element type, "
+                       "found "
+                    << (data ? Attribute(TypeAttr::get(data.getType())) : value);
     return success();
   }
   if (name == kFrozenAttrName) {

@@ -27,6 +27,7 @@ enum class Init : uint8_t {
   Zeros,
   Ones,
   Uniform, ///< U(−a, a), a = BufferRef::initScale (`param ... init: uniform(a)`)
+  Data,    ///< the values at BufferRef::initData (an imported graph's initializer)
 };
 
 /// What a model buffer holds.
@@ -55,6 +56,8 @@ struct BufferRef {
   /// model's `param` declaration gives it; 0 for a layer's `init: normal`,
   /// whose σ is 0.01.
   double initScale = 0.0;
+  /// For Init::Data: numElements() values of `dtype`, built into the program.
+  const void *initData = nullptr;
 
   /// Elements in the buffer: the product of its shape.
   int64_t numElements() const {

@@ -48,6 +48,9 @@ def NN_Dialect : Dialect {
     /// On a parameter initialized by `normal` or `uniform` from a `param`
     /// declaration: the standard deviation, or the bound of U(-a, a).
     static constexpr llvm::StringLiteral kInitScaleAttrName = "nn.init_scale";
+    /// On a parameter initialized by `data` (an imported graph's
+    /// initializer): its initial values, an elements attribute of its type.
+    static constexpr llvm::StringLiteral kInitDataAttrName = "nn.init_data";
     /// On an input or label: the values the model's ops accept from it,
     /// {low, high, high_open, integral, use}; the program checks its data
     /// against it when it loads (an embedding's ids, bce_with_logits'

@@ -1,0 +1,1127 @@
+//===- OnnxImport.cpp - an ONNX graph called as a block -----------------===//
+//
+// `import net from onnx("net.onnx")` and `let y = net(x)`: the graph's nodes
+// become nn ops at the call, its float initializers the model's parameters
+// (their ONNX names, which are PyTorch's state_dict names for an exported
+// module) starting from the stored values. The file is read with ONNX's own
+// library (libonnx: ModelProto, the checker, shape inference); a graph with
+// an op type this importer does not translate is refused whole, every such
+// type listed with its node names. Shape computations (Shape, Gather,
+// Concat, Unsqueeze feeding Reshape) are folded here from the static shapes
+// of the call's arguments. docs/onnx.md states what each op means.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelBuilder.h"
+
+#include "onnx/checker.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+
+using namespace mlir;
+
+namespace gradc::detail {
+
+namespace {
+
+/// The largest ONNX file read: protobuf's own limit on one message.
+constexpr uint64_t kMaxOnnxBytes = uint64_t(2) << 30;
+
+/// A model read, checked and shape-inferred once per file and compilation.
+struct LoadedOnnx {
+  onnx::ModelProto model;
+  int64_t opset = 0;
+  std::string error; ///< why it could not be used, when set
+};
+
+std::string describeOpTypes(const std::map<std::string, std::vector<std::string>> &byType) {
+  std::string text;
+  for (const auto &[type, names] : byType) {
+    if (!text.empty())
+      text += "; ";
+    text += type + " (" + std::to_string(names.size()) + (names.size() == 1 ? " node: " : " nodes: ");
+    for (size_t i = 0; i < names.size() && i < 5; ++i)
+      text += (i ? ", " : "") + ("'" + names[i] + "'");
+    if (names.size() > 5)
+      text += ", ...";
+    text += ")";
+  }
+  return text;
+}
+
+/// The op types the importer translates (docs/onnx.md).
+const llvm::StringSet<> &supportedOpTypes() {
+  static const llvm::StringSet<> types = {
+      "Abs",     "Add",        "Cast",      "Concat",     "Constant",  "Div",
+      "Dropout", "Erf",        "Exp",       "Flatten",    "Gather",    "Gemm",
+      "Identity", "LeakyRelu", "Log",       "LogSoftmax", "MatMul",    "Mul",
+      "Neg",     "Pow",        "ReduceMean", "ReduceSum", "Relu",      "Reshape",
+      "Shape",   "Sigmoid",    "Softmax",   "Sqrt",       "Squeeze",   "Sub",
+      "Tanh",    "Transpose",  "Unsqueeze"};
+  return types;
+}
+
+/// A value of the graph: a tensor the program computes, or one known here
+/// (an integer initializer, a Constant, a folded shape computation).
+struct OnnxValue {
+  Value tensor;
+  bool known = false;
+  bool integer = false;
+  std::vector<int64_t> shape;
+  std::vector<double> values; ///< row-major, integers exactly (|v| < 2^53)
+};
+
+class Importer {
+public:
+  Importer(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call,
+           const LoadedOnnx &loaded, std::string file)
+      : mb(mb), import(import), call(call), loaded(loaded), file(std::move(file)) {}
+
+  Val run();
+
+private:
+  ModelBuilder &mb;
+  const ImportAST &import;
+  const CallExprAST &call;
+  const LoadedOnnx &loaded;
+  std::string file;
+  llvm::StringMap<OnnxValue> values;
+  const onnx::NodeProto *node = nullptr; ///< the node being translated
+  bool failed = false;
+
+  /// Reports at the call, naming the file and the node being translated.
+  void fail(const llvm::Twine &message) {
+    if (failed)
+      return;
+    failed = true;
+    std::string where = file;
+    if (node)
+      where += ": node '" + node->name() + "' (" + node->op_type() + ")";
+    mb.error(call.getLoc(), where + ": " + message);
+  }
+
+  mlir::Type floatType() { return mb.floatType(mb.builder.getF32Type()); }
+  RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+  bool readTensor(const onnx::TensorProto &tensor, OnnxValue &out);
+  bool bindInputs();
+  bool bindInitializers();
+  bool translate(const onnx::NodeProto &n);
+
+  // Operands.
+  const OnnxValue *input(int index, bool optional = false);
+  Value tensorOf(const OnnxValue &v);
+  Value tensorInput(int index);
+  std::optional<std::vector<int64_t>> knownInts(int index, llvm::StringRef what);
+  void define(int index, Value result);
+  void defineKnown(int index, OnnxValue value);
+
+  // Attributes.
+  const onnx::AttributeProto *attr(llvm::StringRef name);
+  int64_t intAttr(llvm::StringRef name, int64_t fallback);
+  double floatAttr(llvm::StringRef name, double fallback);
+  std::optional<std::vector<int64_t>> intsAttr(llvm::StringRef name);
+  std::optional<int64_t> axisOf(int64_t axis, int64_t rank);
+
+  template <typename OpTy, typename... Args> Value create(Args &&...args) {
+    Value v = mb.create1<OpTy>(call.getLoc(), std::forward<Args>(args)...);
+    if (!v)
+      failed = true;
+    return v;
+  }
+  Value reshape(Value x, llvm::ArrayRef<int64_t> shape) {
+    auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+    if (type == x.getType())
+      return x;
+    return mb.builder.create<nn::ReshapeOp>(mb.loc(call.getLoc()), type, x);
+  }
+  Value transpose(Value x, llvm::ArrayRef<int64_t> perm) {
+    return create<nn::TransposeOp>(x, mb.builder.getDenseI64ArrayAttr(perm));
+  }
+  bool elementwiseBinary(llvm::StringRef type);
+  bool gemm();
+  bool reshapeNode();
+  bool foldKnown(llvm::StringRef type);
+};
+
+bool Importer::readTensor(const onnx::TensorProto &tensor, OnnxValue &out) {
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    fail("initializer '" + tensor.name() +
+         "' keeps its data in an external file, which is not supported: export with "
+         "the weights inside the model (a model under 2 GiB needs no external data)");
+    return false;
+  }
+  int64_t count = 1;
+  for (int64_t dim : tensor.dims()) {
+    if (dim < 0 || (dim > 0 && count > ModelBuilder::kMaxElements / dim)) {
+      fail("tensor '" + tensor.name() + "' has an invalid or too large shape");
+      return false;
+    }
+    count *= dim;
+    out.shape.push_back(dim);
+  }
+  const int type = tensor.data_type();
+  size_t width = 0;
+  switch (type) {
+  case onnx::TensorProto::FLOAT:
+  case onnx::TensorProto::INT32:
+    width = 4;
+    break;
+  case onnx::TensorProto::DOUBLE:
+  case onnx::TensorProto::INT64:
+    width = 8;
+    break;
+  case onnx::TensorProto::BOOL:
+    width = 1;
+    break;
+  default:
+    fail("tensor '" + tensor.name() + "' has data type " + std::to_string(type) +
+         ", which is not supported (float, double, int32, int64 and bool are)");
+    return false;
+  }
+  out.integer = type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE;
+  out.values.resize(static_cast<size_t>(count));
+  if (tensor.has_raw_data()) {
+    const std::string &raw = tensor.raw_data();
+    if (raw.size() != static_cast<size_t>(count) * width) {
+      fail("tensor '" + tensor.name() + "' holds " + std::to_string(raw.size()) +
+           " bytes of data, but its shape needs " +
+           std::to_string(static_cast<size_t>(count) * width));
+      return false;
+    }
+    // ONNX stores raw data little-endian, as this machine does.
+    const char *p = raw.data();
+    for (int64_t i = 0; i < count; ++i, p += width) {
+      switch (type) {
+      case onnx::TensorProto::FLOAT: {
+        float v;
+        std::memcpy(&v, p, 4);
+        out.values[i] = v;
+        break;
+      }
+      case onnx::TensorProto::DOUBLE: {
+        double v;
+        std::memcpy(&v, p, 8);
+        out.values[i] = v;
+        break;
+      }
+      case onnx::TensorProto::INT32: {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        out.values[i] = v;
+        break;
+      }
+      case onnx::TensorProto::INT64: {
+        int64_t v;
+        std::memcpy(&v, p, 8);
+        out.values[i] = static_cast<double>(v);
+        break;
+      }
+      default:
+        out.values[i] = *p != 0;
+      }
+    }
+    return true;
+  }
+  auto take = [&](const auto &field) {
+    if (static_cast<int64_t>(field.size()) != count) {
+      fail("tensor '" + tensor.name() + "' holds " + std::to_string(field.size()) +
+           " values, but its shape needs " + std::to_string(count));
+      return false;
+    }
+    for (int64_t i = 0; i < count; ++i)
+      out.values[i] = static_cast<double>(field.Get(static_cast<int>(i)));
+    return true;
+  };
+  switch (type) {
+  case onnx::TensorProto::FLOAT:
+    return take(tensor.float_data());
+  case onnx::TensorProto::DOUBLE:
+    return take(tensor.double_data());
+  case onnx::TensorProto::INT64:
+    return take(tensor.int64_data());
+  default:
+    return take(tensor.int32_data());
+  }
+}
+
+bool Importer::bindInputs() {
+  const onnx::GraphProto &graph = loaded.model.graph();
+  llvm::StringSet<> initializers;
+  for (const onnx::TensorProto &t : graph.initializer())
+    initializers.insert(t.name());
+  std::vector<const onnx::ValueInfoProto *> inputs;
+  for (const onnx::ValueInfoProto &in : graph.input())
+    if (!initializers.contains(in.name()))
+      inputs.push_back(&in);
+  if (call.getArgs().size() != inputs.size()) {
+    std::string names;
+    for (const onnx::ValueInfoProto *in : inputs)
+      names += (names.empty() ? "" : ", ") + ("'" + in->name() + "'");
+    fail("the graph takes " + std::to_string(inputs.size()) + " input" +
+         (inputs.size() == 1 ? "" : "s") + " (" + names + "), but '" + import.getName().str() +
+         "' is called with " + std::to_string(call.getArgs().size()));
+    return false;
+  }
+  for (const NamedArgAST &named : call.getNamedArgs()) {
+    mb.error(named.loc, "unknown argument '" + named.name + "' of the imported graph '" +
+                            import.getName().str() + "'; it takes positional arguments");
+    failed = true;
+    return false;
+  }
+  for (auto [in, arg] : llvm::zip(inputs, call.getArgs())) {
+    Val v = mb.eval(*arg);
+    if (v.poisoned) {
+      failed = true;
+      return false;
+    }
+    if (!v.isTensor()) {
+      mb.error(arg->getLoc(), "the input '" + in->name() + "' of '" + import.getName().str() +
+                                  "' must be a tensor");
+      failed = true;
+      return false;
+    }
+    RankedTensorType type = typeOf(v.tensor);
+    if (!in->type().has_tensor_type()) {
+      fail("input '" + in->name() + "' is not a tensor");
+      return false;
+    }
+    const onnx::TypeProto_Tensor &t = in->type().tensor_type();
+    const bool wantsFloat = t.elem_type() == onnx::TensorProto::FLOAT ||
+                            t.elem_type() == onnx::TensorProto::DOUBLE;
+    const bool wantsInt = t.elem_type() == onnx::TensorProto::INT64 ||
+                          t.elem_type() == onnx::TensorProto::INT32;
+    if ((wantsFloat && !isa<FloatType>(type.getElementType())) ||
+        (wantsInt && !type.getElementType().isInteger(32)) || (!wantsFloat && !wantsInt)) {
+      mb.error(arg->getLoc(), "the input '" + in->name() + "' of '" + import.getName().str() +
+                                  "' has ONNX element type " + std::to_string(t.elem_type()) +
+                                  ", but is given " + ModelBuilder::typeString(type));
+      failed = true;
+      return false;
+    }
+    // The first dimension is the batch: it takes the argument's extent
+    // (the batch of training, or 1 in the program's one-sample entry
+    // point); the others must be the graph's.
+    if (t.has_shape()) {
+      const onnx::TensorShapeProto &shape = t.shape();
+      bool fits = shape.dim_size() == type.getRank();
+      for (int d = 1; fits && d < shape.dim_size(); ++d)
+        if (shape.dim(d).has_dim_value() && shape.dim(d).dim_value() != type.getDimSize(d))
+          fits = false;
+      if (!fits) {
+        std::string dims;
+        for (int d = 0; d < shape.dim_size(); ++d)
+          dims += (d ? ", " : "") + (shape.dim(d).has_dim_value()
+                                         ? std::to_string(shape.dim(d).dim_value())
+                                         : shape.dim(d).dim_param().empty()
+                                               ? std::string("?")
+                                               : shape.dim(d).dim_param());
+        mb.error(arg->getLoc(), "the input '" + in->name() + "' of '" +
+                                    import.getName().str() + "' is [" + dims +
+                                    "] in the graph, but is given " +
+                                    ModelBuilder::typeString(type));
+        failed = true;
+        return false;
+      }
+    }
+    OnnxValue value;
+    value.tensor = v.tensor;
+    values[in->name()] = value;
+  }
+  return true;
+}
+
+bool Importer::bindInitializers() {
+  for (const onnx::TensorProto &t : loaded.model.graph().initializer()) {
+    OnnxValue value;
+    if (!readTensor(t, value))
+      return false;
+    if (!value.integer) {
+      // A float initializer is a parameter, named as in the graph, that
+      // starts from the stored values.
+      std::string name = mb.instancePrefix() + t.name();
+      Value existing = mb.findParam(name);
+      if (existing) {
+        value.tensor = existing;
+      } else {
+        mlir::Type element = floatType();
+        auto type = RankedTensorType::get(value.shape, element);
+        DenseElementsAttr data;
+        if (element.isF64())
+          data = DenseElementsAttr::get(type, llvm::ArrayRef<double>(value.values));
+        else {
+          std::vector<float> narrow(value.values.begin(), value.values.end());
+          data = DenseElementsAttr::get(type, llvm::ArrayRef<float>(narrow));
+        }
+        value.tensor = mb.newParam(
+            name, value.shape, element, "data", nn::Role::Param, call.getLoc(),
+            {mb.builder.getNamedAttr(nn::NNDialect::kInitDataAttrName, data)});
+      }
+      value.values.clear();
+    } else {
+      value.known = true;
+    }
+    values[t.name()] = std::move(value);
+  }
+  return true;
+}
+
+const OnnxValue *Importer::input(int index, bool optional) {
+  if (index >= node->input_size() || node->input(index).empty()) {
+    if (!optional)
+      fail("input " + std::to_string(index) + " is missing");
+    return nullptr;
+  }
+  auto it = values.find(node->input(index));
+  if (it == values.end()) {
+    fail("input '" + node->input(index) + "' is computed by no earlier node");
+    return nullptr;
+  }
+  return &it->second;
+}
+
+Value Importer::tensorOf(const OnnxValue &v) {
+  if (v.tensor)
+    return v.tensor;
+  // A known value used by the program: a constant of the model's float type
+  // (or i32 for integers).
+  mlir::Type element = v.integer ? mlir::Type(mb.builder.getI32Type()) : floatType();
+  auto type = RankedTensorType::get(v.shape, element);
+  DenseElementsAttr attr;
+  if (v.integer) {
+    std::vector<int32_t> ints;
+    for (double x : v.values) {
+      if (x < INT32_MIN || x > INT32_MAX) {
+        fail("the integer " + std::to_string(static_cast<int64_t>(x)) +
+             " does not fit the program's i32");
+        return Value();
+      }
+      ints.push_back(static_cast<int32_t>(x));
+    }
+    attr = DenseElementsAttr::get(type, llvm::ArrayRef<int32_t>(ints));
+  } else if (element.isF64()) {
+    attr = DenseElementsAttr::get(type, llvm::ArrayRef<double>(v.values));
+  } else {
+    std::vector<float> narrow(v.values.begin(), v.values.end());
+    attr = DenseElementsAttr::get(type, llvm::ArrayRef<float>(narrow));
+  }
+  return mb.builder.create<nn::ConstantOp>(mb.loc(call.getLoc()), attr);
+}
+
+Value Importer::tensorInput(int index) {
+  const OnnxValue *v = input(index);
+  return v ? tensorOf(*v) : Value();
+}
+
+std::optional<std::vector<int64_t>> Importer::knownInts(int index, llvm::StringRef what) {
+  const OnnxValue *v = input(index);
+  if (!v)
+    return std::nullopt;
+  if (!v->known) {
+    fail(what + " must be known when the model is compiled (a constant, or computed from "
+                "shapes), but is computed by the program");
+    return std::nullopt;
+  }
+  std::vector<int64_t> ints;
+  for (double x : v->values)
+    ints.push_back(static_cast<int64_t>(x));
+  return ints;
+}
+
+void Importer::define(int index, Value result) {
+  if (!result) {
+    failed = true;
+    return;
+  }
+  if (index < node->output_size() && !node->output(index).empty()) {
+    OnnxValue v;
+    v.tensor = result;
+    values[node->output(index)] = v;
+  }
+}
+
+void Importer::defineKnown(int index, OnnxValue value) {
+  value.known = true;
+  if (index < node->output_size() && !node->output(index).empty())
+    values[node->output(index)] = std::move(value);
+}
+
+const onnx::AttributeProto *Importer::attr(llvm::StringRef name) {
+  for (const onnx::AttributeProto &a : node->attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t Importer::intAttr(llvm::StringRef name, int64_t fallback) {
+  const onnx::AttributeProto *a = attr(name);
+  return a ? a->i() : fallback;
+}
+
+double Importer::floatAttr(llvm::StringRef name, double fallback) {
+  const onnx::AttributeProto *a = attr(name);
+  return a ? a->f() : fallback;
+}
+
+std::optional<std::vector<int64_t>> Importer::intsAttr(llvm::StringRef name) {
+  const onnx::AttributeProto *a = attr(name);
+  if (!a)
+    return std::nullopt;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::optional<int64_t> Importer::axisOf(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1)) {
+    fail("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+    return std::nullopt;
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+bool Importer::elementwiseBinary(llvm::StringRef type) {
+  const OnnxValue *a = input(0), *b = input(1);
+  if (!a || !b)
+    return false;
+  if (a->known && b->known && type != "Pow") {
+    // Folded, with NumPy broadcasting of equal ranks or scalars only.
+    if (a->values.size() == b->values.size() || a->values.size() == 1 ||
+        b->values.size() == 1) {
+      OnnxValue r;
+      r.integer = a->integer && b->integer;
+      r.shape = a->values.size() >= b->values.size() ? a->shape : b->shape;
+      size_t n = std::max(a->values.size(), b->values.size());
+      for (size_t i = 0; i < n; ++i) {
+        double x = a->values[a->values.size() == 1 ? 0 : i];
+        double y = b->values[b->values.size() == 1 ? 0 : i];
+        double z = type == "Add" ? x + y : type == "Sub" ? x - y : type == "Mul" ? x * y
+                   : r.integer ? std::trunc(x / y) : x / y;
+        r.values.push_back(z);
+      }
+      defineKnown(0, std::move(r));
+      return true;
+    }
+  }
+  Value x = tensorOf(*a), y = tensorOf(*b);
+  if (!x || !y)
+    return false;
+  Value r = type == "Add"   ? create<nn::AddOp>(x, y)
+            : type == "Sub" ? create<nn::SubOp>(x, y)
+            : type == "Mul" ? create<nn::MulOp>(x, y)
+            : type == "Div" ? create<nn::DivOp>(x, y)
+                            : create<nn::PowOp>(x, y);
+  define(0, r);
+  return r != nullptr;
+}
+
+/// Gemm: Y = alpha · op(A) · op(B) + beta · C.
+bool Importer::gemm() {
+  Value a = tensorInput(0), b = tensorInput(1);
+  if (!a || !b)
+    return false;
+  const OnnxValue *c = input(2, /*optional=*/true);
+  const bool transA = intAttr("transA", 0) != 0, transB = intAttr("transB", 0) != 0;
+  const double alpha = floatAttr("alpha", 1.0), beta = floatAttr("beta", 1.0);
+  if (typeOf(a).getRank() != 2 || typeOf(b).getRank() != 2) {
+    fail("Gemm multiplies matrices, got " + ModelBuilder::typeString(a.getType()) + " and " +
+         ModelBuilder::typeString(b.getType()));
+    return false;
+  }
+  Value y;
+  Value bias = c ? tensorOf(*c) : Value();
+  if (c && !bias)
+    return false;
+  // torch.nn.Linear: x · Wᵀ + b, W [out, in], b [out].
+  if (!transA && transB && alpha == 1.0 && (!bias || (beta == 1.0 && typeOf(bias).getRank() == 1 &&
+                                                      typeOf(bias).getDimSize(0) ==
+                                                          typeOf(b).getDimSize(0)))) {
+    y = create<nn::LinearOp>(a, b, bias);
+    define(0, y);
+    return y != nullptr;
+  }
+  y = create<nn::MatmulOp>(a, b, transA ? mb.builder.getUnitAttr() : UnitAttr(),
+                           transB ? mb.builder.getUnitAttr() : UnitAttr());
+  if (y && alpha != 1.0)
+    y = create<nn::MulOp>(y, mb.scalar(floatType(), alpha, call.getLoc()));
+  if (y && bias) {
+    if (beta != 1.0)
+      bias = create<nn::MulOp>(bias, mb.scalar(floatType(), beta, call.getLoc()));
+    if (bias)
+      y = create<nn::AddOp>(y, bias);
+  }
+  define(0, y);
+  return y != nullptr;
+}
+
+bool Importer::reshapeNode() {
+  Value x = tensorInput(0);
+  auto target = knownInts(1, "the shape of Reshape");
+  if (!x || !target)
+    return false;
+  ArrayRef<int64_t> from = typeOf(x).getShape();
+  const bool allowZero = intAttr("allowzero", 0) != 0;
+  std::vector<int64_t> shape;
+  int64_t known = 1, inferred = -1;
+  for (size_t i = 0; i < target->size(); ++i) {
+    int64_t d = (*target)[i];
+    if (d == 0 && !allowZero) {
+      if (i >= from.size()) {
+        fail("shape entry 0 copies dimension " + std::to_string(i) + ", which the input lacks");
+        return false;
+      }
+      d = from[i];
+    }
+    if (d == -1) {
+      if (inferred >= 0) {
+        fail("the shape has more than one -1");
+        return false;
+      }
+      inferred = static_cast<int64_t>(i);
+      shape.push_back(1);
+      continue;
+    }
+    if (d < 0) {
+      fail("shape entry " + std::to_string(d) + " is invalid");
+      return false;
+    }
+    known *= d;
+    shape.push_back(d);
+  }
+  int64_t total = typeOf(x).getNumElements();
+  if (inferred >= 0) {
+    if (known == 0 || total % known != 0) {
+      fail("cannot reshape " + ModelBuilder::typeString(x.getType()) + " with -1 in the shape");
+      return false;
+    }
+    shape[inferred] = total / known;
+  } else if (known != total) {
+    fail("cannot reshape " + ModelBuilder::typeString(x.getType()) + " (" +
+         std::to_string(total) + " elements) to " + std::to_string(known) + " elements");
+    return false;
+  }
+  define(0, reshape(x, shape));
+  return true;
+}
+
+/// Shape computations on known values: Shape, Gather, Unsqueeze, Squeeze,
+/// Concat, Cast of integers.
+bool Importer::foldKnown(llvm::StringRef type) {
+  if (type == "Shape") {
+    const OnnxValue *x = input(0);
+    if (!x)
+      return false;
+    std::vector<int64_t> shape =
+        x->tensor ? std::vector<int64_t>(typeOf(x->tensor).getShape().begin(),
+                                         typeOf(x->tensor).getShape().end())
+                  : x->shape;
+    int64_t rank = static_cast<int64_t>(shape.size());
+    int64_t start = intAttr("start", 0), end = intAttr("end", rank);
+    start = std::clamp<int64_t>(start < 0 ? start + rank : start, 0, rank);
+    end = std::clamp<int64_t>(end < 0 ? end + rank : end, 0, rank);
+    OnnxValue r;
+    r.integer = true;
+    for (int64_t i = start; i < end; ++i)
+      r.values.push_back(static_cast<double>(shape[i]));
+    r.shape = {static_cast<int64_t>(r.values.size())};
+    defineKnown(0, std::move(r));
+    return true;
+  }
+  return false;
+}
+
+bool Importer::translate(const onnx::NodeProto &n) {
+  node = &n;
+  llvm::StringRef type = n.op_type();
+  if (!n.domain().empty() && n.domain() != "ai.onnx") {
+    fail("the op domain '" + n.domain() + "' is not supported");
+    return false;
+  }
+  auto unary = [&](auto tag) -> bool {
+    using OpTy = decltype(tag);
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    define(0, mb.builder.create<OpTy>(mb.loc(call.getLoc()), x));
+    return !failed;
+  };
+  if (type == "Relu")
+    return unary(nn::ReluOp());
+  if (type == "Sigmoid")
+    return unary(nn::SigmoidOp());
+  if (type == "Tanh")
+    return unary(nn::TanhOp());
+  if (type == "Exp")
+    return unary(nn::ExpOp());
+  if (type == "Log")
+    return unary(nn::LogOp());
+  if (type == "Sqrt")
+    return unary(nn::SqrtOp());
+  if (type == "Neg")
+    return unary(nn::NegOp());
+  if (type == "Abs")
+    return unary(nn::AbsOp());
+  if (type == "Erf")
+    return unary(nn::ErfOp());
+  if (type == "LeakyRelu") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    define(0, mb.builder.create<nn::LeakyReluOp>(mb.loc(call.getLoc()), x,
+                                                 mb.builder.getF64FloatAttr(floatAttr("alpha", 0.01))));
+    return !failed;
+  }
+  if (type == "Add" || type == "Sub" || type == "Mul" || type == "Div" || type == "Pow")
+    return elementwiseBinary(type);
+  if (type == "Gemm")
+    return gemm();
+  if (type == "MatMul") {
+    Value a = tensorInput(0), b = tensorInput(1);
+    if (!a || !b)
+      return false;
+    if (typeOf(a).getRank() < 2 || typeOf(b).getRank() < 2) {
+      fail("MatMul of a vector is not supported, got " + ModelBuilder::typeString(a.getType()) +
+           " and " + ModelBuilder::typeString(b.getType()));
+      return false;
+    }
+    define(0, create<nn::MatmulOp>(a, b, UnitAttr(), UnitAttr()));
+    return !failed;
+  }
+  if (type == "Identity") {
+    const OnnxValue *x = input(0);
+    if (!x)
+      return false;
+    values[n.output(0)] = *x;
+    return true;
+  }
+  if (type == "Dropout") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    // Active only where the module was exported in training mode
+    // (training_mode true), and only in the program's training step.
+    double ratio = floatAttr("ratio", 0.5);
+    if (const OnnxValue *r = input(1, true)) {
+      if (!r->known || r->values.size() != 1) {
+        fail("the ratio must be a constant");
+        return false;
+      }
+      ratio = r->values[0];
+    }
+    bool training = false;
+    if (const OnnxValue *t = input(2, true)) {
+      if (!t->known || t->values.size() != 1) {
+        fail("training_mode must be a constant");
+        return false;
+      }
+      training = t->values[0] != 0;
+    }
+    if (ratio < 0 || ratio >= 1) {
+      fail("the ratio must be in [0, 1), got " + ModelBuilder::numberString(ratio));
+      return false;
+    }
+    if (!training || mb.mode == Mode::Eval || ratio == 0) {
+      define(0, x);
+      return true;
+    }
+    Value key = mb.rngKey(call.getLoc());
+    define(0, mb.builder.create<nn::DropoutOp>(mb.loc(call.getLoc()), x, key,
+                                               mb.builder.getF64FloatAttr(ratio),
+                                               mb.builder.getI64IntegerAttr(mb.nextDropoutStream())));
+    return true;
+  }
+  if (type == "Flatten") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    int64_t rank = typeOf(x).getRank();
+    auto axis = axisOf(intAttr("axis", 1), rank);
+    if (!axis)
+      return false;
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      (d < *axis ? outer : inner) *= typeOf(x).getDimSize(d);
+    define(0, reshape(x, {outer, inner}));
+    return true;
+  }
+  if (type == "Reshape")
+    return reshapeNode();
+  if (type == "Transpose") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    int64_t rank = typeOf(x).getRank();
+    std::vector<int64_t> perm;
+    if (auto given = intsAttr("perm"))
+      perm = *given;
+    else
+      for (int64_t d = rank - 1; d >= 0; --d)
+        perm.push_back(d);
+    define(0, transpose(x, perm));
+    return !failed;
+  }
+  if (type == "Softmax" || type == "LogSoftmax") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    auto axis = axisOf(intAttr("axis", -1), typeOf(x).getRank());
+    if (!axis)
+      return false;
+    auto a = mb.builder.getI64IntegerAttr(*axis);
+    mlir::Location at = mb.loc(call.getLoc());
+    define(0, type == "Softmax" ? Value(mb.builder.create<nn::SoftmaxOp>(at, x, a))
+                                : Value(mb.builder.create<nn::LogSoftmaxOp>(at, x, a)));
+    return !failed;
+  }
+  if (type == "Constant") {
+    const onnx::AttributeProto *value = attr("value");
+    OnnxValue r;
+    if (value && value->has_t()) {
+      if (!readTensor(value->t(), r))
+        return false;
+    } else if (const onnx::AttributeProto *f = attr("value_float")) {
+      r.values = {f->f()};
+    } else if (const onnx::AttributeProto *i = attr("value_int")) {
+      r.values = {static_cast<double>(i->i())};
+      r.integer = true;
+    } else if (const onnx::AttributeProto *is = attr("value_ints")) {
+      for (int64_t v : is->ints())
+        r.values.push_back(static_cast<double>(v));
+      r.shape = {static_cast<int64_t>(r.values.size())};
+      r.integer = true;
+    } else if (const onnx::AttributeProto *fs = attr("value_floats")) {
+      for (float v : fs->floats())
+        r.values.push_back(v);
+      r.shape = {static_cast<int64_t>(r.values.size())};
+    } else {
+      fail("a Constant without a tensor, float or integer value is not supported");
+      return false;
+    }
+    defineKnown(0, std::move(r));
+    return true;
+  }
+  if (type == "Shape")
+    return foldKnown(type);
+  if (type == "Cast") {
+    const OnnxValue *x = input(0);
+    if (!x)
+      return false;
+    int64_t to = intAttr("to", 0);
+    const bool toFloat = to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE;
+    const bool toInt = to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32;
+    if (!toFloat && !toInt) {
+      fail("Cast to data type " + std::to_string(to) + " is not supported");
+      return false;
+    }
+    if (x->known) {
+      OnnxValue r = *x;
+      r.integer = toInt;
+      if (toInt)
+        for (double &v : r.values)
+          v = std::trunc(v);
+      defineKnown(0, std::move(r));
+      return true;
+    }
+    RankedTensorType t = typeOf(x->tensor);
+    mlir::Type element = toFloat ? floatType() : mlir::Type(mb.builder.getI32Type());
+    if (t.getElementType() == element) {
+      define(0, x->tensor);
+      return true;
+    }
+    define(0, mb.builder.create<nn::CastOp>(mb.loc(call.getLoc()),
+                                            RankedTensorType::get(t.getShape(), element),
+                                            x->tensor));
+    return true;
+  }
+  if (type == "Gather") {
+    const OnnxValue *data = input(0), *indices = input(1);
+    if (!data || !indices)
+      return false;
+    if (!(data->known && indices->known)) {
+      fail("Gather of values the program computes is not supported yet");
+      return false;
+    }
+    int64_t rank = static_cast<int64_t>(data->shape.size());
+    auto axis = axisOf(intAttr("axis", 0), rank);
+    if (!axis)
+      return false;
+    if (rank != 1) {
+      fail("Gather folds only 1-D shape values");
+      return false;
+    }
+    OnnxValue r;
+    r.integer = data->integer;
+    r.shape = indices->shape;
+    for (double i : indices->values) {
+      int64_t k = static_cast<int64_t>(i);
+      if (k < 0)
+        k += data->shape[0];
+      if (k < 0 || k >= data->shape[0]) {
+        fail("index " + std::to_string(static_cast<int64_t>(i)) + " is out of range");
+        return false;
+      }
+      r.values.push_back(data->values[k]);
+    }
+    defineKnown(0, std::move(r));
+    return true;
+  }
+  if (type == "Unsqueeze" || type == "Squeeze") {
+    const OnnxValue *x = input(0);
+    if (!x)
+      return false;
+    std::vector<int64_t> axes;
+    if (loaded.opset >= 13 && node->input_size() > 1) {
+      auto given = knownInts(1, "the axes of " + type.str());
+      if (!given)
+        return false;
+      axes = *given;
+    } else if (auto given = intsAttr("axes")) {
+      axes = *given;
+    }
+    std::vector<int64_t> shape =
+        x->tensor ? std::vector<int64_t>(typeOf(x->tensor).getShape().begin(),
+                                         typeOf(x->tensor).getShape().end())
+                  : x->shape;
+    std::vector<int64_t> out;
+    if (type == "Unsqueeze") {
+      int64_t rank = static_cast<int64_t>(shape.size() + axes.size());
+      std::vector<bool> inserted(rank, false);
+      for (int64_t a : axes) {
+        auto axis = axisOf(a, rank);
+        if (!axis)
+          return false;
+        inserted[*axis] = true;
+      }
+      size_t next = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        out.push_back(inserted[d] ? 1 : shape[next++]);
+    } else {
+      int64_t rank = static_cast<int64_t>(shape.size());
+      std::vector<bool> removed(rank, axes.empty());
+      for (int64_t a : axes) {
+        auto axis = axisOf(a, rank);
+        if (!axis)
+          return false;
+        removed[*axis] = true;
+      }
+      for (int64_t d = 0; d < rank; ++d)
+        if (!(removed[d] && shape[d] == 1))
+          out.push_back(shape[d]);
+    }
+    if (x->known) {
+      OnnxValue r = *x;
+      r.shape = out;
+      defineKnown(0, std::move(r));
+      return true;
+    }
+    define(0, reshape(x->tensor, out));
+    return true;
+  }
+  if (type == "Concat") {
+    std::vector<const OnnxValue *> parts;
+    bool allKnown = true;
+    for (int i = 0; i < n.input_size(); ++i) {
+      const OnnxValue *v = input(i);
+      if (!v)
+        return false;
+      allKnown &= v->known;
+      parts.push_back(v);
+    }
+    if (allKnown) {
+      OnnxValue r;
+      r.integer = true;
+      for (const OnnxValue *v : parts) {
+        if (v->shape.size() != 1) {
+          fail("Concat folds only 1-D shape values");
+          return false;
+        }
+        r.integer &= v->integer;
+        r.values.insert(r.values.end(), v->values.begin(), v->values.end());
+      }
+      r.shape = {static_cast<int64_t>(r.values.size())};
+      defineKnown(0, std::move(r));
+      return true;
+    }
+    SmallVector<Value> tensors;
+    for (const OnnxValue *v : parts) {
+      Value t = tensorOf(*v);
+      if (!t)
+        return false;
+      tensors.push_back(t);
+    }
+    auto axis = axisOf(intAttr("axis", 0), typeOf(tensors.front()).getRank());
+    if (!axis)
+      return false;
+    define(0, create<nn::ConcatOp>(ValueRange(tensors), mb.builder.getI64IntegerAttr(*axis)));
+    return !failed;
+  }
+  if (type == "ReduceMean" || type == "ReduceSum") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    int64_t rank = typeOf(x).getRank();
+    std::vector<int64_t> axes;
+    if (type == "ReduceSum" && loaded.opset >= 13) {
+      if (node->input_size() > 1 && !node->input(1).empty()) {
+        auto given = knownInts(1, "the axes of ReduceSum");
+        if (!given)
+          return false;
+        axes = *given;
+      }
+    } else if (auto given = intsAttr("axes")) {
+      axes = *given;
+    }
+    if (axes.empty()) {
+      if (intAttr("noop_with_empty_axes", 0)) {
+        define(0, x);
+        return true;
+      }
+      for (int64_t d = 0; d < rank; ++d)
+        axes.push_back(d);
+    }
+    for (int64_t &a : axes) {
+      auto axis = axisOf(a, rank);
+      if (!axis)
+        return false;
+      a = *axis;
+    }
+    llvm::sort(axes);
+    auto axesAttr = mb.builder.getDenseI64ArrayAttr(axes);
+    auto keep = mb.builder.getBoolAttr(intAttr("keepdims", 1) != 0);
+    define(0, type == "ReduceMean" ? create<nn::ReduceMeanOp>(x, axesAttr, keep)
+                                   : create<nn::ReduceSumOp>(x, axesAttr, keep));
+    return !failed;
+  }
+  fail("is not supported");
+  return false;
+}
+
+Val Importer::run() {
+  if (!bindInputs() || !bindInitializers())
+    return Val::poison();
+  for (const onnx::NodeProto &n : loaded.model.graph().node())
+    if (!translate(n) || failed)
+      return Val::poison();
+  node = nullptr;
+  const onnx::GraphProto &graph = loaded.model.graph();
+  if (graph.output_size() != 1) {
+    fail("the graph has " + std::to_string(graph.output_size()) +
+         " outputs; a call gives one (graphs of one output are supported)");
+    return Val::poison();
+  }
+  auto it = values.find(graph.output(0).name());
+  if (it == values.end()) {
+    fail("the output '" + graph.output(0).name() + "' is computed by no node");
+    return Val::poison();
+  }
+  Value result = tensorOf(it->second);
+  return result ? Val::ofTensor(result) : Val::poison();
+}
+
+/// Reads, checks and infers shapes of `path` once per compilation.
+const LoadedOnnx &load(const std::string &path) {
+  static std::map<std::string, std::unique_ptr<LoadedOnnx>> cache;
+  std::unique_ptr<LoadedOnnx> &slot = cache[path];
+  if (slot)
+    return *slot;
+  slot = std::make_unique<LoadedOnnx>();
+  LoadedOnnx &loaded = *slot;
+  uint64_t size = 0;
+  if (std::error_code ec = llvm::sys::fs::file_size(path, size)) {
+    loaded.error = "cannot read the file: " + ec.message();
+    return loaded;
+  }
+  if (size > kMaxOnnxBytes) {
+    loaded.error = "the file is " + std::to_string(size) + " bytes, more than the " +
+                   std::to_string(kMaxOnnxBytes) + " an ONNX model can hold";
+    return loaded;
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    loaded.error = "cannot read the file: " + buffer.getError().message();
+    return loaded;
+  }
+  if (!loaded.model.ParseFromArray((*buffer)->getBufferStart(),
+                                   static_cast<int>((*buffer)->getBufferSize()))) {
+    loaded.error = "not an ONNX model (the protobuf message does not parse)";
+    return loaded;
+  }
+  try {
+    onnx::checker::check_model(loaded.model);
+  } catch (const std::exception &e) {
+    loaded.error = std::string("the ONNX checker refuses the model: ") + e.what();
+    return loaded;
+  }
+  for (const onnx::OperatorSetIdProto &set : loaded.model.opset_import())
+    if (set.domain().empty() || set.domain() == "ai.onnx")
+      loaded.opset = set.version();
+  if (loaded.opset < 13 || loaded.opset > 17) {
+    loaded.error = "the model uses opset " + std::to_string(loaded.opset) +
+                   "; opsets 13 to 17 are supported (torch.onnx.export(..., opset_version=17))";
+    return loaded;
+  }
+  try {
+    onnx::ShapeInferenceOptions options(/*check_type_val=*/true, /*strict_mode_val=*/1,
+                                        /*data_prop_val=*/false);
+    onnx::shape_inference::InferShapes(loaded.model, onnx::OpSchemaRegistry::Instance(),
+                                       options);
+  } catch (const std::exception &e) {
+    loaded.error = std::string("ONNX shape inference fails: ") + e.what();
+    return loaded;
+  }
+  // Refused whole when any node is of a type this importer lacks.
+  std::map<std::string, std::vector<std::string>> unsupported;
+  for (const onnx::NodeProto &n : loaded.model.graph().node())
+    if (!supportedOpTypes().contains(n.op_type()) || !(n.domain().empty() || n.domain() == "ai.onnx"))
+      unsupported[(n.domain().empty() ? "" : n.domain() + ".") + n.op_type()].push_back(
+          n.name().empty() ? "(unnamed)" : n.name());
+  if (!unsupported.empty()) {
+    loaded.error = std::to_string(unsupported.size()) + " op type" +
+                   (unsupported.size() == 1 ? " is" : "s are") +
+                   " not supported, so the graph is not imported: " +
+                   describeOpTypes(unsupported) + " (docs/onnx.md lists the supported ones)";
+    return loaded;
+  }
+  return loaded;
+}
+
+} // namespace
+
+Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call) {
+  const CallExprAST &source = import.getSource();
+  const StringExprAST *file = source.getArgs().size() == 1 && source.getNamedArgs().empty()
+                                  ? dyn_cast<StringExprAST>(source.getArgs()[0].get())
+                                  : nullptr;
+  if (!file || file->getValue().empty()) {
+    mb.error(source.getLoc(), "onnx(...) takes the model file as one string: "
+                              "onnx(\"net.onnx\")");
+    return Val::poison();
+  }
+  // Relative to the model file.
+  llvm::SmallString<256> path(file->getValue());
+  if (!llvm::sys::path::is_absolute(path)) {
+    llvm::SmallString<256> dir(llvm::sys::path::parent_path(import.getLoc().getFilename()));
+    llvm::sys::path::append(dir, path);
+    path = dir;
+  }
+  const LoadedOnnx &loaded = load(path.str().str());
+  if (!loaded.error.empty()) {
+    mb.error(file->getLoc(), path.str() + ": " + loaded.error);
+    return Val::poison();
+  }
+  return Importer(mb, import, call, loaded, path.str().str()).run();
+}
+
+} // namespace gradc::detail

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Imports PyTorch modules exported as ONNX into gradc and trains them against PyTorch.
+
+For every module below and both precisions (gradc's f32, and gradc --f64):
+build it in PyTorch (seeded), export it with torch.onnx.export (opset 17,
+the batch dimension dynamic, dropout kept in training mode), write a model
+file that imports it (`import net from onnx("net.onnx")`) with a loss and a
+train section, and compile it. The program's initial weights (--init-only)
+must be the module's state_dict, by name and bitwise (in f64: the f32 values
+widened). Then the program trains 10 steps in file order (--no-shuffle), and
+the module itself trains the same 10 steps with torch.optim on the same
+batches: every final weight must match, torch.allclose(gradc, torch,
+rtol=1e-4, atol=1e-6) in f32 and rtol=1e-9, atol=1e-12 in f64, as
+tests/e2e/torch_crosscheck.py checks the models written in gradc's
+language; and the trained program's predictions (--predict) must match the
+trained module's in evaluation mode.
+
+Each line reports per precision `rel`, the largest relative difference of a
+weight, and `tol`, the fraction of the tolerance used; then `N passed, M
+failed`, and exit status 1 on any failure.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import torch_crosscheck as tc  # noqa: E402  (shared data and comparisons)
+
+TOLERANCES = {"f32": (1e-4, 1e-6), "f64": (1e-9, 1e-12)}
+
+
+class Mlp(nn.Module):
+    """nn.Sequential's names: 0.weight, 2.bias, ... (Gemm nodes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+# An ONNX file stores float constants in f32, so the modules use constants f32
+# holds exactly: the f64 program computes with the file's constants, and
+# PyTorch in float64 must compute with the same ones.
+SQRT2_F32 = float(np.float32(np.sqrt(2.0)))
+
+
+class GeluViewMlp(nn.Module):
+    """Images flattened by x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
+    Concat into Reshape, folded at import), exact GELU written out as
+    torch.onnx exports F.gelu (Div, Erf, Add, Mul), a tanh layer and a scale
+    (Mul, Div, Sub)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 48)
+        self.fc2 = nn.Linear(48, 32)
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, x):
+        h = x.view(x.size(0), -1)
+        h = self.fc1(h)
+        h = h * 0.5 * (1.0 + torch.erf(h / SQRT2_F32))
+        h = torch.tanh(self.fc2(h)) * 3.0 / 4.0 - 0.125
+        return self.head(h)
+
+
+class MatmulParams(nn.Module):
+    """Learned tensors used by MatMul and Add directly (no nn.Linear), a
+    LeakyReLU, a sigmoid gate and a mean over features (ReduceMean)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(784, 32) * 0.05)
+        self.b = nn.Parameter(torch.zeros(32))
+        self.gate = nn.Linear(32, 32)
+        self.out = nn.Linear(32, 10)
+
+    def forward(self, x):
+        h = F.leaky_relu(x @ self.w + self.b, 0.125)
+        h = h * torch.sigmoid(self.gate(h))
+        h = h - h.mean(dim=1, keepdim=True)
+        return self.out(h)
+
+
+def adam(params):
+    return torch.optim.Adam(params, lr=1e-3)
+
+
+def sgd(params):
+    return torch.optim.SGD(params, lr=0.1, momentum=0.9)
+
+
+# name: (module, data, gradc optimizer line, torch optimizer, batch)
+MODELS = {
+    "onnx_mlp": (Mlp, "fashion", "adam(lr: 1e-3)", adam, 64),
+    "onnx_gelu_view": (GeluViewMlp, "fashion_images", "sgd(lr: 0.1, momentum: 0.9)", sgd, 32),
+    "onnx_matmul_params": (MatmulParams, "fashion", "adam(lr: 1e-3)", adam, 50),
+}
+
+MODEL_FILE = """// {name}: the PyTorch module exported to {name}.onnx
+import net from onnx("{name}.onnx")
+
+model {cls} {{
+  input x: f32[{shape}]
+  label y: i32[B] classes 10
+  let logits = net(x)
+  loss softmax_cross_entropy(logits, y)
+  metric accuracy(logits, y)
+  output logits
+}}
+
+train {{
+  optimizer {optimizer}
+  batch {batch}
+  epochs 1
+}}
+"""
+
+
+def export(module, example, path):
+    torch.onnx.export(module, example, path, opset_version=17, input_names=["x"],
+                      output_names=["logits"], dynamic_axes={"x": {0: "batch"}},
+                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+
+
+def torch_train(module, x, y, batch, steps, optimizer):
+    opt = optimizer(list(module.parameters()))
+    module.train()
+    for step in range(steps):
+        b = step % (x.shape[0] // batch)
+        xb, yb = x[b * batch:(b + 1) * batch], y[b * batch:(b + 1) * batch]
+        opt.zero_grad()
+        F.cross_entropy(module(xb), yb).backward()
+        opt.step()
+    return {k: v.detach().numpy() for k, v in module.state_dict().items()}
+
+
+def check_model(name, args, work):
+    factory, data, optimizer_line, optimizer, batch = MODELS[name]
+    folder = os.path.join(work, name)
+    os.makedirs(folder, exist_ok=True)
+    x, y = tc.DATA[data]()
+    xs, ys = os.path.join(folder, "x.npy"), os.path.join(folder, "y.npy")
+    np.save(xs, x)
+    np.save(ys, y)
+    torch.manual_seed(0)
+    module = factory()
+    export(module, torch.from_numpy(x[:batch]), os.path.join(folder, name + ".onnx"))
+    initial = {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+    shape = ", ".join(["B"] + [str(d) for d in x.shape[1:]])
+    model = os.path.join(folder, name + ".gc")
+    with open(model, "w") as f:
+        f.write(MODEL_FILE.format(name=name, cls="".join(p.title() for p in name.split("_")),
+                                  shape=shape, optimizer=optimizer_line, batch=batch))
+    problems, summaries = [], []
+    for precision in ("f32", "f64"):
+        rtol, atol = TOLERANCES[precision]
+        dtype = torch.float64 if precision == "f64" else torch.float32
+        program = os.path.join(folder, "%s_%s" % (name, precision))
+        tc.run([args.gradc, model, *(["--f64"] if precision == "f64" else []), "-o", program])
+        w0 = os.path.join(folder, "w0_%s.safetensors" % precision)
+        tc.run([program, "--init-only", "--save", w0])
+        start = tc.read_safetensors(w0)
+        if sorted(start) != sorted(initial):
+            problems.append("%s: the initial weights are %s, the module's %s"
+                            % (precision, sorted(start), sorted(initial)))
+            continue
+        for key in initial:
+            if not np.array_equal(start[key], initial[key].astype(start[key].dtype)):
+                problems.append("%s: initial %s is not the module's" % (precision, key))
+        w10 = os.path.join(folder, "w%d_%s.safetensors" % (args.steps, precision))
+        tc.run([program, "--data", xs, "--labels", ys, "--no-shuffle", "--steps",
+                str(args.steps), "--save", w10])
+        trained = tc.read_safetensors(w10)
+        theirs_module = factory()
+        theirs_module.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
+        theirs_module = theirs_module.to(dtype)
+        theirs = torch_train(theirs_module, torch.from_numpy(x).to(dtype),
+                             torch.from_numpy(y).long(), batch, args.steps, optimizer)
+        found, rel, used = tc.compare(trained, theirs, initial, (), rtol, atol)
+        problems += ["%s: %s" % (precision, p) for p in found]
+        out = os.path.join(folder, "predict_%s.npy" % precision)
+        tc.run([program, "--predict", xs, "--out", out, "--load", w10])
+        theirs_module.eval()
+        with torch.no_grad():
+            expected = theirs_module(torch.from_numpy(x).to(dtype)).numpy()
+        predicted = np.load(out)
+        if predicted.shape != expected.shape or not tc.close(predicted, expected, rtol, atol):
+            problems.append("%s: predictions differ (max relative difference %.3g)"
+                            % (precision, tc.max_relative(predicted, expected)))
+        summaries.append("%s rel %.1e tol %.2f" % (precision, rel, used))
+    return problems, "; ".join(summaries)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--gradc", required=True, help="the gradc binary")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--keep", help="work in this folder and keep it")
+    parser.add_argument("names", nargs="*", help="models to check (default: all)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    names = args.names or list(MODELS)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        parser.error("unknown models: " + ", ".join(unknown))
+    work = args.keep or tempfile.mkdtemp(prefix="gradc-onnx-")
+    failed = 0
+    for name in names:
+        start = time.time()
+        try:
+            problems, summary = check_model(name, args, work)
+        except Exception as error:  # a failed export, compile or run fails the model
+            problems, summary = [str(error)], ""
+        failed += bool(problems)
+        print("%s %-22s %s (%.1f s)" % ("FAIL" if problems else "PASS", name, summary,
+                                        time.time() - start))
+        for p in problems:
+            print("     " + p.replace("\n", "\n     "))
+    print("%d passed, %d failed" % (len(names) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
