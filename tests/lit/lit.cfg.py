@@ -14,6 +14,8 @@ config.test_exec_root = os.path.join(config.gradc_obj_root, "tests", "lit")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%gradc_src_root", config.gradc_src_root))
+# Debian's Python, with python3-onnx and python3-torch.
+config.substitutions.append(("%python", "/usr/bin/python3"))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

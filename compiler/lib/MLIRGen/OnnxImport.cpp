@@ -37,8 +37,9 @@ namespace gradc::detail {
 
 namespace {
 
-/// The largest ONNX file read: protobuf's own limit on one message.
-constexpr uint64_t kMaxOnnxBytes = uint64_t(2) << 30;
+/// The largest ONNX file read: protobuf's own limit on one message (2 GiB,
+/// less one byte: its sizes are ints).
+constexpr uint64_t kMaxOnnxBytes = uint64_t(INT32_MAX);
 
 /// A model read, checked and shape-inferred once per file and compilation.
 struct LoadedOnnx {
@@ -1029,30 +1030,50 @@ Val Importer::run() {
   return result ? Val::ofTensor(result) : Val::poison();
 }
 
-/// Reads, checks and infers shapes of `path` once per compilation.
+/// An exception's message on one line: ONNX's print the offending node over
+/// several.
+std::string oneLine(const char *message) {
+  std::string text;
+  bool space = false;
+  for (const char *c = message; *c; ++c) {
+    if (*c == '\n' || *c == '\r' || *c == '\t' || *c == ' ') {
+      space = !text.empty();
+      continue;
+    }
+    if (space)
+      text += ' ';
+    space = false;
+    text += *c;
+  }
+  return text;
+}
+
+/// Reads, checks and infers shapes of `path`, once for the model's entry
+/// functions (each calls the graph), again when the file's bytes change.
 const LoadedOnnx &load(const std::string &path) {
-  static std::map<std::string, std::unique_ptr<LoadedOnnx>> cache;
-  std::unique_ptr<LoadedOnnx> &slot = cache[path];
-  if (slot)
+  static std::map<std::string, std::pair<std::string, std::unique_ptr<LoadedOnnx>>> cache;
+  auto &[bytes, slot] = cache[path];
+  auto fail = [&](std::string message) -> const LoadedOnnx & {
+    slot = std::make_unique<LoadedOnnx>();
+    slot->error = std::move(message);
+    bytes.clear();
     return *slot;
-  slot = std::make_unique<LoadedOnnx>();
-  LoadedOnnx &loaded = *slot;
+  };
   uint64_t size = 0;
-  if (std::error_code ec = llvm::sys::fs::file_size(path, size)) {
-    loaded.error = "cannot read the file: " + ec.message();
-    return loaded;
-  }
-  if (size > kMaxOnnxBytes) {
-    loaded.error = "the file is " + std::to_string(size) + " bytes, more than the " +
-                   std::to_string(kMaxOnnxBytes) + " an ONNX model can hold";
-    return loaded;
-  }
+  if (std::error_code ec = llvm::sys::fs::file_size(path, size))
+    return fail("cannot read the file: " + ec.message());
+  if (size > kMaxOnnxBytes)
+    return fail("the file is " + std::to_string(size) + " bytes, more than the " +
+                std::to_string(kMaxOnnxBytes) + " an ONNX model can hold");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
-  if (!buffer) {
-    loaded.error = "cannot read the file: " + buffer.getError().message();
-    return loaded;
-  }
+  if (!buffer)
+    return fail("cannot read the file: " + buffer.getError().message());
+  if (slot && (*buffer)->getBuffer() == bytes)
+    return *slot;
+  slot = std::make_unique<LoadedOnnx>();
+  bytes = (*buffer)->getBuffer().str();
+  LoadedOnnx &loaded = *slot;
   if (!loaded.model.ParseFromArray((*buffer)->getBufferStart(),
                                    static_cast<int>((*buffer)->getBufferSize()))) {
     loaded.error = "not an ONNX model (the protobuf message does not parse)";
@@ -1061,7 +1082,7 @@ const LoadedOnnx &load(const std::string &path) {
   try {
     onnx::checker::check_model(loaded.model);
   } catch (const std::exception &e) {
-    loaded.error = std::string("the ONNX checker refuses the model: ") + e.what();
+    loaded.error = "the ONNX checker refuses the model: " + oneLine(e.what());
     return loaded;
   }
   for (const onnx::OperatorSetIdProto &set : loaded.model.opset_import())
@@ -1078,7 +1099,7 @@ const LoadedOnnx &load(const std::string &path) {
     onnx::shape_inference::InferShapes(loaded.model, onnx::OpSchemaRegistry::Instance(),
                                        options);
   } catch (const std::exception &e) {
-    loaded.error = std::string("ONNX shape inference fails: ") + e.what();
+    loaded.error = "ONNX shape inference fails: " + oneLine(e.what());
     return loaded;
   }
   // Refused whole when any node is of a type this importer lacks.

@@ -796,8 +796,15 @@ func.func @empty_name(%x: tensor<4xf32> {nn.name = ""}) {
 
 // -----
 
-// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init' expected one of default, he, xavier, normal, unit_normal, uniform, zeros, ones, found "glorot"}}
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init' expected one of default, he, xavier, normal, unit_normal, uniform, zeros, ones, data, found "glorot"}}
 func.func @bad_init(%x: tensor<4xf32> {nn.init = "glorot"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op argument #0 attribute 'nn.init_data' expected dense elements of the argument's shape and element type, found tensor<3xf32>}}
+func.func @init_data_shape(%x: tensor<4xf32> {nn.init = "data", nn.init_data = dense<1.0> : tensor<3xf32>}) {
   return
 }
 

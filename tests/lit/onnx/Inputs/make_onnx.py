@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Writes the small ONNX files the lit tests of tests/lit/onnx import, into DIR."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+
+
+def save(name, nodes, inputs, outputs, initializers=(), opset=17, check=True):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    if check:
+        onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out, name + ".onnx"))
+
+
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])
+w = numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(3, 4) / 8, "fc.weight")
+b = numpy_helper.from_array(np.array([0.5, -1, 2], dtype=np.float32), "fc.bias")
+
+# torch.nn.Linear then ReLU, as torch.onnx.export writes them.
+save("gemm", [helper.make_node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], name="/fc/Gemm",
+                               transB=1),
+              helper.make_node("Relu", ["h"], ["y"], name="/relu/Relu")],
+     [x], [y], [w, b])
+
+# Op types the importer lacks: all of them are listed, with their nodes.
+xi = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+save("unsupported",
+     [helper.make_node("Hardmax", ["x"], ["a"], name="hm1"),
+      helper.make_node("Hardmax", ["a"], ["b"], name="hm2"),
+      helper.make_node("Round", ["b"], ["c"], name="round"),
+      helper.make_node("Relu", ["c"], ["y"], name="relu")],
+     [xi], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
+
+# An opset outside 13 to 17.
+save("opset11", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [xi],
+     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])], opset=11)
+
+# A node that reads a value nothing defines: the checker refuses it.
+save("dangling", [helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")], [xi],
+     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])], check=False)
+
+# Not a protobuf message at all.
+with open(os.path.join(out, "garbage.onnx"), "wb") as f:
+    f.write(b"\x0a\xff\xff\xff\xff\x0f this is not an ONNX model")
