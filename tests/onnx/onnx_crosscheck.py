@@ -13,7 +13,7 @@ batches: every final weight must match, torch.allclose(gradc, torch,
 rtol=1e-4, atol=1e-6) in f32 and rtol=1e-9, atol=1e-12 in f64, as
 tests/e2e/torch_crosscheck.py checks the models written in gradc's
 language; and the trained program's predictions (--predict) must match the
-trained module's in evaluation mode.
+module's in evaluation mode from the program's trained weights.
 
 Each line reports per precision `rel`, the largest relative difference of a
 weight, and `tol`, the fraction of the tolerance used; then `N passed, M
@@ -93,27 +93,73 @@ class MatmulParams(nn.Module):
         return self.out(h)
 
 
-def adam(params):
-    return torch.optim.Adam(params, lr=1e-3)
+class BatchNormCnn(nn.Module):
+    """Conv (padding 1, stride 2), batch norm in training mode (running
+    statistics updated as buffers), max and average pooling, global average
+    pooling, flatten and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 8, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(8, momentum=0.2, eps=1e-3)
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        h = F.avg_pool2d(F.relu(self.bn2(self.conv2(h))), 2, stride=1)
+        h = F.adaptive_avg_pool2d(h, 1)
+        return self.head(torch.flatten(h, 1))
 
 
-def sgd(params):
-    return torch.optim.SGD(params, lr=0.1, momentum=0.9)
+class TokenTagger(nn.Module):
+    """An embedding (Gather of int ids), layer norm (LayerNormalization),
+    a GELU-free MLP and a projection to the vocabulary at every position."""
+
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(20, 16)
+        self.ln = nn.LayerNorm(16)
+        self.fc = nn.Linear(16, 32)
+        self.out = nn.Linear(32, 20)
+
+    def forward(self, ids):
+        return self.out(torch.tanh(self.fc(self.ln(self.wte(ids)))))
 
 
-# name: (module, data, gradc optimizer line, torch optimizer, batch)
+def adam(lr):
+    return lambda params: torch.optim.Adam(params, lr=lr)
+
+
+def sgd(lr, momentum):
+    return lambda params: torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+CLASSES = "label y: i32[B] classes 10"
+TOKENS = "label y: i32[B, 6] classes 20"
+
+# name: (module, data, label declaration, gradc optimizer line, torch optimizer, batch)
 MODELS = {
-    "onnx_mlp": (Mlp, "fashion", "adam(lr: 1e-3)", adam, 64),
-    "onnx_gelu_view": (GeluViewMlp, "fashion_images", "sgd(lr: 0.1, momentum: 0.9)", sgd, 32),
-    "onnx_matmul_params": (MatmulParams, "fashion", "adam(lr: 1e-3)", adam, 50),
+    "onnx_mlp": (Mlp, "fashion", CLASSES, "adam(lr: 1e-3)", adam(1e-3), 64),
+    "onnx_gelu_view": (GeluViewMlp, "fashion_images", CLASSES,
+                       "sgd(lr: 0.1, momentum: 0.9)", sgd(0.1, 0.9), 32),
+    "onnx_matmul_params": (MatmulParams, "fashion", CLASSES, "adam(lr: 1e-3)", adam(1e-3),
+                           50),
+    "onnx_batchnorm_cnn": (BatchNormCnn, "fashion_images", CLASSES,
+                           "sgd(lr: 0.05, momentum: 0.9)", sgd(0.05, 0.9), 32),
+    "onnx_token_tagger": (TokenTagger, "tokens", TOKENS, "adam(lr: 1e-2)", adam(1e-2), 16),
 }
+
+# In the state_dict but not in an exported graph (nothing reads it).
+NOT_EXPORTED = (".num_batches_tracked",)
 
 MODEL_FILE = """// {name}: the PyTorch module exported to {name}.onnx
 import net from onnx("{name}.onnx")
 
 model {cls} {{
-  input x: f32[{shape}]
-  label y: i32[B] classes 10
+  input x: {dtype}[{shape}]
+  {label}
   let logits = net(x)
   loss softmax_cross_entropy(logits, y)
   metric accuracy(logits, y)
@@ -134,6 +180,11 @@ def export(module, example, path):
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
 
 
+def exported_state(module):
+    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()
+            if not k.endswith(NOT_EXPORTED)}
+
+
 def torch_train(module, x, y, batch, steps, optimizer):
     opt = optimizer(list(module.parameters()))
     module.train()
@@ -141,13 +192,14 @@ def torch_train(module, x, y, batch, steps, optimizer):
         b = step % (x.shape[0] // batch)
         xb, yb = x[b * batch:(b + 1) * batch], y[b * batch:(b + 1) * batch]
         opt.zero_grad()
-        F.cross_entropy(module(xb), yb).backward()
+        out = module(xb)
+        F.cross_entropy(out.reshape(-1, out.shape[-1]), yb.reshape(-1)).backward()
         opt.step()
-    return {k: v.detach().numpy() for k, v in module.state_dict().items()}
+    return exported_state(module)
 
 
 def check_model(name, args, work):
-    factory, data, optimizer_line, optimizer, batch = MODELS[name]
+    factory, data, label, optimizer_line, optimizer, batch = MODELS[name]
     folder = os.path.join(work, name)
     os.makedirs(folder, exist_ok=True)
     x, y = tc.DATA[data]()
@@ -156,12 +208,15 @@ def check_model(name, args, work):
     np.save(ys, y)
     torch.manual_seed(0)
     module = factory()
-    export(module, torch.from_numpy(x[:batch]), os.path.join(folder, name + ".onnx"))
-    initial = {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
+    example = torch.from_numpy(x[:batch])
+    export(module, example.long() if x.dtype == np.int32 else example,
+           os.path.join(folder, name + ".onnx"))
+    initial = exported_state(module)
     shape = ", ".join(["B"] + [str(d) for d in x.shape[1:]])
     model = os.path.join(folder, name + ".gc")
     with open(model, "w") as f:
         f.write(MODEL_FILE.format(name=name, cls="".join(p.title() for p in name.split("_")),
+                                  dtype="i32" if x.dtype == np.int32 else "f32", label=label,
                                   shape=shape, optimizer=optimizer_line, batch=batch))
     problems, summaries = [], []
     for precision in ("f32", "f64"):
@@ -184,17 +239,25 @@ def check_model(name, args, work):
                 str(args.steps), "--save", w10])
         trained = tc.read_safetensors(w10)
         theirs_module = factory()
-        theirs_module.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
+        theirs_module.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()},
+                                      strict=False)
         theirs_module = theirs_module.to(dtype)
-        theirs = torch_train(theirs_module, torch.from_numpy(x).to(dtype),
-                             torch.from_numpy(y).long(), batch, args.steps, optimizer)
+        xt = torch.from_numpy(x)
+        xt = xt.long() if x.dtype == np.int32 else xt.to(dtype)
+        theirs = torch_train(theirs_module, xt, torch.from_numpy(y).long(), batch, args.steps,
+                             optimizer)
         found, rel, used = tc.compare(trained, theirs, initial, (), rtol, atol)
         problems += ["%s: %s" % (precision, p) for p in found]
         out = os.path.join(folder, "predict_%s.npy" % precision)
         tc.run([program, "--predict", xs, "--out", out, "--load", w10])
-        theirs_module.eval()
+        # The program's predictions from its trained weights, against the
+        # module's from the same weights in evaluation mode.
+        trained_module = factory().to(dtype)
+        trained_module.load_state_dict({k: torch.from_numpy(v) for k, v in trained.items()},
+                                       strict=False)
+        trained_module.eval()
         with torch.no_grad():
-            expected = theirs_module(torch.from_numpy(x).to(dtype)).numpy()
+            expected = trained_module(xt).numpy()
         predicted = np.load(out)
         if predicted.shape != expected.shape or not tc.close(predicted, expected, rtol, atol):
             problems.append("%s: predictions differ (max relative difference %.3g)"

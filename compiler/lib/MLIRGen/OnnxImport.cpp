@@ -27,6 +27,8 @@
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -66,12 +68,16 @@ std::string describeOpTypes(const std::map<std::string, std::vector<std::string>
 /// The op types the importer translates (docs/onnx.md).
 const llvm::StringSet<> &supportedOpTypes() {
   static const llvm::StringSet<> types = {
-      "Abs",     "Add",        "Cast",      "Concat",     "Constant",  "Div",
-      "Dropout", "Erf",        "Exp",       "Flatten",    "Gather",    "Gemm",
-      "Identity", "LeakyRelu", "Log",       "LogSoftmax", "MatMul",    "Mul",
-      "Neg",     "Pow",        "ReduceMean", "ReduceSum", "Relu",      "Reshape",
-      "Shape",   "Sigmoid",    "Softmax",   "Sqrt",       "Squeeze",   "Sub",
-      "Tanh",    "Transpose",  "Unsqueeze"};
+      "Abs",         "Add",         "AveragePool", "BatchNormalization",
+      "Cast",        "Concat",      "Constant",    "Conv",
+      "Div",         "Dropout",     "Erf",         "Exp",
+      "Flatten",     "Gather",      "Gemm",        "GlobalAveragePool",
+      "Identity",    "LayerNormalization", "LeakyRelu", "Log",
+      "LogSoftmax",  "MatMul",      "MaxPool",     "Mul",
+      "Neg",         "Pad",         "Pow",         "ReduceMean",  "ReduceSum",
+      "Relu",        "Reshape",     "Shape",       "Sigmoid",
+      "Softmax",     "Sqrt",        "Squeeze",     "Sub",
+      "Tanh",        "Transpose",   "Unsqueeze"};
   return types;
 }
 
@@ -84,6 +90,20 @@ struct OnnxValue {
   std::vector<int64_t> shape;
   std::vector<double> values; ///< row-major, integers exactly (|v| < 2^53)
 };
+
+/// The shortest decimal (at most 9 significant digits) that reads back as `f`.
+double shortestDecimal(float f) {
+  if (!std::isfinite(f))
+    return f;
+  char text[32];
+  for (int digits = 1; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(f));
+    double value = std::strtod(text, nullptr);
+    if (static_cast<float>(value) == f)
+      return value;
+  }
+  return f;
+}
 
 class Importer {
 public:
@@ -116,6 +136,10 @@ private:
 
   mlir::Type floatType() { return mb.floatType(mb.builder.getF32Type()); }
   RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+  /// The initializers a BatchNormalization reads as running statistics:
+  /// buffers, not parameters.
+  llvm::StringSet<> statistics;
 
   bool readTensor(const onnx::TensorProto &tensor, OnnxValue &out);
   bool bindInputs();
@@ -153,6 +177,11 @@ private:
     return create<nn::TransposeOp>(x, mb.builder.getDenseI64ArrayAttr(perm));
   }
   bool elementwiseBinary(llvm::StringRef type);
+  std::optional<std::pair<std::vector<int64_t>, std::vector<int64_t>>>
+  window2d(llvm::ArrayRef<int64_t> kernel);
+  bool conv();
+  bool pool(bool max);
+  bool batchNorm();
   bool gemm();
   bool reshapeNode();
   bool foldKnown(llvm::StringRef type);
@@ -346,6 +375,10 @@ bool Importer::bindInputs() {
 }
 
 bool Importer::bindInitializers() {
+  for (const onnx::NodeProto &n : loaded.model.graph().node())
+    if (n.op_type() == "BatchNormalization")
+      for (int i = 3; i < std::min(n.input_size(), 5); ++i)
+        statistics.insert(n.input(i));
   for (const onnx::TensorProto &t : loaded.model.graph().initializer()) {
     OnnxValue value;
     if (!readTensor(t, value))
@@ -368,7 +401,8 @@ bool Importer::bindInitializers() {
           data = DenseElementsAttr::get(type, llvm::ArrayRef<float>(narrow));
         }
         value.tensor = mb.newParam(
-            name, value.shape, element, "data", nn::Role::Param, call.getLoc(),
+            name, value.shape, element, "data",
+            statistics.contains(t.name()) ? nn::Role::Buffer : nn::Role::Param, call.getLoc(),
             {mb.builder.getNamedAttr(nn::NNDialect::kInitDataAttrName, data)});
       }
       value.values.clear();
@@ -474,7 +508,13 @@ int64_t Importer::intAttr(llvm::StringRef name, int64_t fallback) {
 
 double Importer::floatAttr(llvm::StringRef name, double fallback) {
   const onnx::AttributeProto *a = attr(name);
-  return a ? a->f() : fallback;
+  if (!a)
+    return fallback;
+  // ONNX stores float attributes in f32; the exporter's value was almost
+  // always a short decimal (torch's eps=1e-5, momentum=0.1), which is the
+  // shortest decimal that rounds to the same f32. An f32 program computes
+  // with the same f32; an f64 one with that decimal, as PyTorch in float64.
+  return shortestDecimal(a->f());
 }
 
 std::optional<std::vector<int64_t>> Importer::intsAttr(llvm::StringRef name) {
@@ -849,8 +889,31 @@ bool Importer::translate(const onnx::NodeProto &n) {
     const OnnxValue *data = input(0), *indices = input(1);
     if (!data || !indices)
       return false;
+    if (data->tensor) {
+      // An embedding: rows of a [V, D] table picked by integer ids.
+      RankedTensorType table = typeOf(data->tensor);
+      if (intAttr("axis", 0) != 0 || table.getRank() != 2) {
+        fail("Gather of a computed tensor is supported as an embedding (axis 0 of a "
+             "[V, D] table), got axis " + std::to_string(intAttr("axis", 0)) + " of " +
+             ModelBuilder::typeString(table));
+        return false;
+      }
+      Value ids = tensorOf(*indices);
+      if (!ids)
+        return false;
+      if (!typeOf(ids).getElementType().isInteger(32)) {
+        fail("the ids must be integers, got " + ModelBuilder::typeString(ids.getType()));
+        return false;
+      }
+      mb.requireValues(ids, 0, static_cast<double>(table.getDimSize(0)), /*highOpen=*/true,
+                       /*integral=*/true,
+                       "the ids of '" + node->name() + "' (" + file + ", " +
+                           std::to_string(table.getDimSize(0)) + " rows)");
+      define(0, create<nn::GatherRowsOp>(data->tensor, ids));
+      return !failed;
+    }
     if (!(data->known && indices->known)) {
-      fail("Gather of values the program computes is not supported yet");
+      fail("Gather of values the program computes is not supported");
       return false;
     }
     int64_t rank = static_cast<int64_t>(data->shape.size());
@@ -1004,8 +1067,205 @@ bool Importer::translate(const onnx::NodeProto &n) {
                                    : create<nn::ReduceSumOp>(x, axesAttr, keep));
     return !failed;
   }
+  if (type == "Pad") {
+    // torch.onnx writes a Pad of zeros before an average pool; padding by
+    // anything else is not imported.
+    const OnnxValue *x = input(0);
+    auto pads = knownInts(1, "the pads of Pad");
+    if (!x || !pads)
+      return false;
+    if (const onnx::AttributeProto *mode = attr("mode"); mode && mode->s() != "constant") {
+      fail("Pad mode '" + mode->s() + "' is not supported");
+      return false;
+    }
+    if (llvm::any_of(*pads, [](int64_t p) { return p != 0; })) {
+      fail("padding by a Pad node is not supported (only pads of 0, which torch.onnx "
+           "writes before an average pool)");
+      return false;
+    }
+    values[n.output(0)] = *x;
+    return true;
+  }
+  if (type == "Conv")
+    return conv();
+  if (type == "BatchNormalization")
+    return batchNorm();
+  if (type == "MaxPool" || type == "AveragePool")
+    return pool(type == "MaxPool");
+  if (type == "GlobalAveragePool") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    if (typeOf(x).getRank() != 4) {
+      fail("GlobalAveragePool of " + ModelBuilder::typeString(x.getType()) +
+           " is not supported (NCHW only)");
+      return false;
+    }
+    define(0, create<nn::ReduceMeanOp>(x, mb.builder.getDenseI64ArrayAttr({2, 3}),
+                                       mb.builder.getBoolAttr(true)));
+    return !failed;
+  }
+  if (type == "LayerNormalization") {
+    Value x = tensorInput(0), scale = tensorInput(1);
+    if (!x || !scale)
+      return false;
+    int64_t rank = typeOf(x).getRank();
+    auto axis = axisOf(intAttr("axis", -1), rank);
+    if (!axis)
+      return false;
+    if (*axis != rank - 1) {
+      fail("LayerNormalization over more than the last axis is not supported");
+      return false;
+    }
+    const OnnxValue *b = input(2, true);
+    Value bias = b ? tensorOf(*b) : Value();
+    if (b && !bias)
+      return false;
+    if (!bias) {
+      OnnxValue zeros;
+      zeros.shape = {typeOf(x).getShape().back()};
+      zeros.values.assign(zeros.shape[0], 0.0);
+      bias = tensorOf(zeros);
+    }
+    for (int i = 1; i < node->output_size(); ++i)
+      if (!node->output(i).empty()) {
+        fail("the mean and inverse standard deviation outputs are not supported");
+        return false;
+      }
+    define(0, create<nn::LayerNormOp>(x, scale, bias,
+                                      mb.builder.getF64FloatAttr(floatAttr("epsilon", 1e-5))));
+    return !failed;
+  }
   fail("is not supported");
   return false;
+}
+
+/// Pads, strides and dilations of a 2-D window op, as nn's symmetric ones.
+std::optional<std::pair<std::vector<int64_t>, std::vector<int64_t>>>
+Importer::window2d(llvm::ArrayRef<int64_t> kernel) {
+  if (kernel.size() != 2) {
+    fail("only 2-D windows (NCHW) are supported");
+    return std::nullopt;
+  }
+  if (const onnx::AttributeProto *a = attr("auto_pad"); a && a->s() != "NOTSET") {
+    fail("auto_pad " + a->s() + " is not supported (export with explicit pads)");
+    return std::nullopt;
+  }
+  std::vector<int64_t> strides = intsAttr("strides").value_or(std::vector<int64_t>{1, 1});
+  std::vector<int64_t> pads = intsAttr("pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
+  std::vector<int64_t> dilations =
+      intsAttr("dilations").value_or(std::vector<int64_t>{1, 1});
+  if (strides.size() != 2 || pads.size() != 4 || dilations.size() != 2) {
+    fail("strides, pads or dilations do not fit a 2-D window");
+    return std::nullopt;
+  }
+  if (dilations[0] != 1 || dilations[1] != 1) {
+    fail("dilations other than 1 are not supported");
+    return std::nullopt;
+  }
+  if (pads[0] != pads[2] || pads[1] != pads[3]) {
+    fail("pads differ before and after (" + std::to_string(pads[0]) + ", " +
+         std::to_string(pads[1]) + ", " + std::to_string(pads[2]) + ", " +
+         std::to_string(pads[3]) + "): only symmetric padding is supported");
+    return std::nullopt;
+  }
+  return std::make_pair(strides, std::vector<int64_t>{pads[0], pads[1]});
+}
+
+bool Importer::conv() {
+  Value x = tensorInput(0), w = tensorInput(1);
+  if (!x || !w)
+    return false;
+  const OnnxValue *b = input(2, true);
+  Value bias = b ? tensorOf(*b) : Value();
+  if (b && !bias)
+    return false;
+  if (intAttr("group", 1) != 1) {
+    fail("grouped convolutions (group " + std::to_string(intAttr("group", 1)) +
+         ") are not supported");
+    return false;
+  }
+  if (typeOf(w).getRank() != 4) {
+    fail("only 2-D convolutions are supported, the weight is " +
+         ModelBuilder::typeString(w.getType()));
+    return false;
+  }
+  auto window = window2d(typeOf(w).getShape().drop_front(2));
+  if (!window)
+    return false;
+  define(0, create<nn::Conv2DOp>(x, w, bias, mb.builder.getDenseI64ArrayAttr(window->first),
+                                 mb.builder.getDenseI64ArrayAttr(window->second)));
+  return !failed;
+}
+
+bool Importer::pool(bool max) {
+  Value x = tensorInput(0);
+  if (!x)
+    return false;
+  auto kernel = intsAttr("kernel_shape");
+  if (!kernel) {
+    fail("kernel_shape is missing");
+    return false;
+  }
+  if (intAttr("ceil_mode", 0) != 0) {
+    fail("ceil_mode is not supported");
+    return false;
+  }
+  if (!max && intAttr("count_include_pad", 0) == 0) {
+    const std::vector<int64_t> pads = intsAttr("pads").value_or(std::vector<int64_t>{});
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      fail("an average that leaves the padding out (count_include_pad 0) is not "
+           "supported; torch.nn.AvgPool2d's default counts it");
+      return false;
+    }
+  }
+  if (node->output_size() > 1 && !node->output(1).empty()) {
+    fail("MaxPool's indices output is not supported");
+    return false;
+  }
+  auto window = window2d(*kernel);
+  if (!window)
+    return false;
+  auto k = mb.builder.getDenseI64ArrayAttr(*kernel);
+  auto st = mb.builder.getDenseI64ArrayAttr(window->first);
+  auto pad = mb.builder.getDenseI64ArrayAttr(window->second);
+  define(0, max ? create<nn::MaxPool2DOp>(x, k, st, pad) : create<nn::AvgPool2DOp>(x, k, st, pad));
+  return !failed;
+}
+
+bool Importer::batchNorm() {
+  Value x = tensorInput(0), scale = tensorInput(1), bias = tensorInput(2);
+  if (!x || !scale || !bias)
+    return false;
+  const OnnxValue *mean = input(3), *var = input(4);
+  if (!mean || !var)
+    return false;
+  if (!mean->tensor || !var->tensor || !statistics.contains(node->input(3)) ||
+      !statistics.contains(node->input(4))) {
+    fail("the running mean and variance must be initializers");
+    return false;
+  }
+  const double eps = floatAttr("epsilon", 1e-5);
+  // ONNX's momentum weighs the running statistic, torch's the batch's.
+  const double momentum = 1.0 - floatAttr("momentum", 0.9);
+  const bool training = intAttr("training_mode", 0) != 0;
+  auto epsAttr = mb.builder.getF64FloatAttr(eps);
+  if (!training || mb.mode == Mode::Eval) {
+    define(0, create<nn::BatchNormEvalOp>(x, scale, bias, mean->tensor, var->tensor, epsAttr));
+    return !failed;
+  }
+  Operation *op = mb.create<nn::BatchNormTrainOp>(
+      call.getLoc(), 5, x, scale, bias, mean->tensor, var->tensor, epsAttr,
+      mb.builder.getF64FloatAttr(shortestDecimal(static_cast<float>(momentum))));
+  if (!op) {
+    failed = true;
+    return false;
+  }
+  const std::string prefix = mb.instancePrefix();
+  mb.addResult(op->getResult(3), nn::Role::BufferUpdate, prefix + node->input(3));
+  mb.addResult(op->getResult(4), nn::Role::BufferUpdate, prefix + node->input(4));
+  define(0, op->getResult(0));
+  return true;
 }
 
 Val Importer::run() {
