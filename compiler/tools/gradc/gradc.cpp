@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CheckImport.h"
 #include "InternalErrors.h"
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
@@ -59,9 +60,25 @@ cl::SubCommand gradcheckCommand(
     "gradcheck", "Check the compiled gradients against central finite differences "
                  "(f64, reference interpreter)");
 
+cl::SubCommand checkImportCommand(
+    "check-import", "Run an ONNX graph as gradc imports it (reference interpreter, evaluation "
+                    "mode) and compare its output with the exporter's: gradc check-import "
+                    "NET.onnx --input X.npy --expect Y.npy");
+
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.gc | input.mlir>"),
                                    cl::init("-"), cl::sub(cl::SubCommand::getTopLevel()),
-                                   cl::sub(gradcheckCommand));
+                                   cl::sub(gradcheckCommand), cl::sub(checkImportCommand));
+cl::list<std::string> checkInputs("input",
+                                  cl::desc("An input of the graph, .npy (once per input, in "
+                                           "the graph's order)"),
+                                  cl::sub(checkImportCommand));
+cl::opt<std::string> checkExpect("expect",
+                                 cl::desc("The output the exporter computed, .npy"),
+                                 cl::sub(checkImportCommand));
+cl::opt<double> checkRtol("rtol", cl::desc("Relative tolerance (default 1e-4)"),
+                          cl::init(1e-4), cl::sub(checkImportCommand));
+cl::opt<double> checkAtol("atol", cl::desc("Absolute tolerance (default 1e-5)"),
+                          cl::init(1e-5), cl::sub(checkImportCommand));
 cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
                                     cl::value_desc("filename"), cl::init("-"));
 cl::opt<Stage> emitStage(
@@ -91,7 +108,8 @@ cl::opt<int64_t> ranksOption(
     cl::desc("Compile for data-parallel training on N processes (mpirun -np N): the batch "
              "is the global batch, and each rank computes batch / N samples of it"),
     cl::value_desc("N"), cl::init(1));
-cl::opt<bool> compileF64("f64", cl::desc("Compile f32 tensors as f64"), cl::init(false));
+cl::opt<bool> compileF64("f64", cl::desc("Compile f32 tensors as f64"), cl::init(false),
+                         cl::sub(cl::SubCommand::getTopLevel()), cl::sub(checkImportCommand));
 cl::opt<bool> noFuse("fno-fuse",
                      cl::desc("Do not fuse kernels (for comparison: same results, more "
                               "kernels and memory traffic)"),
@@ -419,6 +437,21 @@ int main(int argc, char **argv) {
       llvm::cl::getRegisteredOptions().lookup("mlir-print-op-on-diagnostic");
   if (!printOp || printOp->getNumOccurrences() == 0)
     context.printOpOnDiagnostic(false);
+
+  if (checkImportCommand) {
+    if (checkExpect.empty()) {
+      llvm::errs() << "gradc: error: check-import needs --expect Y.npy\n";
+      return 2;
+    }
+    gradc::CheckImportOptions options;
+    options.onnx = inputFilename;
+    options.inputs.assign(checkInputs.begin(), checkInputs.end());
+    options.expect = checkExpect;
+    options.rtol = checkRtol;
+    options.atol = checkAtol;
+    options.f64 = compileF64;
+    return gradc::checkImport(context, options);
+  }
 
   std::string error;
   auto input = openInputFile(inputFilename, &error);

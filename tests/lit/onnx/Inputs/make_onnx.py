@@ -49,3 +49,13 @@ save("dangling", [helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")],
 # Not a protobuf message at all.
 with open(os.path.join(out, "garbage.onnx"), "wb") as f:
     f.write(b"\x0a\xff\xff\xff\xff\x0f this is not an ONNX model")
+
+# Inputs and outputs of gemm.onnx for check-import, computed here with numpy:
+# relu(x · Wᵀ + b), and the same with one element off by 0.01.
+xs = np.linspace(-1, 1, 5 * 4, dtype=np.float32).reshape(5, 4)
+ys = np.maximum(xs @ numpy_helper.to_array(w).T + numpy_helper.to_array(b), 0)
+np.save(os.path.join(out, "gemm_x.npy"), xs)
+np.save(os.path.join(out, "gemm_y.npy"), ys.astype(np.float32))
+wrong = ys.astype(np.float32).copy()
+wrong[3, 2] += 0.01
+np.save(os.path.join(out, "gemm_y_wrong.npy"), wrong)
