@@ -4,6 +4,8 @@
 #define GRADC_FUZZ_COMPILE_FUZZ_H
 
 #include "gradc/Dialect/Kern/IR/KernOps.h"
+#include "gradc/Frontend/Parser.h"
+#include "gradc/MLIRGen/MLIRGen.h"
 #include "gradc/Dialect/NN/IR/NNDialect.h"
 #include "gradc/Target/EmitCpp.h"
 #include "gradc/Transforms/Passes.h"
@@ -14,6 +16,9 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace gradc::fuzz {
 
@@ -61,6 +66,23 @@ inline void compileToCpp(mlir::ModuleOp module) {
   if (mlir::failed(pm.run(module)))
     return;
   (void)emitCpp(module, "fuzz.gc");
+}
+
+/// What `gradc MODEL --emit=cpp` does with the model file `source`: parse,
+/// MLIRGen, then compileToCpp; diagnostics are dropped.
+inline void compileModelFile(llvm::StringRef source) {
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(source, "fuzz.gc"),
+                               llvm::SMLoc());
+  llvm::raw_null_ostream null;
+  DiagnosticEngine diag(&sourceMgr, null);
+  std::unique_ptr<FileAST> ast = parseFile(sourceMgr, sourceMgr.getMainFileID(), diag);
+  if (!ast)
+    return;
+  FuzzContext fuzzContext;
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlirGen(fuzzContext.context, *ast, sourceMgr, diag);
+  if (module && !diag.hasErrors())
+    compileToCpp(*module);
 }
 
 } // namespace gradc::fuzz

@@ -204,8 +204,17 @@ LogicalResult ModelEmitter::emitFunction(func::FuncOp func, llvm::raw_ostream &o
     return id;
   };
 
-  // Vector loops at the processor's widest (gradc/runtime/vector_clones.h).
-  os << "\nGRADC_VECTOR_CLONES " << signature(func, true) << " {\n";
+  // A training step's vector loops at the processor's widest
+  // (gradc/runtime/vector_clones.h): its code is compiled once per width,
+  // which the steps that train are worth and the others (evaluation,
+  // prediction: a fraction of a run's time) are not.
+  // (The steps that train read the learning rate, or compute gradients for
+  // an update elsewhere, as data-parallel training does.)
+  bool trains = false;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    trains |= nn::argumentRole(func, i) == Role::Hyper ||
+              kern::outputRole(func, i) == Role::Grad;
+  os << "\n" << (trains ? "GRADC_VECTOR_CLONES " : "") << signature(func, true) << " {\n";
   // Temporaries, named as the model names their values (`let logits = ...`,
   // `grad_logits` for its gradient) or else after the kernel that writes
   // them, at their planned offsets in the scratch arena (one after another
