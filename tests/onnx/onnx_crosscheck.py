@@ -128,6 +128,31 @@ class TokenTagger(nn.Module):
         return self.out(torch.tanh(self.fc(self.ln(self.wte(ids)))))
 
 
+class ResidualCnn(nn.Module):
+    """A ResNet-style CNN: a stem convolution, a residual block (conv, batch
+    norm, ReLU, conv, batch norm, plus the identity: Add of two computed
+    tensors), ReLU, global average pooling and a linear head; trained with
+    its stem frozen, in the model file (`freeze stem`) and in PyTorch
+    (requires_grad off, not in the optimizer). (Trained whole with Adam, the
+    stem's f32 weights carry rounding noise of the size of the learning
+    rate in both frameworks, as tests/e2e/torch_crosscheck.py explains.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 6, 3, padding=1)
+        self.conv_a = nn.Conv2d(6, 6, 3, padding=1, bias=False)
+        self.bn_a = nn.BatchNorm2d(6)
+        self.conv_b = nn.Conv2d(6, 6, 3, padding=1, bias=False)
+        self.bn_b = nn.BatchNorm2d(6)
+        self.head = nn.Linear(6, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.stem(x)), 2)
+        r = self.bn_b(self.conv_b(F.relu(self.bn_a(self.conv_a(h)))))
+        h = F.relu(h + r)
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
+
 def adam(lr):
     return lambda params: torch.optim.Adam(params, lr=lr)
 
@@ -149,7 +174,12 @@ MODELS = {
     "onnx_batchnorm_cnn": (BatchNormCnn, "fashion_images", CLASSES,
                            "sgd(lr: 0.05, momentum: 0.9)", sgd(0.05, 0.9), 32),
     "onnx_token_tagger": (TokenTagger, "tokens", TOKENS, "adam(lr: 1e-2)", adam(1e-2), 16),
+    "onnx_frozen_stem": (ResidualCnn, "fashion_images", CLASSES,
+                         "adam(lr: 1e-3)", adam(1e-3), 32),
 }
+
+# Parameters frozen in the model file and in PyTorch, by model.
+FROZEN = {"onnx_frozen_stem": ("stem",)}
 
 # In the state_dict but not in an exported graph (nothing reads it).
 NOT_EXPORTED = (".num_batches_tracked",)
@@ -164,7 +194,7 @@ model {cls} {{
   loss softmax_cross_entropy(logits, y)
   metric accuracy(logits, y)
   output logits
-}}
+{freeze}}}
 
 train {{
   optimizer {optimizer}
@@ -185,8 +215,10 @@ def exported_state(module):
             if not k.endswith(NOT_EXPORTED)}
 
 
-def torch_train(module, x, y, batch, steps, optimizer):
-    opt = optimizer(list(module.parameters()))
+def torch_train(module, x, y, batch, steps, optimizer, frozen=()):
+    for name, p in module.named_parameters():
+        p.requires_grad_(name.split(".")[0] not in frozen)
+    opt = optimizer([p for p in module.parameters() if p.requires_grad])
     module.train()
     for step in range(steps):
         b = step % (x.shape[0] // batch)
@@ -217,7 +249,9 @@ def check_model(name, args, work):
     with open(model, "w") as f:
         f.write(MODEL_FILE.format(name=name, cls="".join(p.title() for p in name.split("_")),
                                   dtype="i32" if x.dtype == np.int32 else "f32", label=label,
-                                  shape=shape, optimizer=optimizer_line, batch=batch))
+                                  shape=shape, optimizer=optimizer_line, batch=batch,
+                                  freeze="".join("  freeze %s\n" % f
+                                                 for f in FROZEN.get(name, ()))))
     problems, summaries = [], []
     for precision in ("f32", "f64"):
         rtol, atol = TOLERANCES[precision]
@@ -244,9 +278,11 @@ def check_model(name, args, work):
         theirs_module = theirs_module.to(dtype)
         xt = torch.from_numpy(x)
         xt = xt.long() if x.dtype == np.int32 else xt.to(dtype)
+        frozen = FROZEN.get(name, ())
         theirs = torch_train(theirs_module, xt, torch.from_numpy(y).long(), batch, args.steps,
-                             optimizer)
-        found, rel, used = tc.compare(trained, theirs, initial, (), rtol, atol)
+                             optimizer, frozen)
+        frozen_names = [k for k in initial if k.split(".")[0] in frozen]
+        found, rel, used = tc.compare(trained, theirs, initial, frozen_names, rtol, atol)
         problems += ["%s: %s" % (precision, p) for p in found]
         out = os.path.join(folder, "predict_%s.npy" % precision)
         tc.run([program, "--predict", xs, "--out", out, "--load", w10])

@@ -374,16 +374,37 @@ bool Importer::bindInputs() {
   return true;
 }
 
+/// Whether input `index` of an `opType` node must be known when the model
+/// is compiled (a ratio, a shape, axes, pads): an initializer read only
+/// there is a constant, not a parameter.
+bool readsKnownValue(llvm::StringRef opType, int index) {
+  if (opType == "Dropout")
+    return index >= 1;
+  if (opType == "Reshape" || opType == "Unsqueeze" || opType == "Squeeze" ||
+      opType == "ReduceSum")
+    return index == 1;
+  if (opType == "Pad")
+    return index >= 1;
+  return false;
+}
+
 bool Importer::bindInitializers() {
-  for (const onnx::NodeProto &n : loaded.model.graph().node())
+  llvm::StringSet<> dataOperands;
+  for (const onnx::NodeProto &n : loaded.model.graph().node()) {
     if (n.op_type() == "BatchNormalization")
       for (int i = 3; i < std::min(n.input_size(), 5); ++i)
         statistics.insert(n.input(i));
+    for (int i = 0; i < n.input_size(); ++i)
+      if (!readsKnownValue(n.op_type(), i))
+        dataOperands.insert(n.input(i));
+  }
+  for (const onnx::ValueInfoProto &out : loaded.model.graph().output())
+    dataOperands.insert(out.name());
   for (const onnx::TensorProto &t : loaded.model.graph().initializer()) {
     OnnxValue value;
     if (!readTensor(t, value))
       return false;
-    if (!value.integer) {
+    if (!value.integer && dataOperands.contains(t.name())) {
       // A float initializer is a parameter, named as in the graph, that
       // starts from the stored values.
       std::string name = mb.instancePrefix() + t.name();

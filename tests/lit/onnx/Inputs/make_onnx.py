@@ -38,6 +38,17 @@ save("unsupported",
       helper.make_node("Relu", ["c"], ["y"], name="relu")],
      [xi], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
 
+# Dropout as torch.onnx exports it from a module in training mode (ratio and
+# training_mode as constant inputs), and one exported in evaluation mode.
+ratio = numpy_helper.from_array(np.array(0.25, dtype=np.float32), "ratio")
+train = numpy_helper.from_array(np.array(True), "train")
+save("dropout", [helper.make_node("Dropout", ["x", "ratio", "train"], ["y"], name="/drop/Dropout")],
+     [xi], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])], [ratio, train])
+off = numpy_helper.from_array(np.array(False), "train")
+save("dropout_eval", [helper.make_node("Dropout", ["x", "ratio", "train"], ["y"],
+                                       name="/drop/Dropout")],
+     [xi], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])], [ratio, off])
+
 # An opset outside 13 to 17.
 save("opset11", [helper.make_node("Relu", ["x"], ["y"], name="relu")], [xi],
      [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])], opset=11)
