@@ -966,7 +966,7 @@ bool Importer::translate(const onnx::NodeProto &n) {
     if (!x)
       return false;
     std::vector<int64_t> axes;
-    if (loaded.opset >= 13 && node->input_size() > 1) {
+    if (loaded.opset >= 13 && node->input_size() > 1 && !node->input(1).empty()) {
       auto given = knownInts(1, "the axes of " + type.str());
       if (!given)
         return false;
