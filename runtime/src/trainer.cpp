@@ -9,6 +9,7 @@
 #include "gradc/runtime/kernels.h"
 #include "gradc/runtime/metrics.h"
 #include "gradc/runtime/npy.h"
+#include "gradc/runtime/onnx.h"
 #include "gradc/runtime/plot.h"
 #include "gradc/runtime/rng.h"
 #include "gradc/runtime/text.h"
@@ -43,6 +44,14 @@ constexpr uint64_t kRankDomain = 0x52414E4B; // "RANK"
 int runInitOnly(Model &model, const TrainerOptions &options, std::ostream &out) {
   saveWeights(model, options.save);
   out << "wrote " << options.save << '\n';
+  return 0;
+}
+
+int runExportOnnx(Model &model, const TrainerOptions &options, std::ostream &out) {
+  const OnnxGraph &onnx = model.info().onnx;
+  exportOnnx(model, options.exportOnnx);
+  out << "wrote " << options.exportOnnx << " (ONNX opset 17, " << onnx.initializers.size()
+      << " weight" << (onnx.initializers.size() == 1 ? "" : "s") << ")\n";
   return 0;
 }
 
@@ -298,6 +307,8 @@ int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &option
     return detail::runGradcheck(model, resolved, out);
   case Mode::Generate:
     return runGenerate(model, resolved, weightsMetadata, out);
+  case Mode::ExportOnnx:
+    return runExportOnnx(model, resolved, out);
   case Mode::Plot:
   case Mode::Train:
     break;

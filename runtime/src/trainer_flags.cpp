@@ -212,6 +212,8 @@ po::options_description declareOptions(const ModelInfo &info, const ParseContext
                                    "extension), then exit")
       ("predict-classes", "with --predict: write each sample's class (the index of its "
                           "largest output) instead of the outputs")
+      ("export-onnx", text("OUT.onnx"), "write the inference graph with the --load weights "
+                                        "as an ONNX model (opset 17; docs/onnx.md), and exit")
       ("gradcheck", "compare the compiled gradients with central finite differences on a "
                     "batch of the training data, and exit")
       ("gradcheck-entries", text("K"), "entries of each parameter --gradcheck perturbs "

@@ -141,6 +141,7 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
         "check-numerics", "layout"}},
       {Mode::Plot, {"plot", "from"}},
       {Mode::Generate, {"generate", "tokens", "temperature", "seed", "load"}},
+      {Mode::ExportOnnx, {"export-onnx", "load"}},
   };
   return used.at(mode);
 }
@@ -159,6 +160,8 @@ const char *modeFlag(Mode mode) {
     return "--from";
   case Mode::Generate:
     return "--generate";
+  case Mode::ExportOnnx:
+    return "--export-onnx";
   case Mode::Train:
     break;
   }
@@ -412,6 +415,8 @@ Mode resolveMode(const po::variables_map &vm) {
     modesGiven.push_back(Mode::Plot);
   if (vm.count("generate"))
     modesGiven.push_back(Mode::Generate);
+  if (vm.count("export-onnx"))
+    modesGiven.push_back(Mode::ExportOnnx);
   if (modesGiven.size() > 1)
     throw UsageError(std::string(modeFlag(modesGiven[0])) + " and " + modeFlag(modesGiven[1]) +
                      " cannot be combined");
@@ -501,6 +506,7 @@ std::string resolveFiles(const po::variables_map &vm, const ModelInfo &info,
   };
   options.load = pathOf("load");
   options.save = pathOf("save");
+  options.exportOnnx = pathOf("export-onnx");
   if (vm.count("predict"))
     options.predict = vm["predict"].as<std::vector<std::string>>().front();
   options.out = pathOf("out");
@@ -513,6 +519,9 @@ std::string resolveFiles(const po::variables_map &vm, const ModelInfo &info,
 
   if (options.mode == Mode::InitOnly && !vm.count("save"))
     throw UsageError("--init-only needs --save W.safetensors");
+  if (options.mode == Mode::ExportOnnx && !vm.count("load"))
+    throw UsageError("--export-onnx needs --load W.safetensors (the trained weights to "
+                     "write into the graph)");
   if (options.mode == Mode::Eval && !vm.count("load"))
     throw UsageError("--eval needs --load W.safetensors (the weights to evaluate)");
   if (options.mode == Mode::Generate && !vm.count("load"))
@@ -562,7 +571,7 @@ std::string resolveFiles(const po::variables_map &vm, const ModelInfo &info,
   }
   if (vm.count("plot") && !endsWith(options.plot, ".svg"))
     throw UsageError("--plot: " + inQuotes(options.plot) + " must be a name ending in .svg");
-  for (const char *flag : {"save", "out", "log", "save-best", "plot"})
+  for (const char *flag : {"save", "out", "log", "save-best", "plot", "export-onnx"})
     if (vm.count(flag) && context.ownsFiles)
       requireWritableFlag(std::string("--") + flag, vm[flag].as<std::string>());
   if (vm.count("resume") && context.ownsFiles) {

@@ -21,7 +21,7 @@ public:
   explicit UsageError(const std::string &message) : std::runtime_error(message) {}
 };
 
-enum class Mode { Train, InitOnly, Eval, Predict, Gradcheck, Plot, Generate };
+enum class Mode { Train, InitOnly, Eval, Predict, Gradcheck, Plot, Generate, ExportOnnx };
 
 /// When to draw the progress bar on stderr.
 enum class Progress { Auto, Always, Never };
@@ -48,6 +48,8 @@ struct TrainerOptions {
   std::string dataOrigin;
   std::string testOrigin;
   std::string load, save, predict, out, log;
+  /// --export-onnx: where the ONNX inference graph goes.
+  std::string exportOnnx;
   /// --predict-classes: write each sample's class (the argmax of the output)
   /// instead of the output.
   bool predictClasses = false;

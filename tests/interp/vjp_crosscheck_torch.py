@@ -624,6 +624,18 @@ def check_batch_norm(c):
            lambda v, _: F.batch_norm(v["x"], None, None, v["g"], v["b"], True, 0.1, 1e-5))
 
 
+    # Evaluation mode: the running statistics fixed, x, gamma and beta trained.
+    for shape in [(6, 4), (3, 2, 4, 5)]:
+        channels = shape[1]
+        stat = mlir_type((channels,))
+        c.case("batch_norm_eval", f"{shape_text(shape)} running statistics",
+               [P("x", randn(*shape) * 2 + 1), P("g", randn(channels)), P("b", randn(channels)),
+                I("rm", randn(channels)), I("rv", positive(channels))],
+               "%y = nn.batch_norm_eval %x, %g, %b, %rm, %rv {{eps = 1.0e-3 : f64}}"
+               " : ({x}, {g}, {b}, {rm}, {rv}) -> {y}",
+               lambda v, _: F.batch_norm(v["x"], v["rm"], v["rv"], v["g"], v["b"], False, 0.1, 1e-3))
+
+
 def check_layer_norm(c):
     for shape, eps in [((2, 3, 5), 1e-5), ((4, 1), 1e-3), ((7,), 1e-5), ((3, 2), 1e-5)]:
         x, gamma, beta = randn(*shape) * 3, randn(shape[-1]), randn(shape[-1])

@@ -32,6 +32,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 
 using namespace mlir;
 
@@ -68,16 +69,18 @@ std::string describeOpTypes(const std::map<std::string, std::vector<std::string>
 /// The op types the importer translates (docs/onnx.md).
 const llvm::StringSet<> &supportedOpTypes() {
   static const llvm::StringSet<> types = {
-      "Abs",         "Add",         "AveragePool", "BatchNormalization",
-      "Cast",        "Concat",      "Constant",    "Conv",
-      "Div",         "Dropout",     "Erf",         "Exp",
-      "Flatten",     "Gather",      "Gemm",        "GlobalAveragePool",
-      "Identity",    "LayerNormalization", "LeakyRelu", "Log",
-      "LogSoftmax",  "MatMul",      "MaxPool",     "Mul",
-      "Neg",         "Pad",         "Pow",         "ReduceMean",  "ReduceSum",
-      "Relu",        "Reshape",     "Shape",       "Sigmoid",
-      "Softmax",     "Sqrt",        "Squeeze",     "Sub",
-      "Tanh",        "Transpose",   "Unsqueeze"};
+      "Abs",         "Add",         "ArgMax",      "AveragePool",
+      "BatchNormalization", "Cast", "Concat",      "Constant",    "Conv",
+      "Div",         "Dropout",     "Equal",       "Erf",         "Exp",
+      "Expand",      "Flatten",     "Gather",      "Gemm",        "GlobalAveragePool",
+      "Greater",     "GreaterOrEqual", "Identity", "LayerNormalization", "LeakyRelu",
+      "Less",        "LessOrEqual", "Log",         "LogSoftmax",  "MatMul",
+      "Max",         "MaxPool",     "Min",         "Mul",         "Neg",
+      "Not",         "Pad",         "Pow",         "Reciprocal",  "ReduceMax",
+      "ReduceMean",  "ReduceSum",   "Relu",        "Reshape",     "Shape",
+      "Sigmoid",     "Sign",        "Slice",       "Softmax",     "Softplus",
+      "Split",       "Sqrt",        "Squeeze",     "Sub",         "Tanh",
+      "Transpose",   "Unsqueeze",   "Where"};
   return types;
 }
 
@@ -87,6 +90,7 @@ struct OnnxValue {
   Value tensor;
   bool known = false;
   bool integer = false;
+  bool boolean = false; ///< a known bool tensor (integer too): a mask
   std::vector<int64_t> shape;
   std::vector<double> values; ///< row-major, integers exactly (|v| < 2^53)
 };
@@ -185,6 +189,23 @@ private:
   bool gemm();
   bool reshapeNode();
   bool foldKnown(llvm::StringRef type);
+  bool compare(llvm::StringRef type);
+  bool slice();
+  bool split();
+  bool expand();
+
+  // Patterns of several nodes that torch.onnx.export (and gradc's exporter)
+  // write for one nn op (GELU; a != b as Not(Equal)): found before
+  // translating, the pattern's last node then translates as the op and the
+  // others are skipped.
+  struct Fused {
+    enum class Kind { Gelu, NotEqual } kind;
+    std::string x, y; ///< the pattern's operand names (y: NotEqual's second)
+  };
+  std::map<const onnx::NodeProto *, Fused> fusedRoots;
+  std::set<const onnx::NodeProto *> fusedInner;
+  void findPatterns();
+  bool translateFused(const Fused &fused);
 };
 
 bool Importer::readTensor(const onnx::TensorProto &tensor, OnnxValue &out) {
@@ -223,6 +244,7 @@ bool Importer::readTensor(const onnx::TensorProto &tensor, OnnxValue &out) {
     return false;
   }
   out.integer = type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE;
+  out.boolean = type == onnx::TensorProto::BOOL;
   out.values.resize(static_cast<size_t>(count));
   if (tensor.has_raw_data()) {
     const std::string &raw = tensor.raw_data();
@@ -391,6 +413,10 @@ bool readsKnownValue(llvm::StringRef opType, int index) {
 bool Importer::bindInitializers() {
   llvm::StringSet<> dataOperands;
   for (const onnx::NodeProto &n : loaded.model.graph().node()) {
+    // The constants of a pattern translated as one op (GELU's 0.5, ...)
+    // are read by no op.
+    if (fusedInner.count(&n) || fusedRoots.count(&n))
+      continue;
     if (n.op_type() == "BatchNormalization")
       for (int i = 3; i < std::min(n.input_size(), 5); ++i)
         statistics.insert(n.input(i));
@@ -454,10 +480,17 @@ Value Importer::tensorOf(const OnnxValue &v) {
     return v.tensor;
   // A known value used by the program: a constant of the model's float type
   // (or i32 for integers).
-  mlir::Type element = v.integer ? mlir::Type(mb.builder.getI32Type()) : floatType();
+  mlir::Type element = v.boolean   ? mlir::Type(mb.builder.getI1Type())
+                       : v.integer ? mlir::Type(mb.builder.getI32Type())
+                                   : floatType();
   auto type = RankedTensorType::get(v.shape, element);
   DenseElementsAttr attr;
-  if (v.integer) {
+  if (v.boolean) {
+    llvm::SmallVector<bool> bits;
+    for (double x : v.values)
+      bits.push_back(x != 0);
+    attr = DenseElementsAttr::get(type, llvm::ArrayRef<bool>(bits));
+  } else if (v.integer) {
     std::vector<int32_t> ints;
     for (double x : v.values) {
       if (x < INT32_MIN || x > INT32_MAX) {
@@ -882,6 +915,16 @@ bool Importer::translate(const onnx::NodeProto &n) {
     int64_t to = intAttr("to", 0);
     const bool toFloat = to == onnx::TensorProto::FLOAT || to == onnx::TensorProto::DOUBLE;
     const bool toInt = to == onnx::TensorProto::INT64 || to == onnx::TensorProto::INT32;
+    const bool toBool = to == onnx::TensorProto::BOOL;
+    if (toBool && x->tensor) {
+      RankedTensorType t = typeOf(x->tensor);
+      define(0, t.getElementType().isInteger(1)
+                    ? x->tensor
+                    : Value(mb.builder.create<nn::CastOp>(
+                          mb.loc(call.getLoc()),
+                          RankedTensorType::get(t.getShape(), mb.builder.getI1Type()), x->tensor)));
+      return true;
+    }
     if (!toFloat && !toInt) {
       fail("Cast to data type " + std::to_string(to) + " is not supported");
       return false;
@@ -1157,8 +1200,275 @@ bool Importer::translate(const onnx::NodeProto &n) {
                                       mb.builder.getF64FloatAttr(floatAttr("epsilon", 1e-5))));
     return !failed;
   }
+  if (type == "Sign")
+    return unary(nn::SignOp());
+  if (type == "Softplus")
+    return unary(nn::SoftplusOp());
+  if (type == "Reciprocal") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    define(0, create<nn::DivOp>(mb.scalar(typeOf(x).getElementType(), 1.0, call.getLoc()), x));
+    return !failed;
+  }
+  if (type == "Max" || type == "Min") {
+    // Variadic: folded left to right.
+    Value r = tensorInput(0);
+    for (int i = 1; r && i < n.input_size(); ++i) {
+      Value next = tensorInput(i);
+      if (!next)
+        return false;
+      r = type == "Max" ? create<nn::MaximumOp>(r, next) : create<nn::MinimumOp>(r, next);
+    }
+    define(0, r);
+    return !failed;
+  }
+  if (type == "Equal" || type == "Less" || type == "LessOrEqual" || type == "Greater" ||
+      type == "GreaterOrEqual")
+    return compare(type);
+  if (type == "Not") {
+    fail("Not is supported only of an Equal whose result nothing else reads (a != b)");
+    return false;
+  }
+  if (type == "Where") {
+    Value cond = tensorInput(0), a = tensorInput(1), b = tensorInput(2);
+    if (!cond || !a || !b)
+      return false;
+    if (!typeOf(cond).getElementType().isInteger(1)) {
+      fail("the condition must be bool, got " + ModelBuilder::typeString(cond.getType()));
+      return false;
+    }
+    define(0, create<nn::SelectOp>(cond, a, b));
+    return !failed;
+  }
+  if (type == "Expand")
+    return expand();
+  if (type == "Slice")
+    return slice();
+  if (type == "Split")
+    return split();
+  if (type == "ReduceMax") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    int64_t rank = typeOf(x).getRank();
+    std::vector<int64_t> axes = intsAttr("axes").value_or(std::vector<int64_t>{});
+    if (axes.empty())
+      for (int64_t d = 0; d < rank; ++d)
+        axes.push_back(d);
+    for (int64_t &a : axes) {
+      auto axis = axisOf(a, rank);
+      if (!axis)
+        return false;
+      a = *axis;
+    }
+    llvm::sort(axes);
+    define(0, create<nn::ReduceMaxOp>(x, mb.builder.getDenseI64ArrayAttr(axes),
+                                      mb.builder.getBoolAttr(intAttr("keepdims", 1) != 0)));
+    return !failed;
+  }
+  if (type == "ArgMax") {
+    Value x = tensorInput(0);
+    if (!x)
+      return false;
+    auto axis = axisOf(intAttr("axis", 0), typeOf(x).getRank());
+    if (!axis)
+      return false;
+    if (intAttr("select_last_index", 0) != 0) {
+      fail("select_last_index is not supported (ties go to the first index, as torch.argmax)");
+      return false;
+    }
+    Value r = create<nn::ArgmaxOp>(x, mb.builder.getI64IntegerAttr(*axis));
+    if (r && intAttr("keepdims", 1) != 0) {
+      std::vector<int64_t> shape(typeOf(x).getShape().begin(), typeOf(x).getShape().end());
+      shape[*axis] = 1;
+      r = reshape(r, shape);
+    }
+    define(0, r);
+    return !failed;
+  }
   fail("is not supported");
   return false;
+}
+
+bool Importer::compare(llvm::StringRef type) {
+  Value a = tensorInput(0), b = tensorInput(1);
+  if (!a || !b)
+    return false;
+  if (typeOf(a).getElementType() != typeOf(b).getElementType() ||
+      typeOf(a).getElementType().isInteger(1)) {
+    fail("compares numbers of one type, got " + ModelBuilder::typeString(a.getType()) + " and " +
+         ModelBuilder::typeString(b.getType()));
+    return false;
+  }
+  nn::CmpPredicate predicate = type == "Equal"         ? nn::CmpPredicate::eq
+                               : type == "Less"        ? nn::CmpPredicate::lt
+                               : type == "LessOrEqual" ? nn::CmpPredicate::le
+                               : type == "Greater"     ? nn::CmpPredicate::gt
+                                                       : nn::CmpPredicate::ge;
+  define(0, create<nn::CompareOp>(nn::CmpPredicateAttr::get(mb.builder.getContext(), predicate),
+                                  a, b));
+  return !failed;
+}
+
+/// Expand: NumPy broadcasting of the input and the shape, both ways.
+bool Importer::expand() {
+  Value x = tensorInput(0);
+  auto shape = knownInts(1, "the shape of Expand");
+  if (!x || !shape)
+    return false;
+  auto target = nn::broadcastShapes(typeOf(x).getShape(), *shape);
+  if (!target || llvm::any_of(*target, [](int64_t d) { return d <= 0; })) {
+    fail("cannot expand " + ModelBuilder::typeString(x.getType()) + " to the shape given");
+    return false;
+  }
+  auto type = RankedTensorType::get(*target, typeOf(x).getElementType());
+  if (type == x.getType()) {
+    define(0, x);
+    return true;
+  }
+  define(0, mb.builder.create<nn::BroadcastToOp>(mb.loc(call.getLoc()), type, x));
+  return !failed;
+}
+
+/// Slice with unit steps, its starts, ends and axes known (ONNX's clamping
+/// of out-of-range indices); a slice of a known 1-D value (a shape) folds.
+bool Importer::slice() {
+  const OnnxValue *x = input(0);
+  auto starts = knownInts(1, "the starts of Slice");
+  auto ends = knownInts(2, "the ends of Slice");
+  if (!x || !starts || !ends)
+    return false;
+  std::vector<int64_t> shape =
+      x->tensor ? std::vector<int64_t>(typeOf(x->tensor).getShape().begin(),
+                                       typeOf(x->tensor).getShape().end())
+                : x->shape;
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  std::vector<int64_t> axes;
+  if (const OnnxValue *a = input(3, true)) {
+    auto given = knownInts(3, "the axes of Slice");
+    if (!given)
+      return false;
+    axes = *given;
+    (void)a;
+  } else {
+    for (size_t i = 0; i < starts->size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
+  }
+  std::vector<int64_t> steps(axes.size(), 1);
+  if (input(4, true)) {
+    auto given = knownInts(4, "the steps of Slice");
+    if (!given)
+      return false;
+    steps = *given;
+  }
+  if (starts->size() != axes.size() || ends->size() != axes.size() ||
+      steps.size() != axes.size()) {
+    fail("starts, ends, axes and steps differ in length");
+    return false;
+  }
+  std::vector<int64_t> start(rank, 0), size = shape;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    auto axis = axisOf(axes[i], rank);
+    if (!axis)
+      return false;
+    if (steps[i] != 1) {
+      fail("steps other than 1 are not supported");
+      return false;
+    }
+    const int64_t dim = shape[*axis];
+    auto clampIndex = [&](int64_t v) {
+      if (v < 0)
+        v += dim;
+      return std::clamp<int64_t>(v, 0, dim);
+    };
+    int64_t b = clampIndex((*starts)[i]), e = clampIndex((*ends)[i]);
+    if (e <= b) {
+      fail("the slice of axis " + std::to_string(*axis) + " is empty");
+      return false;
+    }
+    start[*axis] = b;
+    size[*axis] = e - b;
+  }
+  if (x->known) {
+    if (rank != 1) {
+      fail("Slice folds only 1-D shape values");
+      return false;
+    }
+    OnnxValue r;
+    r.integer = x->integer;
+    r.values.assign(x->values.begin() + start[0], x->values.begin() + start[0] + size[0]);
+    r.shape = {size[0]};
+    defineKnown(0, std::move(r));
+    return true;
+  }
+  if (size == shape) {
+    define(0, x->tensor);
+    return true;
+  }
+  auto type = RankedTensorType::get(size, typeOf(x->tensor).getElementType());
+  define(0, mb.builder.create<nn::SliceOp>(mb.loc(call.getLoc()), type, x->tensor,
+                                           mb.builder.getDenseI64ArrayAttr(start)));
+  return !failed;
+}
+
+/// Split along one axis into the parts `split` gives (an input since opset
+/// 13), or into equal parts, one per output.
+bool Importer::split() {
+  Value x = tensorInput(0);
+  if (!x)
+    return false;
+  RankedTensorType type = typeOf(x);
+  auto axis = axisOf(intAttr("axis", 0), type.getRank());
+  if (!axis)
+    return false;
+  const int64_t extent = type.getDimSize(*axis);
+  const int64_t parts = node->output_size();
+  std::vector<int64_t> sizes;
+  if (input(1, true)) {
+    auto given = knownInts(1, "the split of Split");
+    if (!given)
+      return false;
+    sizes = *given;
+  } else if (auto given = intsAttr("split")) {
+    sizes = *given;
+  } else {
+    if (parts == 0 || extent % parts != 0) {
+      fail("cannot split " + std::to_string(extent) + " into " + std::to_string(parts) +
+           " equal parts");
+      return false;
+    }
+    sizes.assign(parts, extent / parts);
+  }
+  int64_t total = 0;
+  for (int64_t size : sizes) {
+    if (size <= 0) {
+      fail("the parts of a split must not be empty");
+      return false;
+    }
+    total += size;
+  }
+  if (static_cast<int64_t>(sizes.size()) != parts || total != extent) {
+    fail("the split's parts do not cover axis " + std::to_string(*axis) + " (" +
+         std::to_string(extent) + ") with " + std::to_string(parts) + " outputs");
+    return false;
+  }
+  int64_t offset = 0;
+  for (int64_t i = 0; i < parts; ++i) {
+    SmallVector<int64_t> start(type.getRank(), 0), shape(type.getShape());
+    start[*axis] = offset;
+    shape[*axis] = sizes[i];
+    offset += sizes[i];
+    if (parts == 1) {
+      define(0, x);
+      continue;
+    }
+    define(static_cast<int>(i),
+           mb.builder.create<nn::SliceOp>(mb.loc(call.getLoc()),
+                                          RankedTensorType::get(shape, type.getElementType()),
+                                          x, mb.builder.getDenseI64ArrayAttr(start)));
+  }
+  return !failed;
 }
 
 /// Pads, strides and dilations of a 2-D window op, as nn's symmetric ones.
@@ -1289,12 +1599,188 @@ bool Importer::batchNorm() {
   return true;
 }
 
+/// The value of a one-element float tensor.
+std::optional<double> scalarOf(const onnx::TensorProto &t) {
+  for (int64_t d : t.dims())
+    if (d != 1)
+      return std::nullopt;
+  if (t.data_type() == onnx::TensorProto::FLOAT) {
+    if (t.has_raw_data() && t.raw_data().size() == 4) {
+      float v;
+      std::memcpy(&v, t.raw_data().data(), 4);
+      return v;
+    }
+    if (t.float_data_size() == 1)
+      return t.float_data(0);
+  } else if (t.data_type() == onnx::TensorProto::DOUBLE) {
+    if (t.has_raw_data() && t.raw_data().size() == 8) {
+      double v;
+      std::memcpy(&v, t.raw_data().data(), 8);
+      return v;
+    }
+    if (t.double_data_size() == 1)
+      return t.double_data(0);
+  }
+  return std::nullopt;
+}
+
+void Importer::findPatterns() {
+  const onnx::GraphProto &graph = loaded.model.graph();
+  std::map<std::string, const onnx::NodeProto *> producer;
+  std::map<std::string, int> uses;
+  std::map<std::string, const onnx::TensorProto *> initializers;
+  for (const onnx::TensorProto &t : graph.initializer())
+    initializers[t.name()] = &t;
+  for (const onnx::NodeProto &n : graph.node()) {
+    for (const std::string &out : n.output())
+      producer[out] = &n;
+    for (const std::string &in : n.input())
+      ++uses[in];
+  }
+  for (const onnx::ValueInfoProto &out : graph.output())
+    ++uses[out.name()];
+  auto scalar = [&](const std::string &name) -> std::optional<double> {
+    if (auto it = initializers.find(name); it != initializers.end())
+      return scalarOf(*it->second);
+    auto it = producer.find(name);
+    if (it == producer.end() || it->second->op_type() != "Constant")
+      return std::nullopt;
+    for (const onnx::AttributeProto &a : it->second->attribute()) {
+      if (a.name() == "value" && a.has_t())
+        return scalarOf(a.t());
+      if (a.name() == "value_float")
+        return a.f();
+    }
+    return std::nullopt;
+  };
+  auto near = [](std::optional<double> v, double want) {
+    return v && std::abs(*v - want) <= 1e-6 * std::abs(want);
+  };
+  // The node computing `name`, when it is of `type`, of the default
+  // domain, in no other pattern, and `name` has no other use.
+  auto single = [&](const std::string &name, llvm::StringRef type) -> const onnx::NodeProto * {
+    auto it = producer.find(name);
+    if (it == producer.end() || it->second->op_type() != type || uses[name] != 1 ||
+        !(it->second->domain().empty() || it->second->domain() == "ai.onnx") ||
+        fusedInner.count(it->second) || fusedRoots.count(it->second))
+      return nullptr;
+    return it->second;
+  };
+  // 1 + erf(x / √2) (or erf(x · 1/√2)), computed as `name`.
+  auto erfPlusOne = [&](const std::string &name, const std::string &x,
+                        std::vector<const onnx::NodeProto *> &nodes) {
+    const onnx::NodeProto *add = single(name, "Add");
+    if (!add || add->input_size() != 2)
+      return false;
+    for (int k = 0; k < 2; ++k) {
+      if (!near(scalar(add->input(1 - k)), 1.0))
+        continue;
+      const onnx::NodeProto *erf = single(add->input(k), "Erf");
+      if (!erf)
+        continue;
+      const onnx::NodeProto *div = single(erf->input(0), "Div");
+      const onnx::NodeProto *mul = single(erf->input(0), "Mul");
+      const bool divides = div && div->input(0) == x && near(scalar(div->input(1)), M_SQRT2);
+      bool multiplies = false;
+      for (int j = 0; mul && j < 2; ++j)
+        multiplies |= mul->input(j) == x && near(scalar(mul->input(1 - j)), M_SQRT1_2);
+      if (divides || multiplies) {
+        nodes = {add, erf, divides ? div : mul};
+        return true;
+      }
+    }
+    return false;
+  };
+  auto record = [&](const onnx::NodeProto &root, Fused::Kind kind, std::string x,
+                    std::vector<const onnx::NodeProto *> inner, std::string y = "") {
+    fusedRoots[&root] = Fused{kind, std::move(x), std::move(y)};
+    fusedInner.insert(inner.begin(), inner.end());
+  };
+  for (const onnx::NodeProto &n : graph.node()) {
+    if (!(n.domain().empty() || n.domain() == "ai.onnx"))
+      continue;
+    if (n.op_type() == "Mul" && n.input_size() == 2) {
+      bool found = false;
+      for (int side = 0; side < 2 && !found; ++side) {
+        const std::string &a = n.input(side), &b = n.input(1 - side);
+        std::vector<const onnx::NodeProto *> nodes;
+        // GELU: (x · (1 + erf(x / √2))) · 0.5, as torch.onnx.export writes it ...
+        if (near(scalar(b), 0.5))
+          if (const onnx::NodeProto *m = single(a, "Mul"))
+            for (int k = 0; k < 2 && !found; ++k)
+              if (erfPlusOne(m->input(1 - k), m->input(k), nodes)) {
+                nodes.push_back(m);
+                record(n, Fused::Kind::Gelu, m->input(k), nodes);
+                found = true;
+              }
+        // ... or (x · 0.5) · (1 + erf(x / √2)).
+        if (!found)
+          if (const onnx::NodeProto *h = single(a, "Mul"))
+            for (int k = 0; k < 2 && !found; ++k)
+              if (near(scalar(h->input(1 - k)), 0.5) && erfPlusOne(b, h->input(k), nodes)) {
+                nodes.push_back(h);
+                record(n, Fused::Kind::Gelu, h->input(k), nodes);
+                found = true;
+              }
+      }
+    } else if (n.op_type() == "Not" && n.input_size() == 1) {
+      if (const onnx::NodeProto *equal = single(n.input(0), "Equal"))
+        record(n, Fused::Kind::NotEqual, equal->input(0), {equal}, equal->input(1));
+    }
+  }
+}
+
+bool Importer::translateFused(const Fused &fused) {
+  auto operand = [&](const std::string &name) -> Value {
+    auto it = values.find(name);
+    if (it == values.end()) {
+      fail("input '" + name + "' is computed by no earlier node");
+      return Value();
+    }
+    return tensorOf(it->second);
+  };
+  Value x = operand(fused.x);
+  if (!x)
+    return false;
+  mlir::Location at = mb.loc(call.getLoc());
+  switch (fused.kind) {
+  case Fused::Kind::Gelu:
+    define(0, mb.builder.create<nn::GeluOp>(at, x));
+    break;
+  case Fused::Kind::NotEqual: {
+    Value y = operand(fused.y);
+    if (!y)
+      return false;
+    if (typeOf(x).getElementType() != typeOf(y).getElementType() ||
+        typeOf(x).getElementType().isInteger(1)) {
+      fail("compares numbers of one type, got " + ModelBuilder::typeString(x.getType()) +
+           " and " + ModelBuilder::typeString(y.getType()));
+      return false;
+    }
+    define(0, create<nn::CompareOp>(
+                  nn::CmpPredicateAttr::get(mb.builder.getContext(), nn::CmpPredicate::ne), x, y));
+    break;
+  }
+  }
+  return !failed;
+}
+
 Val Importer::run() {
+  findPatterns();
   if (!bindInputs() || !bindInitializers())
     return Val::poison();
-  for (const onnx::NodeProto &n : loaded.model.graph().node())
+  for (const onnx::NodeProto &n : loaded.model.graph().node()) {
+    if (fusedInner.count(&n))
+      continue;
+    if (auto it = fusedRoots.find(&n); it != fusedRoots.end()) {
+      node = &n;
+      if (!translateFused(it->second) || failed)
+        return Val::poison();
+      continue;
+    }
     if (!translate(n) || failed)
       return Val::poison();
+  }
   node = nullptr;
   const onnx::GraphProto &graph = loaded.model.graph();
   if (graph.output_size() != 1) {

@@ -398,6 +398,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
       << "    \".popsection\\n\");\n"
       << "extern \"C\" __attribute__((visibility(\"hidden\"))) const unsigned char "
       << initialValuesSymbol << "[];\n\n";
+  emitOnnxGraph(s);
   s
     << className << "::" << className << "()\n"
     << "    : state_(gradc::rt::DType::U8, {kStateBytes}),\n"
@@ -495,6 +496,7 @@ FailureOr<EmittedModel> ModelEmitter::run() {
 }
 
 FailureOr<EmittedModel> gradc::emitCpp(ModuleOp module, StringRef sourceName,
-                                       const llvm::SourceMgr *sourceMgr) {
-  return ModelEmitter(module, sourceName, sourceMgr).run();
+                                       const llvm::SourceMgr *sourceMgr,
+                                       const OnnxExport *onnx) {
+  return ModelEmitter(module, sourceName, sourceMgr, onnx).run();
 }

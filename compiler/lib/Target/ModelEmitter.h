@@ -168,8 +168,9 @@ struct Member {
 
 class ModelEmitter {
 public:
-  ModelEmitter(mlir::ModuleOp module, StringRef sourceName, const llvm::SourceMgr *sourceMgr)
-      : module(module), sourceName(sourceName), source(sourceMgr) {}
+  ModelEmitter(mlir::ModuleOp module, StringRef sourceName, const llvm::SourceMgr *sourceMgr,
+               const OnnxExport *onnx)
+      : module(module), sourceName(sourceName), source(sourceMgr), onnx(onnx) {}
 
   mlir::FailureOr<EmittedModel> run();
 
@@ -178,6 +179,7 @@ private:
   mlir::LogicalResult emitFunction(mlir::func::FuncOp func, llvm::raw_ostream &os);
   std::string signature(mlir::func::FuncOp func, bool qualified);
   void emitInfo(llvm::raw_ostream &os);
+  void emitOnnxGraph(llvm::raw_ostream &os);
   void emitTrainSettings(llvm::raw_ostream &os, nn::TrainAttr train);
   std::string fingerprint();
   void emitSizes(llvm::raw_ostream &os);
@@ -205,6 +207,8 @@ private:
   std::vector<Member> grads;
   bool stepGradients = true; ///< @train_step fills the gradient buffers
   ModelSourceLines source;
+  /// The ONNX form of predict, for --export-onnx (none: the program has none).
+  const OnnxExport *onnx;
   mlir::func::FuncOp trainStep, evalStep, evalOne, predict, predictOne, lossGrad;
   /// Data-parallel training's halves of train_step (train_grad only for
   /// models with buffers; loss_grad serves the others).

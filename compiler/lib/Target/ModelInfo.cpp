@@ -105,6 +105,45 @@ void ModelEmitter::emitInfo(llvm::raw_ostream &os) {
   }
   if (train)
     emitTrainSettings(os, train);
+  if (onnx && !onnx->unsupported.empty()) {
+    os << "  info_.onnx.unsupported = " << quoted(onnx->unsupported) << ";\n";
+  } else if (onnx) {
+    os << "  info_.onnx.model.assign(kOnnxModel, sizeof kOnnxModel - 1);\n"
+       << "  info_.onnx.graph.assign(kOnnxGraph, sizeof kOnnxGraph - 1);\n"
+       << "  info_.onnx.initializers = {";
+    for (auto [i, name] : llvm::enumerate(onnx->initializers))
+      os << (i ? ", " : "") << quoted(name);
+    os << "};\n";
+  }
+}
+
+namespace {
+/// `bytes` as a C++ string literal of hexadecimal escapes, 24 bytes a line.
+void printBytes(llvm::raw_ostream &os, StringRef bytes) {
+  os << "    \"";
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i > 0 && i % 24 == 0)
+      os << "\"\n    \"";
+    os << llvm::format("\\x%02x", static_cast<unsigned char>(bytes[i]));
+  }
+  os << "\"";
+}
+} // namespace
+
+/// The inference graph --export-onnx writes (gradc/Target/OnnxExport.h), at
+/// namespace scope in the source: the two serialized halves the program
+/// joins with its weights.
+void ModelEmitter::emitOnnxGraph(llvm::raw_ostream &os) {
+  if (!onnx || !onnx->unsupported.empty())
+    return;
+  os << "// The model's predict as an ONNX graph (opset 17, protobuf) for --export-onnx:\n"
+     << "// the ModelProto without its graph, and the GraphProto without the weights,\n"
+     << "// which the program adds as initializers (docs/onnx.md).\n"
+     << "static const char kOnnxModel[] =\n";
+  printBytes(os, onnx->model);
+  os << ";\nstatic const char kOnnxGraph[] =\n";
+  printBytes(os, onnx->graph);
+  os << ";\n\n";
 }
 
 /// The train section's settings as ModelInfo's fields: every one the model's

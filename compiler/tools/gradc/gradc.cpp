@@ -184,9 +184,12 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceM
 /// Lowers `module` to `stage` with gradc's pipeline (gradc/Transforms/
 /// Pipeline.h, which gradc-opt --gradc-train-pipeline runs too); at the kern
 /// level, fuses and plans memory unless -fno-fuse / -fno-plan, and fills
-/// `report`'s baseline first.
+/// `report`'s baseline first. With `onnx`, writes the ONNX form of predict
+/// there from the entry points at the nn level, before they are lowered.
 static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage stage,
-                                 gradc::ReportBaseline *report = nullptr) {
+                                 gradc::ReportBaseline *report = nullptr,
+                                 gradc::OnnxExport *onnx = nullptr,
+                                 const llvm::SourceMgr *sourceMgr = nullptr) {
   if (stage < Stage::Grad)
     return success();
   gradc::TrainPipelineOptions options;
@@ -202,11 +205,23 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
     return failure();
   pm.enableVerifier(true);
   gradc::instrumentForInternalErrors(pm);
-  gradc::buildNNPipeline(pm, options, last);
+  const bool exportsOnnx = onnx && stage >= Stage::Kern;
+  gradc::buildNNPipeline(pm, options, exportsOnnx ? gradc::PipelineStage::Train : last);
   if (failed(pm.run(module)))
     return failure();
   if (stage < Stage::Kern)
     return success();
+  if (exportsOnnx) {
+    *onnx = gradc::exportOnnx(module, sourceMgr);
+    PassManager lowerPm(&context);
+    if (failed(applyPassManagerCLOptions(lowerPm)))
+      return failure();
+    lowerPm.enableVerifier(true);
+    gradc::instrumentForInternalErrors(lowerPm);
+    lowerPm.addPass(gradc::createLowerToKern());
+    if (failed(lowerPm.run(module)))
+      return failure();
+  }
   if (report)
     *report = gradc::takeReportBaseline(module);
   PassManager kernPm(&context);
@@ -321,8 +336,10 @@ static std::optional<std::string> compilerPath() {
 /// from `sourceMgr`); with `lib`, also lib<stem>.a; with `exe`, links the
 /// training program `exe`.
 static int build(ModuleOp module, llvm::StringRef dir, Stage stage, llvm::StringRef exe,
-                 const char *argv0, const llvm::SourceMgr &sourceMgr) {
-  FailureOr<gradc::EmittedModel> model = gradc::emitCpp(module, inputFilename, &sourceMgr);
+                 const char *argv0, const llvm::SourceMgr &sourceMgr,
+                 const gradc::OnnxExport &onnx) {
+  FailureOr<gradc::EmittedModel> model =
+      gradc::emitCpp(module, inputFilename, &sourceMgr, &onnx);
   if (failed(model))
     return 1;
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
@@ -536,8 +553,10 @@ int main(int argc, char **argv) {
                ? 0
                : 1;
   gradc::ReportBaseline baseline;
+  gradc::OnnxExport onnx;
   if (failed(verify(*module)) ||
-      failed(runPipeline(context, *module, wantsReport ? Stage::Kern : stage, &baseline)))
+      failed(runPipeline(context, *module, wantsReport ? Stage::Kern : stage, &baseline,
+                         builds ? &onnx : nullptr, &sourceMgr)))
     return 1;
   if (wantsReport) {
     gradc::ModelReport report = gradc::buildReport(*module, baseline, &sourceMgr);
@@ -561,9 +580,9 @@ int main(int argc, char **argv) {
                    << "\n";
       return 1;
     }
-    int rc = build(*module, dir, stage, outputPath, argv[0], sourceMgr);
+    int rc = build(*module, dir, stage, outputPath, argv[0], sourceMgr, onnx);
     llvm::sys::fs::remove_directories(dir);
     return rc;
   }
-  return build(*module, outputPath, stage, "", argv[0], sourceMgr);
+  return build(*module, outputPath, stage, "", argv[0], sourceMgr, onnx);
 }

@@ -3,6 +3,8 @@
 #ifndef GRADC_TARGET_EMITCPP_H
 #define GRADC_TARGET_EMITCPP_H
 
+#include "gradc/Target/OnnxExport.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -30,9 +32,12 @@ struct EmittedModel {
 /// and `nn.train` module attributes). `sourceName` is the model file's name,
 /// quoted in comments; the comment above each kernel quotes its model line
 /// from `sourceMgr` (the buffers the model was parsed from; a file it does
-/// not hold is read from disk). Errors are reported on the module's context.
+/// not hold is read from disk). `onnx`, when given, is the ONNX form of
+/// predict (exportOnnx before the lowering) that the program's --export-onnx
+/// writes. Errors are reported on the module's context.
 mlir::FailureOr<EmittedModel> emitCpp(mlir::ModuleOp module, llvm::StringRef sourceName,
-                                      const llvm::SourceMgr *sourceMgr = nullptr);
+                                      const llvm::SourceMgr *sourceMgr = nullptr,
+                                      const OnnxExport *onnx = nullptr);
 
 /// `FashionMLP` -> `fashion_mlp`.
 std::string snakeCase(llvm::StringRef name);

@@ -497,6 +497,39 @@ bool BatchNormTrainOp::isNonDifferentiableOperand(unsigned index) {
   return index >= 3; // running_mean, running_var
 }
 
+// With the statistics fixed, y = x · s + (beta − mean · s), s = gamma / √(var + eps),
+// per channel (axis 1): dx = g · s, dgamma = Σ g · x̂, dbeta = Σ g over every
+// axis but the channel's, x̂ = (x − mean) / √(var + eps).
+LogicalResult BatchNormEvalOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  GradBuilder gb(builder, getLoc());
+  Value g = resultGrads[0];
+  auto xType = cast<RankedTensorType>(getX().getType());
+  // A [C] statistic as [C, 1, ...], to broadcast over x's axes after 1.
+  auto perChannel = [&](Value v) -> Value {
+    if (xType.getRank() <= 2)
+      return v;
+    SmallVector<int64_t> shape(xType.getRank() - 1, 1);
+    shape[0] = xType.getDimSize(1);
+    return builder.create<ReshapeOp>(getLoc(),
+                                     RankedTensorType::get(shape, xType.getElementType()), v);
+  };
+  Value inv = builder.create<RsqrtOp>(getLoc(), gb.add(getRunningVar(), gb.scalar(g, getEps().convertToDouble())));
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d < xType.getRank(); ++d)
+    if (d != 1)
+      axes.push_back(d);
+  Value dx = gb.mul(g, perChannel(gb.mul(getGamma(), inv)));
+  Value xhat = gb.mul(gb.sub(getX(), perChannel(getRunningMean())), perChannel(inv));
+  operandGrads.append({dx, gb.reduceSum(gb.mul(g, xhat), axes, false),
+                       gb.reduceSum(g, axes, false), Value(), Value()});
+  return success();
+}
+
+bool BatchNormEvalOp::isNonDifferentiableOperand(unsigned index) {
+  return index >= 3; // running_mean, running_var
+}
+
 LogicalResult LayerNormOp::buildVJP(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   auto backward = builder.create<LayerNormBackwardOp>(getLoc(), getX(), resultGrads[0],

@@ -155,6 +155,21 @@ struct Schedule {
   double finalDivFactor = 1e4;
 };
 
+/// The model's predict entry point as an ONNX inference graph, which
+/// `PROGRAM --export-onnx` writes with the weights the model holds (onnx.h):
+/// two serialized protobuf messages the compiler checked with ONNX's
+/// checker, short of the weights.
+struct OnnxGraph {
+  std::string model;  ///< the ModelProto without its graph
+  std::string graph;  ///< the GraphProto without the initializers below
+  /// The buffers (parameters, running statistics) the graph reads, by name;
+  /// each is written as an initializer of that name.
+  std::vector<std::string> initializers;
+  /// Why the model has no ONNX form (the op and its model line); empty when
+  /// it has one, or when the program was built without one.
+  std::string unsupported;
+};
+
 /// Everything the trainer needs to know about a compiled model.
 struct ModelInfo {
   std::string name;
@@ -205,6 +220,8 @@ struct ModelInfo {
   /// "key=value" line each (optimizer.beta1=0.9): a refused checkpoint's
   /// message names those that differ.
   std::string trainSettings;
+  /// For --export-onnx.
+  OnnxGraph onnx;
 };
 
 /// What one step reports: the batch's mean loss and its metric statistics,

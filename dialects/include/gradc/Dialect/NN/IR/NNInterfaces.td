@@ -152,4 +152,28 @@ def KernelOpInterface : OpInterface<"KernelOpInterface"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// The op in an ONNX graph
+//===----------------------------------------------------------------------===//
+
+def OnnxExportOpInterface : OpInterface<"OnnxExportOpInterface"> {
+  let cppNamespace = "::gradc::nn";
+  let description = [{
+    An op that `PROGRAM --export-onnx` can write into the ONNX inference
+    graph (opset 17): `exportToOnnx` appends the nodes computing its results
+    from its operands' values to the graph (OnnxGraph.h). The nodes are
+    those gradc's ONNX importer reads back as this op, so that a re-imported
+    graph computes bitwise what the program computed. An op of a predict
+    entry point without this interface makes the export fail, naming it.
+    The C++ lives in NNOnnx.cpp.
+  }];
+  let methods = [
+    InterfaceMethod<
+      /*desc=*/"Appends the op's nodes to `graph`.",
+      /*retTy=*/"::mlir::LogicalResult",
+      /*methodName=*/"exportToOnnx",
+      /*args=*/(ins "::gradc::nn::OnnxGraphBuilder &":$graph)>,
+  ];
+}
+
 #endif // GRADC_DIALECT_NN_IR_NNINTERFACES_TD

@@ -13,6 +13,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "gradc/Dialect/NN/IR/NNAttrs.h"
+#include "gradc/Dialect/NN/IR/OnnxGraph.h"
 #include "gradc/Dialect/NN/IR/NNInterfaces.h.inc"
 
 namespace gradc::nn {

@@ -22,6 +22,9 @@ def NN_Kernel : DeclareOpInterfaceMethods<KernelOpInterface, ["getFlops"]>;
 def NN_MovesData : DeclareOpInterfaceMethods<KernelOpInterface>; // no FLOPs
 def NN_EpilogueProducer : DeclareOpInterfaceMethods<KernelOpInterface,
                                                     ["getFlops", "canLeadEpilogue"]>;
+// Written into ONNX graphs by `--export-onnx` (NNInterfaces.td; NNOnnx.cpp).
+def NN_OnnxExportable : DeclareOpInterfaceMethods<OnnxExportOpInterface>;
+
 def NN_RowBlockProducer : DeclareOpInterfaceMethods<KernelOpInterface,
     ["getFlops", "canLeadEpilogue", "canComputeRowBlocks", "printRowBlock"]>;
 
@@ -39,7 +42,7 @@ class NN_InferredOp<string mnemonic, list<Trait> traits = []>
 // Constants
 //===----------------------------------------------------------------------===//
 
-def NN_ConstantOp : NN_InferredOp<"constant", [NN_MovesData, ConstantLike, NN_Differentiable]> {
+def NN_ConstantOp : NN_InferredOp<"constant", [NN_OnnxExportable, NN_MovesData, ConstantLike, NN_Differentiable]> {
   let summary = "a tensor literal";
   let description = [{
     Materializes a dense tensor literal. Rank-0 constants are how scalars
@@ -63,7 +66,7 @@ def NN_ConstantOp : NN_InferredOp<"constant", [NN_MovesData, ConstantLike, NN_Di
 
 class NN_BroadcastBinaryOp<string mnemonic, string opSummary, string formula,
                            list<Trait> traits = []>
-    : NN_InferredOp<mnemonic, !listconcat([NN_Elementwise, NN_Differentiable], traits)> {
+    : NN_InferredOp<mnemonic, !listconcat([NN_OnnxExportable, NN_Elementwise, NN_Differentiable], traits)> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` elementwise. The operands broadcast as in
@@ -90,7 +93,7 @@ def NN_MaximumOp : NN_BroadcastBinaryOp<"maximum", "elementwise maximum", "max(l
 def NN_MinimumOp : NN_BroadcastBinaryOp<"minimum", "elementwise minimum", "min(lhs, rhs)", [Commutative]>;
 def NN_PowOp : NN_BroadcastBinaryOp<"pow", "elementwise power", "lhs ^ rhs">;
 
-def NN_CompareOp : NN_InferredOp<"compare", [NN_Elementwise]> {
+def NN_CompareOp : NN_InferredOp<"compare", [NN_OnnxExportable, NN_Elementwise]> {
   let summary = "elementwise comparison producing an i1 mask";
   let description = [{
     Compares two broadcast-compatible tensors of the same element type and
@@ -108,7 +111,7 @@ def NN_CompareOp : NN_InferredOp<"compare", [NN_Elementwise]> {
       "$predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def NN_SelectOp : NN_InferredOp<"select", [NN_Elementwise, NN_DifferentiableExcept]> {
+def NN_SelectOp : NN_InferredOp<"select", [NN_OnnxExportable, NN_Elementwise, NN_DifferentiableExcept]> {
   let summary = "elementwise choice between two tensors by an i1 mask";
   let description = [{
     Yields `cond ? on_true : on_false` elementwise. All three operands
@@ -128,7 +131,7 @@ def NN_SelectOp : NN_InferredOp<"select", [NN_Elementwise, NN_DifferentiableExce
   let hasFolder = 1;
 }
 
-def NN_CastOp : NN_Op<"cast", [NN_Elementwise, SameOperandsAndResultShape, NN_Differentiable]> {
+def NN_CastOp : NN_Op<"cast", [NN_OnnxExportable, NN_Elementwise, SameOperandsAndResultShape, NN_Differentiable]> {
   let summary = "elementwise element-type conversion";
   let description = [{
     Converts every element to the result's element type: floats to integers
@@ -151,7 +154,7 @@ def NN_CastOp : NN_Op<"cast", [NN_Elementwise, SameOperandsAndResultShape, NN_Di
 
 class NN_UnaryOp<string mnemonic, string opSummary, string formula,
                  list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([NN_Elementwise,
+    : NN_Op<mnemonic, !listconcat([NN_OnnxExportable, NN_Elementwise,
         DeclareOpInterfaceMethods<UnaryFunctionOpInterface>, SameOperandsAndResultType,
         NN_Differentiable], traits)> {
   let summary = opSummary;
@@ -194,7 +197,7 @@ def NN_SoftplusOp : NN_UnaryOp<"softplus", "numerically stable softplus",
 def NN_SiluOp : NN_UnaryOp<"silu", "sigmoid-weighted linear unit (swish)",
                            "x * sigmoid(x) = x / (1 + e^-x)">;
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [NN_Elementwise, SameOperandsAndResultType, NN_Differentiable]> {
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [NN_OnnxExportable, NN_Elementwise, SameOperandsAndResultType, NN_Differentiable]> {
   let summary = "leaky rectified linear unit";
   let description = [{
     Computes `x > 0 ? x : slope * x` elementwise (PyTorch's `leaky_relu`,
@@ -213,7 +216,7 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [NN_Elementwise, SameOperandsAndResultT
 // Shape ops
 //===----------------------------------------------------------------------===//
 
-def NN_ReshapeOp : NN_Op<"reshape", [NN_Differentiable]> {
+def NN_ReshapeOp : NN_Op<"reshape", [NN_OnnxExportable, NN_Differentiable]> {
   let summary = "reinterpret a tensor's shape, keeping row-major element order";
   let description = [{
     The result has the same element type and element count as the operand.
@@ -229,7 +232,7 @@ def NN_ReshapeOp : NN_Op<"reshape", [NN_Differentiable]> {
   let hasFolder = 1;
 }
 
-def NN_TransposeOp : NN_InferredOp<"transpose", [NN_MovesData, NN_Differentiable]> {
+def NN_TransposeOp : NN_InferredOp<"transpose", [NN_OnnxExportable, NN_MovesData, NN_Differentiable]> {
   let summary = "permute dimensions";
   let description = [{
     Result dimension `i` is operand dimension `permutation[i]`, as
@@ -245,7 +248,7 @@ def NN_TransposeOp : NN_InferredOp<"transpose", [NN_MovesData, NN_Differentiable
   let hasFolder = 1;
 }
 
-def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_MovesData, NN_Differentiable]> {
+def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_OnnxExportable, NN_MovesData, NN_Differentiable]> {
   let summary = "broadcast a tensor to a larger shape";
   let description = [{
     Replicates the operand along size-1 and missing leading dimensions, by
@@ -262,7 +265,7 @@ def NN_BroadcastToOp : NN_Op<"broadcast_to", [NN_MovesData, NN_Differentiable]> 
   let hasFolder = 1;
 }
 
-def NN_ConcatOp : NN_InferredOp<"concat", [NN_MovesData, NN_Differentiable]> {
+def NN_ConcatOp : NN_InferredOp<"concat", [NN_OnnxExportable, NN_MovesData, NN_Differentiable]> {
   let summary = "join tensors along one dimension";
   let description = [{
     All inputs have the same rank and element type, and equal extents in
@@ -278,7 +281,7 @@ def NN_ConcatOp : NN_InferredOp<"concat", [NN_MovesData, NN_Differentiable]> {
   let hasFolder = 1;
 }
 
-def NN_SliceOp : NN_Op<"slice", [NN_MovesData, NN_Differentiable]> {
+def NN_SliceOp : NN_Op<"slice", [NN_OnnxExportable, NN_MovesData, NN_Differentiable]> {
   let summary = "a static, unit-stride window of a tensor";
   let description = [{
     Takes, in every dimension `i`, the elements `[start[i], start[i] +
@@ -300,7 +303,7 @@ def NN_SliceOp : NN_Op<"slice", [NN_MovesData, NN_Differentiable]> {
 //===----------------------------------------------------------------------===//
 
 class NN_ReduceOp<string mnemonic, string opSummary, string example>
-    : NN_InferredOp<mnemonic, [NN_Kernel, NN_Differentiable]> {
+    : NN_InferredOp<mnemonic, [NN_OnnxExportable, NN_Kernel, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Reduces over `axes` (sorted, distinct, in `[0, rank)`). With `keep_dims`
@@ -324,7 +327,7 @@ def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean over dimensions",
 def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum over dimensions",
     "%m = nn.reduce_max %x [1] {keep_dims = true} : tensor<64x10xf32> -> tensor<64x1xf32>">;
 
-def NN_ArgmaxOp : NN_InferredOp<"argmax", [NN_Kernel]> {
+def NN_ArgmaxOp : NN_InferredOp<"argmax", [NN_OnnxExportable, NN_Kernel]> {
   let summary = "index of the largest element along one dimension";
   let description = [{
     Yields `i32` indices with `axis` removed; ties go to the first index, as
@@ -343,7 +346,7 @@ def NN_ArgmaxOp : NN_InferredOp<"argmax", [NN_Kernel]> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def NN_MatmulOp : NN_InferredOp<"matmul", [NN_RowBlockProducer, NN_Differentiable]> {
+def NN_MatmulOp : NN_InferredOp<"matmul", [NN_OnnxExportable, NN_RowBlockProducer, NN_Differentiable]> {
   let summary = "batched matrix product";
   let description = [{
     Multiplies the trailing two dimensions of each operand (after the
@@ -362,7 +365,7 @@ def NN_MatmulOp : NN_InferredOp<"matmul", [NN_RowBlockProducer, NN_Differentiabl
       "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)";
 }
 
-def NN_LinearOp : NN_InferredOp<"linear", [NN_EpilogueProducer, NN_Differentiable]> {
+def NN_LinearOp : NN_InferredOp<"linear", [NN_OnnxExportable, NN_EpilogueProducer, NN_Differentiable]> {
   let summary = "fully connected layer: x · weightᵀ + bias";
   let description = [{
     `x` is `[N, in]`, `weight` is `[out, in]` (PyTorch's layout) and the
@@ -383,7 +386,7 @@ def NN_LinearOp : NN_InferredOp<"linear", [NN_EpilogueProducer, NN_Differentiabl
 // Convolution and pooling (NCHW)
 //===----------------------------------------------------------------------===//
 
-def NN_Conv2DOp : NN_InferredOp<"conv2d", [NN_EpilogueProducer, NN_Differentiable]> {
+def NN_Conv2DOp : NN_InferredOp<"conv2d", [NN_OnnxExportable, NN_EpilogueProducer, NN_Differentiable]> {
   let summary = "2-D convolution (cross-correlation), NCHW";
   let description = [{
     `x` is `[N, C, H, W]`, `weight` `[O, C, KH, KW]`, optional `bias` `[O]`;
@@ -440,7 +443,7 @@ def NN_Conv2DBackwardFilterOp : NN_Op<"conv2d_backward_filter", [NN_Kernel]> {
 }
 
 class NN_Pool2DOp<string mnemonic, string opSummary, string detail>
-    : NN_InferredOp<mnemonic, [NN_Kernel, NN_Differentiable]> {
+    : NN_InferredOp<mnemonic, [NN_OnnxExportable, NN_Kernel, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Pools `[N, C, H, W]` over `kernel` windows moved by `stride` over the
@@ -538,11 +541,14 @@ def NN_BatchNormTrainOp : NN_InferredOp<"batch_norm_train", [NN_EpilogueProducer
   let hasVerifier = 1;
 }
 
-def NN_BatchNormEvalOp : NN_InferredOp<"batch_norm_eval", [NN_EpilogueProducer]> {
+def NN_BatchNormEvalOp : NN_InferredOp<"batch_norm_eval", [NN_OnnxExportable, NN_EpilogueProducer, NN_DifferentiableExcept]> {
   let summary = "batch normalization in evaluation mode";
   let description = [{
     Normalizes `x` per channel with the running statistics:
-    `(x − running_mean) / sqrt(running_var + eps) · gamma + beta`.
+    `(x − running_mean) / sqrt(running_var + eps) · gamma + beta`. It is
+    differentiable in `x`, `gamma` and `beta` with the statistics held fixed
+    (a batch norm in evaluation mode inside a trained model, as a graph
+    exported in eval mode, or a frozen backbone, trains).
 
     ```mlir
     %y = nn.batch_norm_eval %x, %g, %b, %rm, %rv {eps = 1.0e-5 : f64}
@@ -586,7 +592,7 @@ def NN_BatchNormBackwardOp : NN_InferredOp<"batch_norm_backward", [NN_Kernel]> {
   let hasVerifier = 1;
 }
 
-def NN_LayerNormOp : NN_InferredOp<"layer_norm", [NN_EpilogueProducer, NN_Differentiable]> {
+def NN_LayerNormOp : NN_InferredOp<"layer_norm", [NN_OnnxExportable, NN_EpilogueProducer, NN_Differentiable]> {
   let summary = "layer normalization over the last dimension";
   let description = [{
     Normalizes each row of the last dimension `D` with its mean and biased
@@ -631,7 +637,7 @@ def NN_LayerNormBackwardOp : NN_InferredOp<"layer_norm_backward", [NN_Kernel]> {
 //===----------------------------------------------------------------------===//
 
 class NN_SoftmaxLikeOp<string mnemonic, string opSummary, string formula>
-    : NN_Op<mnemonic, [NN_Kernel, SameOperandsAndResultType, NN_Differentiable]> {
+    : NN_Op<mnemonic, [NN_OnnxExportable, NN_Kernel, SameOperandsAndResultType, NN_Differentiable]> {
   let summary = opSummary;
   let description = [{
     Computes `}] # formula # [{` along `axis` (in `[0, rank)`), subtracting the
@@ -717,7 +723,7 @@ def NN_ConfusionMatrixOp : NN_InferredOp<"confusion_matrix", [NN_Kernel]> {
 // Embedding
 //===----------------------------------------------------------------------===//
 
-def NN_GatherRowsOp : NN_InferredOp<"gather_rows", [NN_MovesData, NN_DifferentiableExcept]> {
+def NN_GatherRowsOp : NN_InferredOp<"gather_rows", [NN_OnnxExportable, NN_MovesData, NN_DifferentiableExcept]> {
   let summary = "look up rows of a table (embedding)";
   let description = [{
     `table` is `[V, D]` and `ids` an `i32` tensor of any shape `S` with values
