@@ -208,7 +208,33 @@ TEST_F(TrainerFlagsTest, ModesNeedTheirFlagsAndExcludeOthers) {
   EXPECT_EQ(run.code, 2);
   EXPECT_EQ(run.err, "error: --predict needs --load W.safetensors (the weights to run)\n");
 
+  run = runTrainer(model, {"--export-onnx", path("net.onnx")});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err, "error: --export-onnx needs --load W.safetensors (the trained weights to "
+                     "write into the graph)\n");
+
   ASSERT_EQ(runTrainer(model, {"--init-only", "--save", path("w.safetensors")}).code, 0);
+  run = runTrainer(model, {"--export-onnx", path("net.onnx"), "--load", path("w.safetensors"),
+                           "--epochs", "2"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err, "error: --epochs has no effect with --export-onnx\n");
+  run = runTrainer(model, {"--export-onnx", path("net.onnx"), "--eval"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err, "error: --eval and --export-onnx cannot be combined\n");
+  // A model without an ONNX graph (this one is written by hand; a compiled
+  // one without an ONNX form names the op) writes nothing.
+  run = runTrainer(model, {"--export-onnx", path("net.onnx"), "--load", path("w.safetensors")});
+  EXPECT_NE(run.code, 0);
+  EXPECT_NE(run.err.find("--export-onnx: this program was built without its ONNX graph"),
+            std::string::npos)
+      << run.err;
+  EXPECT_FALSE(std::filesystem::exists(path("net.onnx")));
+  model.mutableInfo().onnx.unsupported = "'nn.lstm' (m.gc:3) has no ONNX form";
+  run = runTrainer(model, {"--export-onnx", path("net.onnx"), "--load", path("w.safetensors")});
+  EXPECT_NE(run.err.find("has no ONNX form: 'nn.lstm' (m.gc:3)"), std::string::npos) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(path("net.onnx")));
+  model.mutableInfo().onnx.unsupported.clear();
+
   run = runTrainer(model, {"--predict", path("x.npy"), "--load", path("w.safetensors")});
   EXPECT_EQ(run.code, 2);
   EXPECT_EQ(run.err, "error: --predict needs --out Y.npy (or Y.csv)\n");
