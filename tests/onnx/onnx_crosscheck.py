@@ -132,7 +132,7 @@ class ResidualCnn(nn.Module):
     """A ResNet-style CNN: a stem convolution, a residual block (conv, batch
     norm, ReLU, conv, batch norm, plus the identity: Add of two computed
     tensors), ReLU, global average pooling and a linear head; trained with
-    its stem frozen, in the model file (`freeze stem`) and in PyTorch
+    its stem frozen, in the model file (`freeze "stem.*"`) and in PyTorch
     (requires_grad off, not in the optimizer). (Trained whole with Adam, the
     stem's f32 weights carry rounding noise of the size of the learning
     rate in both frameworks, as tests/e2e/torch_crosscheck.py explains.)"""
@@ -250,7 +250,7 @@ def check_model(name, args, work):
         f.write(MODEL_FILE.format(name=name, cls="".join(p.title() for p in name.split("_")),
                                   dtype="i32" if x.dtype == np.int32 else "f32", label=label,
                                   shape=shape, optimizer=optimizer_line, batch=batch,
-                                  freeze="".join("  freeze %s\n" % f
+                                  freeze="".join("  freeze \"%s.*\"\n" % f
                                                  for f in FROZEN.get(name, ()))))
     problems, summaries = [], []
     for precision in ("f32", "f64"):

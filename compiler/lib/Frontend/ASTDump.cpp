@@ -182,7 +182,10 @@ void ASTDumper::dump(const StmtAST &stmt, unsigned indent) {
       dump(*param->getInit(), indent + 1);
   } else {
     const auto &freeze = llvm::cast<FreezeStmtAST>(stmt);
-    line(indent) << "Freeze " << freeze.getLayer();
+    if (freeze.isGlob())
+      line(indent) << "Freeze pattern \"" << freeze.getLayer() << "\"";
+    else
+      line(indent) << "Freeze " << freeze.getLayer();
     end(stmt.getLoc());
   }
 }

@@ -952,8 +952,14 @@ StmtPtr Parser::parseMetric() {
 StmtPtr Parser::parseFreeze() {
   Location loc = tok.loc;
   advance();
+  if (at(TokenKind::string)) {
+    // `freeze "layer1.*"`: a glob over parameter names.
+    auto stmt = std::make_unique<FreezeStmtAST>(loc, tok.stringValue, tok.loc, /*glob=*/true);
+    advance();
+    return stmt;
+  }
   if (!tok.isWord()) {
-    errorExpected("a layer name after 'freeze'");
+    errorExpected("a layer name or a quoted pattern after 'freeze'");
     return nullptr;
   }
   Location layerLoc = tok.loc;

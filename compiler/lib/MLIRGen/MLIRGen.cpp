@@ -12,6 +12,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -900,7 +901,7 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
   }
   case StmtAST::Stmt_Freeze: {
     auto &freeze = cast<FreezeStmtAST>(stmt);
-    freezes.emplace_back(freeze.getLayer().str(), freeze.getLayerLoc());
+    freezes.push_back({freeze.getLayer().str(), freeze.getLayerLoc(), freeze.isGlob()});
     return true;
   }
   case StmtAST::Stmt_Param: {
@@ -914,18 +915,54 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
 }
 
 void ModelBuilder::applyFreezes() {
-  for (auto &[layer, at] : freezes) {
+  for (const Freeze &freeze : freezes) {
+    // A glob matches a parameter's name or a layer holding it (one of the
+    // name's dotted prefixes): "layer1.*", "stem", "fc?".
+    std::optional<llvm::GlobPattern> glob;
+    if (freeze.glob) {
+      auto created = llvm::GlobPattern::create(freeze.layer, /*MaxSubPatterns=*/64);
+      if (!created) {
+        error(freeze.at, "invalid pattern \"" + freeze.layer + "\": " +
+                             llvm::toString(created.takeError()));
+        continue;
+      }
+      glob = std::move(*created);
+    }
+    auto matches = [&](llvm::StringRef name) {
+      if (!glob)
+        return name == freeze.layer || name.starts_with(freeze.layer + ".");
+      for (size_t dot = name.find('.'); dot != llvm::StringRef::npos;
+           dot = name.find('.', dot + 1))
+        if (glob->match(name.take_front(dot)))
+          return true;
+      return glob->match(name);
+    };
     bool found = false;
     for (auto &[name, index] : paramArgs) {
-      if (name != layer && !llvm::StringRef(name).starts_with(layer + "."))
+      if (!matches(name))
         continue;
       found = true;
       NamedAttrList attrs(argAttrs[index]);
       attrs.set(nn::NNDialect::kFrozenAttrName, builder.getUnitAttr());
       argAttrs[index] = attrs.getDictionary(builder.getContext());
     }
-    if (!found)
-      error(at, "'freeze " + layer + "' names no layer with parameters and no 'param'");
+    if (found)
+      continue;
+    if (!freeze.glob) {
+      error(freeze.at, "'freeze " + freeze.layer + "' names no layer with parameters and no 'param'");
+      continue;
+    }
+    std::string names;
+    size_t listed = 0;
+    for (auto &[name, index] : paramArgs) {
+      if (listed++ == 6) {
+        names += ", ...";
+        break;
+      }
+      names += (names.empty() ? "" : ", ") + name;
+    }
+    error(freeze.at, "'freeze \"" + freeze.layer + "\"' matches no parameter" +
+                         (names.empty() ? std::string() : " (the model's are " + names + ")"));
   }
 }
 

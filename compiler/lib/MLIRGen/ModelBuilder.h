@@ -250,7 +250,13 @@ private:
   std::vector<const BlockAST *> activeBlocks;
   /// Every block instance by its full name ("Pair_1.Unit_0"), and its block.
   std::map<std::string, const BlockAST *> blockInstances;
-  std::vector<std::pair<std::string, Location>> freezes;
+  /// `freeze` statements: the layer name or glob, where, and whether a glob.
+  struct Freeze {
+    std::string layer;
+    Location at;
+    bool glob;
+  };
+  std::vector<Freeze> freezes;
   std::map<std::string, unsigned> paramArgs; ///< name -> argument number
   llvm::StringSet<> metricNames;
   Instance modelInstance;

@@ -1653,8 +1653,11 @@ void Importer::findPatterns() {
     }
     return std::nullopt;
   };
-  auto near = [](std::optional<double> v, double want) {
-    return v && std::abs(*v - want) <= 1e-6 * std::abs(want);
+  // An f64 program fuses only constants stored in f64: GELU's √2 rounded to
+  // f32 is another function in f64, which the nodes one by one compute.
+  const double tolerance = floatType().isF64() ? 1e-15 : 1e-6;
+  auto near = [&](std::optional<double> v, double want) {
+    return v && std::abs(*v - want) <= tolerance * std::abs(want);
   };
   // The node computing `name`, when it is of `type`, of the default
   // domain, in no other pattern, and `name` has no other use.

@@ -490,21 +490,25 @@ private:
 };
 
 /// `freeze fc1` or `freeze Residual_0.dense_1`: the layer's name, with its
-/// dotted parts joined by '.'.
+/// dotted parts joined by '.'; or `freeze "layer1.*"`: a glob over the
+/// parameters' names.
 class FreezeStmtAST : public StmtAST {
 public:
-  FreezeStmtAST(Location loc, llvm::StringRef layer, Location layerLoc)
+  FreezeStmtAST(Location loc, llvm::StringRef layer, Location layerLoc, bool glob = false)
       : StmtAST(Stmt_Freeze, std::move(loc)), layer(layer.str()),
-        layerLoc(std::move(layerLoc)) {}
+        layerLoc(std::move(layerLoc)), glob(glob) {}
 
   llvm::StringRef getLayer() const { return layer; }
   const Location &getLayerLoc() const { return layerLoc; }
+  /// Whether getLayer() is a glob (written as a string).
+  bool isGlob() const { return glob; }
 
   static bool classof(const StmtAST *s) { return s->getKind() == Stmt_Freeze; }
 
 private:
   std::string layer;
   Location layerLoc;
+  bool glob;
 };
 
 /// `param pos: f32[64, 128] init: normal(0.02)`: a learned tensor of the

@@ -70,3 +70,36 @@ np.save(os.path.join(out, "gemm_y.npy"), ys.astype(np.float32))
 wrong = ys.astype(np.float32).copy()
 wrong[3, 2] += 0.01
 np.save(os.path.join(out, "gemm_y_wrong.npy"), wrong)
+
+# GELU as torch.onnx.export writes F.gelu (one nn.gelu), and the ops of masks
+# and slices: Greater, Not(Equal), Where, Slice, Split, Expand, ReduceMax.
+def const(name, value, dtype=np.float32):
+    return helper.make_node("Constant", [], [name], name=name,
+                            value=numpy_helper.from_array(np.array(value, dtype=dtype), name))
+
+
+x8 = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 8])
+save("gelu", [const("sqrt2", 1.4142135381698608), const("one", 1.0), const("half", 0.5),
+              helper.make_node("Div", ["x", "sqrt2"], ["d"], name="/act/Div"),
+              helper.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
+              helper.make_node("Add", ["e", "one"], ["p"], name="/act/Add"),
+              helper.make_node("Mul", ["x", "p"], ["m"], name="/act/Mul"),
+              helper.make_node("Mul", ["m", "half"], ["y"], name="/act/Mul_1")],
+     [x8], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 8])])
+ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+save("masks",
+     [const("zero", 0.0),
+      helper.make_node("Greater", ["x", "zero"], ["pos"], name="/gt"),
+      helper.make_node("Equal", ["x", "zero"], ["eq"], name="/eq"),
+      helper.make_node("Not", ["eq"], ["ne"], name="/not"),
+      helper.make_node("Where", ["pos", "x", "zero"], ["relu"], name="/where"),
+      helper.make_node("Cast", ["ne"], ["nef"], name="/cast", to=TensorProto.FLOAT),
+      helper.make_node("Add", ["relu", "nef"], ["s"], name="/add"),
+      helper.make_node("Slice", ["s", "starts", "ends", "axes"], ["tail"], name="/slice"),
+      helper.make_node("Split", ["tail", "parts"], ["a", "b"], name="/split", axis=1),
+      helper.make_node("ReduceMax", ["a"], ["amax"], name="/max", axes=[1], keepdims=1),
+      helper.make_node("Expand", ["amax", "shape"], ["wide"], name="/expand"),
+      helper.make_node("Sub", ["b", "wide"], ["y"], name="/sub")],
+     [x8], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+     [ints("starts", [-6]), ints("ends", [100]), ints("axes", [1]), ints("parts", [2, 4]),
+      ints("shape", [1, 4])])
