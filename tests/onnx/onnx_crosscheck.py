@@ -157,6 +157,25 @@ def adam(lr):
     return lambda params: torch.optim.Adam(params, lr=lr)
 
 
+class TransformerTagger(nn.Module):
+    """An embedding, one nn.TransformerEncoderLayer (batch_first, post-norm,
+    ReLU; self-attention as torch exports it: MatMul of the packed in_proj
+    weight, Slice into q/k/v, Reshape/Transpose to heads, MatMul, Div,
+    Softmax, MatMul, out_proj; LayerNormalization; a feed-forward block) and
+    a projection to the vocabulary at every position. Dropout 0: the
+    exported Dropout nodes are the identity."""
+
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(20, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.0,
+                                                batch_first=True)
+        self.out = nn.Linear(16, 20)
+
+    def forward(self, ids):
+        return self.out(self.layer(self.wte(ids)))
+
+
 def sgd(lr, momentum):
     return lambda params: torch.optim.SGD(params, lr=lr, momentum=momentum)
 
@@ -176,6 +195,11 @@ MODELS = {
     "onnx_token_tagger": (TokenTagger, "tokens", TOKENS, "adam(lr: 1e-2)", adam(1e-2), 16),
     "onnx_frozen_stem": (ResidualCnn, "fashion_images", CLASSES,
                          "adam(lr: 1e-3)", adam(1e-3), 32),
+    # SGD: the key projection's bias has a gradient of 0 but for rounding
+    # (softmax ignores a constant added to every score), which Adam would
+    # scale up to the learning rate in both frameworks.
+    "onnx_transformer": (TransformerTagger, "tokens", TOKENS, "sgd(lr: 0.1, momentum: 0.9)",
+                         sgd(0.1, 0.9), 16),
 }
 
 # Parameters frozen in the model file and in PyTorch, by model.
