@@ -176,6 +176,26 @@ class TransformerTagger(nn.Module):
         return self.out(self.layer(self.wte(ids)))
 
 
+class RecurrentTagger(nn.Module):
+    """An embedding, a two-layer nn.LSTM (or a one-layer nn.GRU), batch first,
+    and a projection to the vocabulary at every position: torch exports each
+    layer as an LSTM (GRU) node with its weights reordered to ONNX's gate
+    order by Slice and Concat of the state_dict tensors, the sequence
+    transposed to time first, and a zero initial state from
+    ConstantOfShape."""
+
+    def __init__(self, kind="lstm"):
+        super().__init__()
+        self.wte = nn.Embedding(20, 8)
+        self.rnn = (nn.LSTM(8, 12, num_layers=2, batch_first=True) if kind == "lstm"
+                    else nn.GRU(8, 12, batch_first=True))
+        self.out = nn.Linear(12, 20)
+
+    def forward(self, ids):
+        h, _ = self.rnn(self.wte(ids))
+        return self.out(h)
+
+
 def sgd(lr, momentum):
     return lambda params: torch.optim.SGD(params, lr=lr, momentum=momentum)
 
@@ -198,6 +218,9 @@ MODELS = {
     # SGD: the key projection's bias has a gradient of 0 but for rounding
     # (softmax ignores a constant added to every score), which Adam would
     # scale up to the learning rate in both frameworks.
+    "onnx_lstm": (RecurrentTagger, "tokens", TOKENS, "adam(lr: 1e-2)", adam(1e-2), 16),
+    "onnx_gru": (lambda: RecurrentTagger("gru"), "tokens", TOKENS, "adam(lr: 1e-2)",
+                 adam(1e-2), 16),
     "onnx_transformer": (TransformerTagger, "tokens", TOKENS, "sgd(lr: 0.1, momentum: 0.9)",
                          sgd(0.1, 0.9), 16),
 }

@@ -44,6 +44,10 @@ namespace {
 /// less one byte: its sizes are ints).
 constexpr uint64_t kMaxOnnxBytes = uint64_t(INT32_MAX);
 
+/// The largest value the importer computes itself (ConstantOfShape, folded
+/// shape arithmetic): larger ones are program data, not constants.
+constexpr int64_t kMaxKnownElements = int64_t(1) << 22;
+
 /// A model read, checked and shape-inferred once per file and compilation.
 struct LoadedOnnx {
   onnx::ModelProto model;
@@ -72,8 +76,9 @@ const llvm::StringSet<> &supportedOpTypes() {
       "Abs",         "Add",         "ArgMax",      "AveragePool",
       "BatchNormalization", "Cast", "Concat",      "Constant",    "Conv",
       "Div",         "Dropout",     "Equal",       "Erf",         "Exp",
-      "Expand",      "Flatten",     "Gather",      "Gemm",        "GlobalAveragePool",
-      "Greater",     "GreaterOrEqual", "Identity", "LayerNormalization", "LeakyRelu",
+      "ConstantOfShape", "Expand", "Flatten",     "Gather",      "Gemm",        "GlobalAveragePool",
+      "GRU",         "Greater",     "GreaterOrEqual", "Identity", "LSTM",
+      "LayerNormalization", "LeakyRelu",
       "Less",        "LessOrEqual", "Log",         "LogSoftmax",  "MatMul",
       "Max",         "MaxPool",     "Min",         "Mul",         "Neg",
       "Not",         "Pad",         "Pow",         "Reciprocal",  "ReduceMax",
@@ -193,6 +198,10 @@ private:
   bool slice();
   bool split();
   bool expand();
+  bool recurrent(bool lstm);
+  bool constantOfShape();
+  /// How many nodes (and graph outputs) read each value.
+  std::map<std::string, int> useCounts;
 
   // Patterns of several nodes that torch.onnx.export (and gradc's exporter)
   // write for one nn op (GELU; a != b as Not(Equal)): found before
@@ -1243,6 +1252,10 @@ bool Importer::translate(const onnx::NodeProto &n) {
   }
   if (type == "Expand")
     return expand();
+  if (type == "ConstantOfShape")
+    return constantOfShape();
+  if (type == "LSTM" || type == "GRU")
+    return recurrent(type == "LSTM");
   if (type == "Slice")
     return slice();
   if (type == "Split")
@@ -1308,6 +1321,176 @@ bool Importer::compare(llvm::StringRef type) {
                                                        : nn::CmpPredicate::ge;
   define(0, create<nn::CompareOp>(nn::CmpPredicateAttr::get(mb.builder.getContext(), predicate),
                                   a, b));
+  return !failed;
+}
+
+/// ConstantOfShape: a known tensor of the shape, every element `value` (a
+/// float 0 by default), as torch writes the zero state of a recurrent layer.
+bool Importer::constantOfShape() {
+  auto shape = knownInts(0, "the shape of ConstantOfShape");
+  if (!shape)
+    return false;
+  OnnxValue r;
+  double fill = 0.0;
+  if (const onnx::AttributeProto *a = attr("value"); a && a->has_t()) {
+    OnnxValue v;
+    if (!readTensor(a->t(), v))
+      return false;
+    if (v.values.size() != 1) {
+      fail("the value must be one element");
+      return false;
+    }
+    fill = v.values[0];
+    r.integer = v.integer;
+    r.boolean = v.boolean;
+  }
+  int64_t count = 1;
+  for (int64_t d : *shape) {
+    if (d < 0 || (d > 0 && count > kMaxKnownElements / d)) {
+      fail("the shape is negative, or too large for a value known when the model is "
+           "compiled (more than " + std::to_string(kMaxKnownElements) + " elements)");
+      return false;
+    }
+    count *= d;
+  }
+  r.shape = *shape;
+  r.values.assign(static_cast<size_t>(count), fill);
+  defineKnown(0, std::move(r));
+  return true;
+}
+
+/// LSTM and GRU as torch.onnx.export writes nn.LSTM / nn.GRU (one node per
+/// layer, forward, the default activations, a zero initial state): one
+/// nn.lstm / nn.gru over [B, T, in], the weights reordered from ONNX's gate
+/// order (LSTM i, o, f, c; GRU z, r, h) to PyTorch's (i, f, g, o; r, z, n).
+bool Importer::recurrent(bool lstm) {
+  const int64_t gates = lstm ? 4 : 3;
+  const int64_t hidden = intAttr("hidden_size", 0);
+  if (hidden <= 0) {
+    fail("hidden_size must be given and positive");
+    return false;
+  }
+  if (const onnx::AttributeProto *d = attr("direction"); d && d->s() != "forward") {
+    fail("direction '" + d->s() + "' is not supported (only forward layers: "
+         "bidirectional=False)");
+    return false;
+  }
+  if (const onnx::AttributeProto *a = attr("activations")) {
+    std::vector<std::string> want = lstm ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+                                         : std::vector<std::string>{"Sigmoid", "Tanh"};
+    if (std::vector<std::string>(a->strings().begin(), a->strings().end()) != want) {
+      fail("activations other than the default are not supported");
+      return false;
+    }
+  }
+  if (attr("clip") || (lstm && intAttr("input_forget", 0) != 0)) {
+    fail("clip and input_forget are not supported");
+    return false;
+  }
+  if (!lstm && intAttr("linear_before_reset", 0) != 1) {
+    fail("a GRU with linear_before_reset 0 is not supported (torch.nn.GRU exports 1)");
+    return false;
+  }
+  const bool batchFirst = intAttr("layout", 0) == 1;
+  Value x = tensorInput(0), w = tensorInput(1), r = tensorInput(2);
+  if (!x || !w || !r)
+    return false;
+  RankedTensorType xt = typeOf(x);
+  if (xt.getRank() != 3) {
+    fail("the input must be [T, B, features], got " + ModelBuilder::typeString(xt));
+    return false;
+  }
+  const int64_t features = xt.getDimSize(2);
+  const int64_t rows = gates * hidden;
+  auto expect = [&](Value v, llvm::ArrayRef<int64_t> shape, llvm::StringRef what) {
+    if (typeOf(v).getShape() == shape)
+      return true;
+    fail(what + " must be " +
+         ModelBuilder::typeString(RankedTensorType::get(shape, floatType())) + ", got " +
+         ModelBuilder::typeString(v.getType()) + " (one direction)");
+    return false;
+  };
+  if (!expect(w, {1, rows, features}, "W") || !expect(r, {1, rows, hidden}, "R"))
+    return false;
+  if (input(4, true)) {
+    fail("sequence_lens is not supported (every sequence runs all T steps)");
+    return false;
+  }
+  if (lstm && input(7, true)) {
+    fail("peepholes (P) are not supported");
+    return false;
+  }
+  for (int i : {5, 6}) {
+    if (i == 6 && !lstm)
+      break;
+    const OnnxValue *state = input(i, true);
+    if (state && !(state->known && llvm::all_of(state->values, [](double v) { return v == 0; }))) {
+      fail(std::string(i == 5 ? "initial_h" : "initial_c") +
+           " must be zeros (a layer called without a state)");
+      return false;
+    }
+  }
+  const int64_t outputs = node->output_size();
+  if (lstm && outputs > 2 && !node->output(2).empty() && useCounts[node->output(2)] > 0) {
+    fail("the last cell state Y_c is not supported (the output and Y_h are)");
+    return false;
+  }
+  mlir::Type element = typeOf(w).getElementType();
+  auto slice = [&](Value v, llvm::ArrayRef<int64_t> start, llvm::ArrayRef<int64_t> size) {
+    return Value(mb.builder.create<nn::SliceOp>(mb.loc(call.getLoc()),
+                                                RankedTensorType::get(size, element), v,
+                                                mb.builder.getDenseI64ArrayAttr(start)));
+  };
+  // PyTorch's gate k is ONNX's gate order[k].
+  const std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 2, 3, 1}
+                                          : std::vector<int64_t>{1, 0, 2};
+  auto torchOrder = [&](Value m) {
+    RankedTensorType t = typeOf(m);
+    SmallVector<Value> blocks;
+    for (int64_t k : order) {
+      SmallVector<int64_t> start(t.getRank(), 0), size(t.getShape());
+      start[0] = k * hidden;
+      size[0] = hidden;
+      blocks.push_back(slice(m, start, size));
+    }
+    return create<nn::ConcatOp>(ValueRange(blocks), mb.builder.getI64IntegerAttr(0));
+  };
+  Value wIh = torchOrder(reshape(w, {rows, features}));
+  Value wHh = torchOrder(reshape(r, {rows, hidden}));
+  Value bIh, bHh;
+  if (const OnnxValue *b = input(3, true)) {
+    Value bias = tensorOf(*b);
+    if (!bias || !expect(bias, {1, 2 * rows}, "B"))
+      return false;
+    Value flat = reshape(bias, {2 * rows});
+    bIh = torchOrder(slice(flat, {0}, {rows}));
+    bHh = torchOrder(slice(flat, {rows}, {rows}));
+  } else {
+    OnnxValue zeros;
+    zeros.shape = {rows};
+    zeros.values.assign(rows, 0.0);
+    bIh = tensorOf(zeros);
+    bHh = tensorOf(zeros);
+  }
+  if (!wIh || !wHh || !bIh || !bHh)
+    return false;
+  Value sequences = batchFirst ? x : transpose(x, {1, 0, 2});
+  Operation *op = lstm ? mb.create<nn::LstmOp>(call.getLoc(), 3, sequences, wIh, wHh, bIh, bHh)
+                       : mb.create<nn::GruOp>(call.getLoc(), 2, sequences, wIh, wHh, bIh, bHh);
+  if (!op) {
+    failed = true;
+    return false;
+  }
+  Value y = op->getResult(0); // [B, T, H]
+  const int64_t batch = typeOf(sequences).getDimSize(0), steps = typeOf(sequences).getDimSize(1);
+  // Y: [T, 1, B, H] (layout 1: [B, T, 1, H]).
+  define(0, batchFirst ? reshape(y, {batch, steps, 1, hidden})
+                       : reshape(transpose(y, {1, 0, 2}), {steps, 1, batch, hidden}));
+  // Y_h: the last step, [1, B, H] (layout 1: [B, 1, H]).
+  if (outputs > 1 && !node->output(1).empty()) {
+    Value last = slice(y, {0, steps - 1, 0}, {batch, 1, hidden});
+    define(1, batchFirst ? last : reshape(last, {1, batch, hidden}));
+  }
   return !failed;
 }
 
@@ -1391,14 +1574,30 @@ bool Importer::slice() {
     size[*axis] = e - b;
   }
   if (x->known) {
-    if (rank != 1) {
-      fail("Slice folds only 1-D shape values");
-      return false;
-    }
+    // Row-major, every index of the result in turn.
+    std::vector<int64_t> strides(rank, 1);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * shape[d + 1];
+    int64_t count = 1;
+    for (int64_t d : size)
+      count *= d;
     OnnxValue r;
     r.integer = x->integer;
-    r.values.assign(x->values.begin() + start[0], x->values.begin() + start[0] + size[0]);
-    r.shape = {size[0]};
+    r.boolean = x->boolean;
+    r.shape = size;
+    r.values.reserve(static_cast<size_t>(count));
+    std::vector<int64_t> index(rank, 0);
+    for (int64_t n = 0; n < count; ++n) {
+      int64_t offset = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        offset += (start[d] + index[d]) * strides[d];
+      r.values.push_back(x->values[static_cast<size_t>(offset)]);
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++index[d] < size[d])
+          break;
+        index[d] = 0;
+      }
+    }
     defineKnown(0, std::move(r));
     return true;
   }
@@ -1639,6 +1838,7 @@ void Importer::findPatterns() {
   }
   for (const onnx::ValueInfoProto &out : graph.output())
     ++uses[out.name()];
+  useCounts = uses;
   auto scalar = [&](const std::string &name) -> std::optional<double> {
     if (auto it = initializers.find(name); it != initializers.end())
       return scalarOf(*it->second);
