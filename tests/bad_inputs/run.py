@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """run.py — feeds the bad-input corpus (cases.txt) to a program compiled from
-model.gc and checks each case's exit status and its whole stderr.
+model.gc and checks each case's exit status and its whole stderr; a case
+with "compile:" imports an ONNX file into onnx_model.gc and checks gradc's
+own exit status and error.
 
     run.py --gradc GRADC --work DIR
 
@@ -39,6 +41,26 @@ def expected_pattern(text, work):
     return re.compile(pattern)
 
 
+def compile_case(case, gradc, work):
+    """An ONNX file imported into onnx_model.gc: gradc must exit with the
+    case's status and print the error (its first line, the case's stderr)
+    with the model line and caret under it, and nothing else."""
+    onnx_file = case["compile"].replace("@files/", f"{FILES}/")
+    model = work / "onnx" / (pathlib.Path(onnx_file).stem + ".gc")
+    model.write_text((HERE / "onnx_model.gc").read_text().replace("ONNX_FILE", onnx_file))
+    result = subprocess.run([gradc, str(model), "-o", str(model.with_suffix(""))],
+                            capture_output=True, text=True, errors="replace")
+    lines = result.stderr.rstrip("\n").split("\n")
+    want = expected_pattern(case["stderr"], work)
+    if (result.returncode == int(case["exit"]) and want.fullmatch(lines[0]) and len(lines) == 3
+            and not model.with_suffix("").exists()):
+        return True
+    print(f"FAIL: {case['name']}\n  compile: {model}\n"
+          f"  exit:   {result.returncode} (expected {case['exit']})\n"
+          f"  stderr: {result.stderr}\n  wanted: {case['stderr']}")
+    return False
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gradc", required=True)
@@ -62,7 +84,11 @@ def main():
 
     cases = parse_cases((HERE / "cases.txt").read_text())
     failures = 0
+    (work / "onnx").mkdir()
     for case in cases:
+        if "compile" in case:
+            failures += not compile_case(case, args.gradc, work)
+            continue
         argv = [str(program)] + [a.replace("@files/", f"{FILES}/").replace("@work/", f"{work}/")
                                  for a in case["run"].split()]
         result = subprocess.run(argv, cwd=work, capture_output=True, text=True, errors="replace")

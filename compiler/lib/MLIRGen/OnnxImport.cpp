@@ -254,15 +254,17 @@ bool Importer::readTensor(const onnx::TensorProto &tensor, OnnxValue &out) {
   }
   out.integer = type != onnx::TensorProto::FLOAT && type != onnx::TensorProto::DOUBLE;
   out.boolean = type == onnx::TensorProto::BOOL;
-  out.values.resize(static_cast<size_t>(count));
+  // The data's size is checked against the shape before anything is
+  // allocated for it: a shape may claim far more than the file holds.
   if (tensor.has_raw_data()) {
     const std::string &raw = tensor.raw_data();
-    if (raw.size() != static_cast<size_t>(count) * width) {
+    if (raw.size() / width != static_cast<size_t>(count) || raw.size() % width != 0) {
       fail("tensor '" + tensor.name() + "' holds " + std::to_string(raw.size()) +
            " bytes of data, but its shape needs " +
-           std::to_string(static_cast<size_t>(count) * width));
+           std::to_string(static_cast<unsigned long long>(count) * width));
       return false;
     }
+    out.values.resize(static_cast<size_t>(count));
     // ONNX stores raw data little-endian, as this machine does.
     const char *p = raw.data();
     for (int64_t i = 0; i < count; ++i, p += width) {
@@ -303,6 +305,7 @@ bool Importer::readTensor(const onnx::TensorProto &tensor, OnnxValue &out) {
            " values, but its shape needs " + std::to_string(count));
       return false;
     }
+    out.values.resize(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i)
       out.values[i] = static_cast<double>(field.Get(static_cast<int>(i)));
     return true;
