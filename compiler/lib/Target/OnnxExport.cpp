@@ -194,6 +194,19 @@ public:
 
   int64_t batch() const override { return batchSize; }
   void fixBatch() override { fixed = true; }
+  std::optional<SmallVector<bool>> followsBatch(Value value) override {
+    auto it = otherShapes.find(value);
+    if (it == otherShapes.end())
+      return std::nullopt;
+    ArrayRef<int64_t> here = cast<RankedTensorType>(value.getType()).getShape();
+    SmallVector<bool> dims;
+    for (auto [a, b] : llvm::zip(here, it->second))
+      dims.push_back(a != b);
+    return dims;
+  }
+
+  /// The shapes of the values at the other batch.
+  llvm::DenseMap<Value, SmallVector<int64_t>> otherShapes;
 
 private:
   onnx::GraphProto &graph;
@@ -203,21 +216,33 @@ private:
   std::map<std::string, int64_t> counters;
 };
 
-/// A graph input or output of `type`, its first dimension the batch
-/// (symbolic unless `fixedBatch`).
+/// A graph input or output of `type`: a dimension that follows the batch
+/// (`batchDims`) is symbolic unless `fixedBatch`, named "batch" where it is
+/// the batch itself.
 void describe(onnx::ValueInfoProto &info, const std::string &name, RankedTensorType type,
-              bool fixedBatch) {
+              ArrayRef<bool> batchDims, int64_t batch, bool fixedBatch) {
   info.set_name(name);
   onnx::TypeProto_Tensor *tensor = info.mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(dataType(type.getElementType()));
   onnx::TensorShapeProto *shape = tensor->mutable_shape();
   for (auto [i, d] : llvm::enumerate(type.getShape())) {
     onnx::TensorShapeProto_Dimension *dim = shape->add_dim();
-    if (i == 0 && !fixedBatch)
-      dim->set_dim_param("batch");
-    else
+    if (fixedBatch || !batchDims[i])
       dim->set_dim_value(d);
+    else if (d == batch)
+      dim->set_dim_param("batch");
   }
+}
+
+/// Which dimensions of a graph input or output follow the batch: those the
+/// writer knows, else the first.
+SmallVector<bool> batchDimsOf(GraphWriter &writer, Value value) {
+  if (std::optional<SmallVector<bool>> dims = writer.followsBatch(value))
+    return *dims;
+  SmallVector<bool> dims(cast<RankedTensorType>(value.getType()).getRank(), false);
+  if (!dims.empty())
+    dims[0] = true;
+  return dims;
 }
 
 /// An exception's message on one line.
@@ -230,7 +255,8 @@ std::string oneLine(const std::string &message) {
 
 } // namespace
 
-OnnxExport gradc::exportOnnx(ModuleOp module, const llvm::SourceMgr *sourceMgr) {
+OnnxExport gradc::exportOnnx(ModuleOp module, const llvm::SourceMgr *sourceMgr,
+                             ModuleOp atOtherBatch) {
   OnnxExport result;
   auto predict = module.lookupSymbol<func::FuncOp>("predict");
   if (!predict || predict.isExternal()) {
@@ -265,12 +291,34 @@ OnnxExport gradc::exportOnnx(ModuleOp module, const llvm::SourceMgr *sourceMgr) 
       }
     }
   GraphWriter writer(graph, batch);
+  // The same ops at another batch, value for value (when they are the same).
+  if (atOtherBatch)
+    if (auto other = atOtherBatch.lookupSymbol<func::FuncOp>("predict");
+        other && !other.isExternal() && other.getNumArguments() == predict.getNumArguments()) {
+      Block &a = predict.getBody().front(), &b = other.getBody().front();
+      bool same = a.getOperations().size() == b.getOperations().size();
+      for (auto [x, y] : llvm::zip(a.getOperations(), b.getOperations()))
+        same = same && x.getName() == y.getName() && x.getNumResults() == y.getNumResults();
+      if (same) {
+        auto record = [&](Value x, Value y) {
+          auto t = dyn_cast<RankedTensorType>(y.getType());
+          if (t && cast<RankedTensorType>(x.getType()).getRank() == t.getRank())
+            writer.otherShapes[x] = SmallVector<int64_t>(t.getShape());
+        };
+        for (auto [x, y] : llvm::zip(predict.getArguments(), other.getArguments()))
+          record(x, y);
+        for (auto [x, y] : llvm::zip(a.getOperations(), b.getOperations()))
+          for (auto [r, s] : llvm::zip(x.getResults(), y.getResults()))
+            record(r, s);
+      }
+    }
 
   // Inputs by their model names; parameters and buffers by their weight
   // names, as initializers the program fills.
   struct Input {
     std::string name;
     RankedTensorType type;
+    Value value;
   };
   std::vector<Input> inputs;
   std::vector<std::pair<std::string, RankedTensorType>> weights;
@@ -285,7 +333,7 @@ OnnxExport gradc::exportOnnx(ModuleOp module, const llvm::SourceMgr *sourceMgr) 
     }
     if (*role == nn::Role::Input) {
       writer.bind(arg, name.getValue().str());
-      inputs.push_back({name.getValue().str(), type});
+      inputs.push_back({name.getValue().str(), type, arg});
     } else if (*role == nn::Role::Param || *role == nn::Role::Buffer) {
       if (arg.use_empty())
         continue;
@@ -325,9 +373,11 @@ OnnxExport gradc::exportOnnx(ModuleOp module, const llvm::SourceMgr *sourceMgr) 
   writer.addNode("Identity", {outputName}, {graphOutput}, {});
 
   for (const Input &in : inputs)
-    describe(*graph.add_input(), in.name, in.type, writer.fixed);
+    describe(*graph.add_input(), in.name, in.type, batchDimsOf(writer, in.value), batch,
+             writer.fixed);
   auto outputType = cast<RankedTensorType>(output.getType());
-  describe(*graph.add_output(), graphOutput, outputType, writer.fixed);
+  describe(*graph.add_output(), graphOutput, outputType, batchDimsOf(writer, output), batch,
+           writer.fixed);
 
   // Check the graph with zeros for the weights, as the program will write
   // it with their values.

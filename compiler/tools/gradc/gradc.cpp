@@ -154,7 +154,8 @@ static bool isModelFile(llvm::StringRef filename) { return !filename.ends_with("
 /// anything else as MLIR. Prints the syntax tree instead for --emit=ast.
 static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceMgr,
                                   bool f64, int64_t batch, int64_t ranks,
-                                  llvm::raw_ostream &os, bool &printedAst) {
+                                  llvm::raw_ostream &os, bool &printedAst,
+                                  bool quiet = false) {
   if (!isModelFile(inputFilename)) {
     if (emitStage == Stage::AST) {
       llvm::errs() << "gradc: error: --emit=ast needs a .gc model file\n";
@@ -164,6 +165,8 @@ static OwningOpRef<ModuleOp> load(MLIRContext &context, llvm::SourceMgr &sourceM
     return parseSourceFile<ModuleOp>(sourceMgr, &context);
   }
   gradc::DiagnosticEngine diag(&sourceMgr);
+  if (quiet)
+    diag.setHandler([](const gradc::Diagnostic &) {});
   std::unique_ptr<gradc::FileAST> ast =
       gradc::parseFile(sourceMgr, sourceMgr.getMainFileID(), diag);
   if (!ast || diag.hasErrors())
@@ -212,7 +215,28 @@ static LogicalResult runPipeline(MLIRContext &context, ModuleOp module, Stage st
   if (stage < Stage::Kern)
     return success();
   if (exportsOnnx) {
-    *onnx = gradc::exportOnnx(module, sourceMgr);
+    // The model at another batch, to tell which dimensions follow the batch
+    // (gradc/Target/OnnxExport.h); quietly: its diagnostics are the model's.
+    OwningOpRef<ModuleOp> other;
+    int64_t batch = 0;
+    if (auto predict = module.lookupSymbol<func::FuncOp>("predict"))
+      for (unsigned i = 0; i < predict.getNumArguments() && batch == 0; ++i)
+        if (gradc::nn::argumentRole(predict, i) == gradc::nn::Role::Input)
+          if (auto type = dyn_cast<RankedTensorType>(predict.getArgument(i).getType());
+              type && type.getRank() > 0)
+            batch = type.getDimSize(0);
+    if (batch > 0 && sourceMgr && isModelFile(inputFilename) && ranksOption == 1) {
+      ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+      bool printed = false;
+      other = load(context, const_cast<llvm::SourceMgr &>(*sourceMgr), compileF64, batch + 1,
+                   ranksOption, llvm::nulls(), printed, /*quiet=*/true);
+      PassManager otherPm(&context);
+      otherPm.enableVerifier(true);
+      gradc::buildNNPipeline(otherPm, options, gradc::PipelineStage::Train);
+      if (other && (failed(verify(*other)) || failed(otherPm.run(*other))))
+        other = nullptr;
+    }
+    *onnx = gradc::exportOnnx(module, sourceMgr, other ? *other : ModuleOp());
     PassManager lowerPm(&context);
     if (failed(applyPassManagerCLOptions(lowerPm)))
       return failure();

@@ -33,8 +33,13 @@ struct OnnxExport {
 
 /// The ONNX form of `module`'s @predict function (entry points at the nn
 /// level, `gradc --emit=train`); `sourceMgr` gives the model lines of the
-/// ops it cannot write.
-OnnxExport exportOnnx(mlir::ModuleOp module, const llvm::SourceMgr *sourceMgr = nullptr);
+/// ops it cannot write. `atOtherBatch`, the same model compiled for another
+/// batch to the same stage (or null), tells which dimensions follow the
+/// batch, so that the graph takes any batch: where its predict has other
+/// ops than `module`'s, or there is none, shapes that may hold the batch
+/// keep the compiled one.
+OnnxExport exportOnnx(mlir::ModuleOp module, const llvm::SourceMgr *sourceMgr = nullptr,
+                      mlir::ModuleOp atOtherBatch = {});
 
 } // namespace gradc
 

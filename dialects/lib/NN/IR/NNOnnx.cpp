@@ -48,9 +48,10 @@ std::vector<int64_t> windowPads(ArrayRef<int64_t> padding) {
   return {padding[0], padding[1], padding[0], padding[1]};
 }
 
-/// Whether dimension 0 of `shape` is the entry point's batch.
-bool leadsWithBatch(OnnxGraphBuilder &graph, ArrayRef<int64_t> shape) {
-  return !shape.empty() && shape[0] == graph.batch();
+/// Whether some dimension of `value` changes with the batch, or may.
+bool mayFollowBatch(OnnxGraphBuilder &graph, Value value) {
+  std::optional<SmallVector<bool>> dims = graph.followsBatch(value);
+  return !dims || llvm::is_contained(*dims, true);
 }
 
 } // namespace
@@ -63,7 +64,7 @@ LogicalResult ConstantOp::exportToOnnx(OnnxGraphBuilder &graph) {
   auto value = cast<ElementsAttr>(getValue());
   // A constant with a batch dimension (the zero state of a layer) holds one
   // batch's worth of values.
-  if (leadsWithBatch(graph, shapeOf(getResult())) && graph.batch() > 1)
+  if (mayFollowBatch(graph, getResult()))
     graph.fixBatch();
   graph.setName(getResult(), graph.constant(value));
   return success();
@@ -196,17 +197,17 @@ LogicalResult LeakyReluOp::exportToOnnx(OnnxGraphBuilder &graph) {
 // Shape ops
 //===----------------------------------------------------------------------===//
 
+// The shape given with -1 for the one dimension that follows the batch.
 LogicalResult ReshapeOp::exportToOnnx(OnnxGraphBuilder &graph) {
-  ArrayRef<int64_t> from = shapeOf(getX()), to = shapeOf(getResult());
+  ArrayRef<int64_t> to = shapeOf(getResult());
   std::vector<int64_t> target(to.begin(), to.end());
-  const int64_t batch = graph.batch();
-  if (!target.empty() && !from.empty()) {
-    if (from[0] == batch && to[0] == batch)
-      target[0] = 0; // copies the input's batch dimension
-    else if (batch > 1 && from[0] % batch == 0 && to[0] % batch == 0)
-      target[0] = -1; // the batch folded into, or out of, the leading dimension
-    else if (leadsWithBatch(graph, from) || leadsWithBatch(graph, to))
-      graph.fixBatch();
+  std::optional<SmallVector<bool>> batchDims = graph.followsBatch(getResult());
+  if (!batchDims) {
+    graph.fixBatch();
+  } else if (llvm::count(*batchDims, true) == 1) {
+    target[llvm::find(*batchDims, true) - batchDims->begin()] = -1;
+  } else if (llvm::count(*batchDims, true) > 1) {
+    graph.fixBatch();
   }
   graph.addNode("Reshape", {graph.nameOf(getX()), graph.int64s(target)},
                 {graph.resultName(getResult())});
@@ -220,12 +221,12 @@ LogicalResult TransposeOp::exportToOnnx(OnnxGraphBuilder &graph) {
 LogicalResult BroadcastToOp::exportToOnnx(OnnxGraphBuilder &graph) {
   ArrayRef<int64_t> from = shapeOf(getX()), to = shapeOf(getResult());
   std::vector<int64_t> target(to.begin(), to.end());
+  std::optional<SmallVector<bool>> batchDims = graph.followsBatch(getResult());
   const size_t offset = to.size() - from.size();
   for (size_t i = 0; i < to.size(); ++i) {
-    const bool kept = i >= offset && from[i - offset] == to[i];
-    if (kept)
+    if (i >= offset && from[i - offset] == to[i])
       target[i] = 1; // Expand keeps the input's extent
-    else if (i == 0 && to[0] == graph.batch())
+    else if (!batchDims || (*batchDims)[i])
       graph.fixBatch();
   }
   graph.addNode("Expand", {graph.nameOf(getX()), graph.int64s(target)},
@@ -246,10 +247,11 @@ LogicalResult SliceOp::exportToOnnx(OnnxGraphBuilder &graph) {
   ArrayRef<int64_t> from = shapeOf(getX()), to = shapeOf(getResult());
   ArrayRef<int64_t> start = getStart();
   std::vector<int64_t> starts, ends, axes;
+  std::optional<SmallVector<bool>> batchDims = graph.followsBatch(getX());
   for (size_t i = 0; i < from.size(); ++i) {
     if (start[i] == 0 && to[i] == from[i])
       continue;
-    if (i == 0 && from[0] == graph.batch())
+    if (!batchDims || (*batchDims)[i])
       graph.fixBatch();
     starts.push_back(start[i]);
     ends.push_back(start[i] + to[i]);

@@ -13,9 +13,11 @@
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,8 +68,8 @@ struct OnnxAttribute {
 /// op result by `resultName`.
 ///
 /// The graph takes any batch: the leading dimension of its inputs and
-/// output is symbolic. An op writing a shape that holds the batch states
-/// how it follows the batch (Reshape's 0 or -1, Expand's 1) where it can;
+/// output is symbolic. An op writing a shape states how it follows the
+/// batch (Reshape's -1, Expand's 1) where it can, from `followsBatch`;
 /// where it cannot, it calls `fixBatch` and the graph takes only the batch
 /// the program was compiled for.
 class OnnxGraphBuilder {
@@ -99,6 +101,11 @@ public:
 
   /// The extent of the entry point's batch dimension.
   virtual int64_t batch() const = 0;
+  /// Which dimensions of `value` change with the batch (the model compiled
+  /// for another batch has other extents there); std::nullopt when that is
+  /// not known, and the op must call fixBatch for any shape it writes that
+  /// could.
+  virtual std::optional<llvm::SmallVector<bool>> followsBatch(mlir::Value value) = 0;
   /// Makes the graph's batch dimension the fixed `batch()`, for a shape
   /// that cannot follow another batch.
   virtual void fixBatch() = 0;
