@@ -51,7 +51,10 @@ ModelBuilder::ModelBuilder(ModuleOp module, const FileAST &file,
       module(module), file(file), f64(f64), funcName(funcName.str()) {}
 
 mlir::Location ModelBuilder::loc(const Location &l) {
-  return FileLineColLoc::get(builder.getContext(), l.getFilename(), l.line, l.col);
+  mlir::Location at = FileLineColLoc::get(builder.getContext(), l.getFilename(), l.line, l.col);
+  if (!locationName.empty())
+    return NameLoc::get(builder.getStringAttr(locationName), at);
+  return at;
 }
 
 std::string ModelBuilder::numberString(double value) {

@@ -106,6 +106,10 @@ public:
   const Mode mode;
 
   mlir::Location loc(const Location &l);
+  /// While set, loc() names the ops it locates by it: an imported graph's
+  /// node ("net.onnx: node '/fc/Gemm' (Gemm)"), which errors about the op
+  /// (a missing derivative) then name.
+  std::string locationName;
   void error(const Location &l, const llvm::Twine &message) { diag.error(l, message); }
 
   /// "f32[64, 784]"

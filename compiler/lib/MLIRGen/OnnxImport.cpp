@@ -1972,12 +1972,19 @@ bool Importer::translateFused(const Fused &fused) {
 }
 
 Val Importer::run() {
+  // Every op is located at the call, named by the node it comes from.
+  struct NameNodes {
+    ModelBuilder &mb;
+    ~NameNodes() { mb.locationName.clear(); }
+  } naming{mb};
   findPatterns();
   if (!bindInputs() || !bindInitializers())
     return Val::poison();
   for (const onnx::NodeProto &n : loaded.model.graph().node()) {
     if (fusedInner.count(&n))
       continue;
+    mb.locationName = llvm::sys::path::filename(file).str() + ": node '" + n.name() + "' (" +
+                      n.op_type() + ")";
     if (auto it = fusedRoots.find(&n); it != fusedRoots.end()) {
       node = &n;
       if (!translateFused(it->second) || failed)
@@ -1988,6 +1995,7 @@ Val Importer::run() {
       return Val::poison();
   }
   node = nullptr;
+  mb.locationName.clear();
   const onnx::GraphProto &graph = loaded.model.graph();
   if (graph.output_size() != 1) {
     fail("the graph has " + std::to_string(graph.output_size()) +

@@ -29,14 +29,22 @@ bool isTrainableParam(func::FuncOp func, unsigned index) {
          !func.getArgAttr(index, NNDialect::kFrozenAttrName);
 }
 
+/// " (of net.onnx: node '/fc/Gemm' (Gemm))" for an op an imported graph's
+/// node became (its location's name), else "".
+std::string origin(Operation *op) {
+  if (auto named = dyn_cast<NameLoc>(op->getLoc()))
+    return " (of " + named.getName().str() + ")";
+  return "";
+}
+
 /// Where a gradient could not flow: names the op that turned parameter-
 /// dependent values into something without a derivative.
 InFlightDiagnostic reportBlockedPath(Value value, Operation *consumer) {
   if (Operation *producer = value.getDefiningOp()) {
     if (!isa<DifferentiableOpInterface>(producer)) {
       InFlightDiagnostic diag = producer->emitError()
-                                << "'" << producer->getName()
-                                << "' is not differentiable, but the loss depends "
+                                << "'" << producer->getName() << "'" << origin(producer)
+                                << " is not differentiable, but the loss depends "
                                    "on trainable parameters through it";
       diag.attachNote(consumer->getLoc()) << "used here on the way to the loss";
       return diag;
@@ -129,8 +137,8 @@ LogicalResult Differentiator::backpropagate(ArrayRef<Operation *> forwardOps,
     auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
     if (!differentiable) {
       InFlightDiagnostic diag = op->emitError()
-                                << "'" << op->getName()
-                                << "' is not differentiable, but the loss depends on "
+                                << "'" << op->getName() << "'" << origin(op)
+                                << " is not differentiable, but the loss depends on "
                                    "trainable parameters through it";
       return failure();
     }

@@ -103,3 +103,11 @@ save("masks",
      [x8], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
      [ints("starts", [-6]), ints("ends", [100]), ints("axes", [1]), ints("parts", [2, 4]),
       ints("shape", [1, 4])])
+
+# A parameter reaching the output only through ArgMax, which has no
+# derivative: the error names the node.
+save("argmax_path",
+     [helper.make_node("Gemm", ["x", "fc.weight", "fc.bias"], ["h"], name="/fc/Gemm", transB=1),
+      helper.make_node("ArgMax", ["h"], ["i"], name="/pick/ArgMax", axis=1, keepdims=0),
+      helper.make_node("Cast", ["i"], ["y"], name="/pick/Cast", to=TensorProto.FLOAT)],
+     [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch"])], [w, b])
