@@ -100,6 +100,12 @@ struct OnnxValue {
   std::vector<double> values; ///< row-major, integers exactly (|v| < 2^53)
 };
 
+/// A known integer (held as a double) as int64, saturating: INT64_MAX reads
+/// back as 2^63.
+int64_t toInt64(double x) {
+  return x >= 0x1p63 ? INT64_MAX : x <= -0x1p63 ? INT64_MIN : static_cast<int64_t>(x);
+}
+
 /// The shortest decimal (at most 9 significant digits) that reads back as `f`.
 double shortestDecimal(float f) {
   if (!std::isfinite(f))
@@ -506,7 +512,7 @@ Value Importer::tensorOf(const OnnxValue &v) {
     std::vector<int32_t> ints;
     for (double x : v.values) {
       if (x < INT32_MIN || x > INT32_MAX) {
-        fail("the integer " + std::to_string(static_cast<int64_t>(x)) +
+        fail("the integer " + std::to_string(toInt64(x)) +
              " does not fit the program's i32");
         return Value();
       }
@@ -536,9 +542,11 @@ std::optional<std::vector<int64_t>> Importer::knownInts(int index, llvm::StringR
                 "shapes), but is computed by the program");
     return std::nullopt;
   }
+  // Known integers are held as doubles: INT64_MAX (torch's "to the end" of a
+  // slice) reads back as 2^63, which saturates.
   std::vector<int64_t> ints;
   for (double x : v->values)
-    ints.push_back(static_cast<int64_t>(x));
+    ints.push_back(toInt64(x));
   return ints;
 }
 
@@ -1004,11 +1012,11 @@ bool Importer::translate(const onnx::NodeProto &n) {
     r.integer = data->integer;
     r.shape = indices->shape;
     for (double i : indices->values) {
-      int64_t k = static_cast<int64_t>(i);
+      int64_t k = toInt64(i);
       if (k < 0)
         k += data->shape[0];
       if (k < 0 || k >= data->shape[0]) {
-        fail("index " + std::to_string(static_cast<int64_t>(i)) + " is out of range");
+        fail("index " + std::to_string(toInt64(i)) + " is out of range");
         return false;
       }
       r.values.push_back(data->values[k]);

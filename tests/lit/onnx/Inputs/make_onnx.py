@@ -101,7 +101,8 @@ save("masks",
       helper.make_node("Expand", ["amax", "shape"], ["wide"], name="/expand"),
       helper.make_node("Sub", ["b", "wide"], ["y"], name="/sub")],
      [x8], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
-     [ints("starts", [-6]), ints("ends", [100]), ints("axes", [1]), ints("parts", [2, 4]),
+     [ints("starts", [-6]), ints("ends", [9223372036854775807]),  # torch: to the end
+      ints("axes", [1]), ints("parts", [2, 4]),
       ints("shape", [1, 4])])
 
 # A parameter reaching the output only through ArgMax, which has no
