@@ -14,8 +14,8 @@ batches (predict) and the remainder (predict_one, batch 1). `gradc
 check-import` (gradc's reference interpreter, which shares no kernel with
 the programs) must agree with them within rtol 1e-4 (f32) / 1e-10 (f64).
 
-Models with an op the exporter has no ONNX form for (attention, the recurrent
-layers) must be refused by --export-onnx with a non-zero exit and a message
+Models with an op the exporter has no ONNX form for (the fused attention)
+must be refused by --export-onnx with a non-zero exit and a message
 naming the op and its model line, writing no file.
 """
 
@@ -35,8 +35,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import torch_crosscheck as e2e  # noqa: E402  (the models' data)
 
 # The models whose predict has an op without an ONNX form, and that op.
-REFUSED = {"gpt_block": "nn.attention",
-           "lstm_tokens": "nn.lstm", "gru_tokens": "nn.gru"}
+REFUSED = {"gpt_block": "nn.attention"}
 F64 = {"cnn_batchnorm", "bce_layernorm", "sequence_slices"}
 
 

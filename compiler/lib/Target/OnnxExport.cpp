@@ -153,9 +153,14 @@ public:
     return name;
   }
 
+  // One initializer per distinct list.
   std::string int64s(ArrayRef<int64_t> values) override {
+    std::vector<int64_t> key(values.begin(), values.end());
+    if (auto it = int64Lists.find(key); it != int64Lists.end())
+      return it->second;
     onnx::TensorProto *tensor = graph.add_initializer();
     std::string name = tempName("ints");
+    int64Lists[key] = name;
     tensor->set_name(name);
     tensor->add_dims(static_cast<int64_t>(values.size()));
     tensor->set_data_type(onnx::TensorProto::INT64);
@@ -214,6 +219,7 @@ private:
   llvm::DenseMap<Value, std::string> names;
   llvm::StringSet<> used;
   std::map<std::string, int64_t> counters;
+  std::map<std::vector<int64_t>, std::string> int64Lists;
 };
 
 /// A graph input or output of `type`: a dimension that follows the batch

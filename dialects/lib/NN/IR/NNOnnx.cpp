@@ -5,8 +5,8 @@
 // nodes are those gradc's importer (compiler/lib/MLIRGen/OnnxImport.cpp)
 // reads back as the same op, or as elementwise ops that round as it does, so
 // that a re-imported graph predicts bitwise what the program predicts.
-// Ops without an ONNX form here (attention, the recurrent layers, the
-// training-only ops) do not implement the interface.
+// Ops without an ONNX form here (attention, the training-only ops) do not
+// implement the interface.
 //
 //===----------------------------------------------------------------------===//
 
@@ -411,4 +411,72 @@ LogicalResult GatherRowsOp::exportToOnnx(OnnxGraphBuilder &graph) {
   graph.addNode("Gather", {graph.nameOf(getTable()), graph.nameOf(getIds())},
                 {graph.resultName(getResult())}, {Attr::integer("axis", 0)});
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// One LSTM or GRU node over the layer's batch-first sequence, as
+/// torch.onnx.export writes nn.LSTM / nn.GRU: the weights reordered from
+/// PyTorch's gate order to ONNX's by slices of the model's own tensors (which
+/// the importer reorders back), the sequence transposed to time first, no
+/// initial state (zeros). Only the hidden states `result` may be read.
+LogicalResult recurrentNode(OnnxGraphBuilder &graph, Operation *op, StringRef type,
+                            ArrayRef<int64_t> order) {
+  for (Value aside : op->getResults().drop_front())
+    if (!aside.use_empty())
+      return failure();
+  Value x = op->getOperand(0), wIh = op->getOperand(1), wHh = op->getOperand(2);
+  Value bIh = op->getOperand(3), bHh = op->getOperand(4);
+  const int64_t hidden = shapeOf(wHh)[1];
+  // ONNX's gate k is PyTorch's gate order[k], as rows of a [G·H, ...] tensor.
+  auto reordered = [&](Value v) {
+    std::string name = graph.nameOf(v);
+    std::vector<std::string> blocks;
+    for (int64_t k : order) {
+      std::string block = graph.tempName("gate");
+      graph.addNode("Slice",
+                    {name, graph.int64s({k * hidden}), graph.int64s({(k + 1) * hidden}),
+                     graph.int64s({0})},
+                    {block});
+      blocks.push_back(block);
+    }
+    std::string joined = graph.tempName("gates");
+    graph.addNode("Concat", blocks, {joined}, {OnnxAttribute::integer("axis", 0)});
+    return joined;
+  };
+  auto unsqueezed = [&](const std::string &name) {
+    std::string out = graph.tempName("direction");
+    graph.addNode("Unsqueeze", {name, graph.int64s({0})}, {out});
+    return out;
+  };
+  std::string w = unsqueezed(reordered(wIh)), r = unsqueezed(reordered(wHh));
+  std::string bias = graph.tempName("bias");
+  graph.addNode("Concat", {reordered(bIh), reordered(bHh)}, {bias},
+                {OnnxAttribute::integer("axis", 0)});
+  std::string timeFirst = graph.tempName("time_first");
+  graph.addNode("Transpose", {graph.nameOf(x)}, {timeFirst},
+                {OnnxAttribute::integers("perm", {1, 0, 2})});
+  std::string states = graph.tempName(type.lower()), squeezed = graph.tempName("squeezed");
+  std::vector<OnnxAttribute> attributes = {OnnxAttribute::integer("hidden_size", hidden)};
+  if (type == "GRU")
+    attributes.push_back(OnnxAttribute::integer("linear_before_reset", 1));
+  graph.addNode(type, {timeFirst, w, r, unsqueezed(bias)}, {states}, attributes);
+  graph.addNode("Squeeze", {states, graph.int64s({1})}, {squeezed});
+  graph.addNode("Transpose", {squeezed}, {graph.resultName(op->getResult(0))},
+                {OnnxAttribute::integers("perm", {1, 0, 2})});
+  return success();
+}
+} // namespace
+
+// PyTorch's i, f, g, o from ONNX's i, o, f, c.
+LogicalResult LstmOp::exportToOnnx(OnnxGraphBuilder &graph) {
+  return recurrentNode(graph, *this, "LSTM", {0, 3, 1, 2});
+}
+
+// PyTorch's r, z, n from ONNX's z, r, h.
+LogicalResult GruOp::exportToOnnx(OnnxGraphBuilder &graph) {
+  return recurrentNode(graph, *this, "GRU", {1, 0, 2});
 }

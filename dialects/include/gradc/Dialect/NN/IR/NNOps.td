@@ -817,7 +817,7 @@ def NN_AttentionBackwardOp : NN_InferredOp<"attention_backward", [NN_Kernel]> {
 // Recurrent layers
 //===----------------------------------------------------------------------===//
 
-def NN_LstmOp : NN_InferredOp<"lstm", [NN_Kernel, NN_Differentiable]> {
+def NN_LstmOp : NN_InferredOp<"lstm", [NN_OnnxExportable, NN_Kernel, NN_Differentiable]> {
   let summary = "one LSTM layer over a batch of sequences";
   let description = [{
     One layer of `torch.nn.LSTM(in, H, batch_first=True)` from a zero
@@ -872,7 +872,7 @@ def NN_LstmBackwardOp : NN_InferredOp<"lstm_backward", [NN_Kernel]> {
   let assemblyFormat = "$x `,` $w_ih `,` $w_hh `,` $y `,` $gates `,` $cells `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
-def NN_GruOp : NN_InferredOp<"gru", [NN_Kernel, NN_Differentiable]> {
+def NN_GruOp : NN_InferredOp<"gru", [NN_OnnxExportable, NN_Kernel, NN_Differentiable]> {
   let summary = "one GRU layer over a batch of sequences";
   let description = [{
     One layer of `torch.nn.GRU(in, H, batch_first=True)` from a zero
