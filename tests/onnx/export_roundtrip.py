@@ -20,6 +20,7 @@ naming the op and its model line, writing no file.
 """
 
 import argparse
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -150,19 +151,28 @@ def main():
     parser.add_argument("--gradc", required=True)
     parser.add_argument("--models", default=os.path.join(HERE, "..", "e2e", "models"))
     parser.add_argument("--keep", help="work in this folder and keep it")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="models checked at once")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args()
     names = args.names or list(e2e.MODELS)
     passed = failed = 0
+    runs = [(name, precision) for name in names
+            for precision in ["f32"] + (["f64"] if name in F64 else [])]
     with tempfile.TemporaryDirectory(prefix="gradc-onnx-export-") as temp:
         work = args.keep or temp
-        for name in names:
-            for precision in ["f32"] + (["f64"] if name in F64 else []):
-                try:
-                    problems, summary = check(name, e2e.MODELS[name], args, work, precision)
-                except Exception as error:
-                    problems, summary = [str(error)], ""
-                print("%s %-22s %s %s" % ("FAIL" if problems else "PASS", name, precision, summary))
+
+        def one(run):
+            try:
+                return check(run[0], e2e.MODELS[run[0]], args, work, run[1])
+            except Exception as error:
+                return [str(error)], ""
+
+        # Two at a time (compiling dominates); results print in order.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            for (name, precision), (problems, summary) in zip(runs, pool.map(one, runs)):
+                print("%s %-22s %s %s" % ("FAIL" if problems else "PASS", name, precision,
+                                          summary))
                 for problem in problems:
                     print("     " + problem.replace("\n", "\n     "))
                 sys.stdout.flush()

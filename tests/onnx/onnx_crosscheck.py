@@ -21,9 +21,11 @@ failed`, and exit status 1 on any failure.
 """
 
 import argparse
+import concurrent.futures
 import os
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -262,6 +264,9 @@ def exported_state(module):
             if not k.endswith(NOT_EXPORTED)}
 
 
+EXPORT_LOCK = threading.Lock()
+
+
 def torch_train(module, x, y, batch, steps, optimizer, frozen=()):
     for name, p in module.named_parameters():
         p.requires_grad_(name.split(".")[0] not in frozen)
@@ -285,11 +290,14 @@ def check_model(name, args, work):
     xs, ys = os.path.join(folder, "x.npy"), os.path.join(folder, "y.npy")
     np.save(xs, x)
     np.save(ys, y)
-    torch.manual_seed(0)
-    module = factory()
-    example = torch.from_numpy(x[:batch])
-    export(module, example.long() if x.dtype == np.int32 else example,
-           os.path.join(folder, name + ".onnx"))
+    # Models are checked two at a time; the seed and torch.onnx.export's
+    # global state are one model's at a time.
+    with EXPORT_LOCK:
+        torch.manual_seed(0)
+        module = factory()
+        example = torch.from_numpy(x[:batch])
+        export(module, example.long() if x.dtype == np.int32 else example,
+               os.path.join(folder, name + ".onnx"))
     initial = exported_state(module)
     shape = ", ".join(["B"] + [str(d) for d in x.shape[1:]])
     model = os.path.join(folder, name + ".gc")
@@ -354,6 +362,8 @@ def main():
     parser.add_argument("--gradc", required=True, help="the gradc binary")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--keep", help="work in this folder and keep it")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="models checked at once")
     parser.add_argument("names", nargs="*", help="models to check (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -362,18 +372,25 @@ def main():
     if unknown:
         parser.error("unknown models: " + ", ".join(unknown))
     work = args.keep or tempfile.mkdtemp(prefix="gradc-onnx-")
-    failed = 0
-    for name in names:
+
+    def check(name):
         start = time.time()
         try:
             problems, summary = check_model(name, args, work)
         except Exception as error:  # a failed export, compile or run fails the model
             problems, summary = [str(error)], ""
-        failed += bool(problems)
-        print("%s %-22s %s (%.1f s)" % ("FAIL" if problems else "PASS", name, summary,
-                                        time.time() - start))
-        for p in problems:
-            print("     " + p.replace("\n", "\n     "))
+        return problems, summary, time.time() - start
+
+    failed = 0
+    # Two models side by side (compiling dominates); results print in order.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for name, (problems, summary, seconds) in zip(names, pool.map(check, names)):
+            failed += bool(problems)
+            print("%s %-22s %s (%.1f s)" % ("FAIL" if problems else "PASS", name, summary,
+                                            seconds))
+            for p in problems:
+                print("     " + p.replace("\n", "\n     "))
+            sys.stdout.flush()
     print("%d passed, %d failed" % (len(names) - failed, failed))
     return 1 if failed else 0
 
