@@ -1114,7 +1114,7 @@ bool Importer::translate(const onnx::NodeProto &n) {
     define(0, create<nn::ConcatOp>(ValueRange(tensors), mb.builder.getI64IntegerAttr(*axis)));
     return !failed;
   }
-  if (type == "ReduceMean" || type == "ReduceSum") {
+  if (type == "ReduceMean" || type == "ReduceSum" || type == "ReduceMax") {
     Value x = tensorInput(0);
     if (!x)
       return false;
@@ -1147,8 +1147,9 @@ bool Importer::translate(const onnx::NodeProto &n) {
     llvm::sort(axes);
     auto axesAttr = mb.builder.getDenseI64ArrayAttr(axes);
     auto keep = mb.builder.getBoolAttr(intAttr("keepdims", 1) != 0);
-    define(0, type == "ReduceMean" ? create<nn::ReduceMeanOp>(x, axesAttr, keep)
-                                   : create<nn::ReduceSumOp>(x, axesAttr, keep));
+    define(0, type == "ReduceMean"  ? create<nn::ReduceMeanOp>(x, axesAttr, keep)
+              : type == "ReduceSum" ? create<nn::ReduceSumOp>(x, axesAttr, keep)
+                                    : create<nn::ReduceMaxOp>(x, axesAttr, keep));
     return !failed;
   }
   if (type == "Pad") {
@@ -1271,26 +1272,6 @@ bool Importer::translate(const onnx::NodeProto &n) {
     return slice();
   if (type == "Split")
     return split();
-  if (type == "ReduceMax") {
-    Value x = tensorInput(0);
-    if (!x)
-      return false;
-    int64_t rank = typeOf(x).getRank();
-    std::vector<int64_t> axes = intsAttr("axes").value_or(std::vector<int64_t>{});
-    if (axes.empty())
-      for (int64_t d = 0; d < rank; ++d)
-        axes.push_back(d);
-    for (int64_t &a : axes) {
-      auto axis = axisOf(a, rank);
-      if (!axis)
-        return false;
-      a = *axis;
-    }
-    llvm::sort(axes);
-    define(0, create<nn::ReduceMaxOp>(x, mb.builder.getDenseI64ArrayAttr(axes),
-                                      mb.builder.getBoolAttr(intAttr("keepdims", 1) != 0)));
-    return !failed;
-  }
   if (type == "ArgMax") {
     Value x = tensorInput(0);
     if (!x)
