@@ -792,10 +792,24 @@ bool ModelBuilder::genStatement(const StmtAST &stmt, Scope &scope) {
     auto &let = cast<LetStmtAST>(stmt);
     if (let.getNames().size() > 1) {
       auto *call = dyn_cast<CallExprAST>(&let.getValue());
+      const ImportAST *import = call ? file.findImport(call->getCallee()) : nullptr;
+      if (call && import && !file.findBlock(call->getCallee())) {
+        // `let logits, aux = net(x)`: an imported graph's outputs, in order.
+        std::optional<SmallVector<Value>> outputs =
+            callImportOutputs(*this, *import, *call, let.getNames().size());
+        if (!outputs)
+          return false;
+        for (auto [name, output] : llvm::zip(let.getNames(), *outputs)) {
+          Val value = Val::ofTensor(output);
+          nameValue(value, name.name);
+          defineName(name.name, name.loc, value);
+        }
+        return true;
+      }
       if (!call || call->getCallee() != "split" || file.findBlock("split")) {
         error(let.getValue().getLoc(),
               "'let' binds " + std::to_string(let.getNames().size()) +
-                  " names, but only split(...) gives several tensors");
+                  " names, but only split(...) and imported graphs give several tensors");
         return false;
       }
       std::optional<SmallVector<Value>> parts = splitTensors(*this, *call);

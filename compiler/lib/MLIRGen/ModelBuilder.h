@@ -272,6 +272,11 @@ private:
 /// Builds the graph of an `import ... from onnx(...)` at `call`
 /// (OnnxImport.cpp).
 Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call);
+/// Every output of the imported graph the call runs, in the graph's order;
+/// there must be `expected` of them. std::nullopt after an error.
+std::optional<llvm::SmallVector<mlir::Value>>
+callImportOutputs(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call,
+                  size_t expected);
 
 /// Evaluates a call of a built-in; `handled` is false when `call` names none.
 Val callBuiltin(ModelBuilder &mb, const CallExprAST &call, bool &handled);

@@ -126,7 +126,8 @@ public:
            const LoadedOnnx &loaded, std::string file)
       : mb(mb), import(import), call(call), loaded(loaded), file(std::move(file)) {}
 
-  Val run();
+  /// The graph's outputs, in order; `expected` of them (0: any number).
+  std::optional<SmallVector<Value>> run(size_t expected);
 
 private:
   ModelBuilder &mb;
@@ -1960,7 +1961,7 @@ bool Importer::translateFused(const Fused &fused) {
   return !failed;
 }
 
-Val Importer::run() {
+std::optional<SmallVector<Value>> Importer::run(size_t expected) {
   // Every op is located at the call, named by the node it comes from.
   struct NameNodes {
     ModelBuilder &mb;
@@ -1968,7 +1969,7 @@ Val Importer::run() {
   } naming{mb};
   findPatterns();
   if (!bindInputs() || !bindInitializers())
-    return Val::poison();
+    return std::nullopt;
   for (const onnx::NodeProto &n : loaded.model.graph().node()) {
     if (fusedInner.count(&n))
       continue;
@@ -1977,27 +1978,39 @@ Val Importer::run() {
     if (auto it = fusedRoots.find(&n); it != fusedRoots.end()) {
       node = &n;
       if (!translateFused(it->second) || failed)
-        return Val::poison();
+        return std::nullopt;
       continue;
     }
     if (!translate(n) || failed)
-      return Val::poison();
+      return std::nullopt;
   }
   node = nullptr;
   mb.locationName.clear();
   const onnx::GraphProto &graph = loaded.model.graph();
-  if (graph.output_size() != 1) {
-    fail("the graph has " + std::to_string(graph.output_size()) +
-         " outputs; a call gives one (graphs of one output are supported)");
-    return Val::poison();
+  if (expected != 0 && static_cast<size_t>(graph.output_size()) != expected) {
+    std::string names;
+    for (const onnx::ValueInfoProto &out : graph.output())
+      names += (names.empty() ? "'" : ", '") + out.name() + "'";
+    fail("the graph has " + std::to_string(graph.output_size()) + " output" +
+         (graph.output_size() == 1 ? "" : "s") + " (" + names + "), but the call " +
+         (expected == 1 ? "takes one (bind several with 'let a, b = " +
+                              import.getName().str() + "(...)')"
+                        : "binds " + std::to_string(expected)));
+    return std::nullopt;
   }
-  auto it = values.find(graph.output(0).name());
-  if (it == values.end()) {
-    fail("the output '" + graph.output(0).name() + "' is computed by no node");
-    return Val::poison();
+  SmallVector<Value> results;
+  for (const onnx::ValueInfoProto &out : graph.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end()) {
+      fail("the output '" + out.name() + "' is computed by no node");
+      return std::nullopt;
+    }
+    Value result = tensorOf(it->second);
+    if (!result)
+      return std::nullopt;
+    results.push_back(result);
   }
-  Value result = tensorOf(it->second);
-  return result ? Val::ofTensor(result) : Val::poison();
+  return results;
 }
 
 /// An exception's message on one line: ONNX's print the offending node over
@@ -2090,7 +2103,8 @@ const LoadedOnnx &load(const std::string &path) {
 
 } // namespace
 
-Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call) {
+std::optional<SmallVector<Value>> callImportOutputs(ModelBuilder &mb, const ImportAST &import,
+                                                    const CallExprAST &call, size_t expected) {
   const CallExprAST &source = import.getSource();
   const StringExprAST *file = source.getArgs().size() == 1 && source.getNamedArgs().empty()
                                   ? dyn_cast<StringExprAST>(source.getArgs()[0].get())
@@ -2098,7 +2112,7 @@ Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &cal
   if (!file || file->getValue().empty()) {
     mb.error(source.getLoc(), "onnx(...) takes the model file as one string: "
                               "onnx(\"net.onnx\")");
-    return Val::poison();
+    return std::nullopt;
   }
   // Relative to the model file.
   llvm::SmallString<256> path(file->getValue());
@@ -2110,9 +2124,14 @@ Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &cal
   const LoadedOnnx &loaded = load(path.str().str());
   if (!loaded.error.empty()) {
     mb.error(file->getLoc(), path.str() + ": " + loaded.error);
-    return Val::poison();
+    return std::nullopt;
   }
-  return Importer(mb, import, call, loaded, path.str().str()).run();
+  return Importer(mb, import, call, loaded, path.str().str()).run(expected);
+}
+
+Val callImport(ModelBuilder &mb, const ImportAST &import, const CallExprAST &call) {
+  std::optional<SmallVector<Value>> outputs = callImportOutputs(mb, import, call, 1);
+  return outputs ? Val::ofTensor(outputs->front()) : Val::poison();
 }
 
 } // namespace gradc::detail

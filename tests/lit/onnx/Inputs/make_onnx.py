@@ -112,3 +112,11 @@ save("argmax_path",
       helper.make_node("ArgMax", ["h"], ["i"], name="/pick/ArgMax", axis=1, keepdims=0),
       helper.make_node("Cast", ["i"], ["y"], name="/pick/Cast", to=TensorProto.FLOAT)],
      [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch"])], [w, b])
+
+# Two outputs (a module returning a tuple): `let a, b = net(x)` binds both.
+save("two_outputs",
+     [helper.make_node("Gemm", ["x", "fc.weight", "fc.bias"], ["logits"], name="/fc/Gemm",
+                       transB=1),
+      helper.make_node("Relu", ["logits"], ["features"], name="/relu")],
+     [x], [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3]),
+           helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 3])], [w, b])
