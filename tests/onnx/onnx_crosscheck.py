@@ -115,6 +115,55 @@ class BatchNormCnn(nn.Module):
         return self.head(torch.flatten(h, 1))
 
 
+class DropoutCnn(nn.Module):
+    """A CNN with batch norm and dropout in training mode (Dropout with its
+    ratio and training_mode as inputs): conv, batch norm, ReLU, dropout, max
+    pooling, a strided conv, batch norm, ReLU, flatten, dropout, a linear
+    head. PyTorch trains it with gradc's dropout masks (GradcDropout)."""
+
+    def __init__(self):
+        super().__init__()
+        # No conv bias before a batch norm: its gradient is 0 but for
+        # rounding, which SGD's momentum would carry in both frameworks.
+        self.conv1 = nn.Conv2d(1, 6, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(6)
+        self.drop1 = nn.Dropout(0.25)
+        self.conv2 = nn.Conv2d(6, 8, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(8)
+        self.drop2 = nn.Dropout(0.5)
+        self.head = nn.Linear(8 * 7 * 7, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(self.drop1(F.relu(self.bn1(self.conv1(x)))), 2)
+        h = F.relu(self.bn2(self.conv2(h)))
+        return self.head(self.drop2(torch.flatten(h, 1)))
+
+
+class GradcDropout(nn.Module):
+    """nn.Dropout with the compiled program's masks: the mask of dropout
+    stream `stream` (the importer numbers a graph's Dropout nodes in order)
+    under the step's key, which torch_train sets (tests/e2e/torch_crosscheck.py
+    reproduces the runtime's counter-based masks)."""
+
+    def __init__(self, p, stream):
+        super().__init__()
+        self.p, self.stream, self.key = p, stream, None
+
+    def forward(self, x):
+        return tc.dropout(x, self.p, self.stream, self.key, self.training)
+
+
+def with_gradc_dropout(module):
+    """`module` with its nn.Dropout modules, in order, as GradcDropout."""
+    stream = 0
+    for parent in list(module.modules()):
+        for child_name, child in list(parent.named_children()):
+            if isinstance(child, nn.Dropout):
+                setattr(parent, child_name, GradcDropout(child.p, stream))
+                stream += 1
+    return module
+
+
 class TokenTagger(nn.Module):
     """An embedding (Gather of int ids), layer norm (LayerNormalization),
     a GELU-free MLP and a projection to the vocabulary at every position."""
@@ -214,6 +263,8 @@ MODELS = {
                            50),
     "onnx_batchnorm_cnn": (BatchNormCnn, "fashion_images", CLASSES,
                            "sgd(lr: 0.05, momentum: 0.9)", sgd(0.05, 0.9), 32),
+    "onnx_dropout_cnn": (DropoutCnn, "fashion_images", CLASSES,
+                         "sgd(lr: 0.05, momentum: 0.9)", sgd(0.05, 0.9), 32),
     "onnx_token_tagger": (TokenTagger, "tokens", TOKENS, "adam(lr: 1e-2)", adam(1e-2), 16),
     "onnx_frozen_stem": (ResidualCnn, "fashion_images", CLASSES,
                          "adam(lr: 1e-3)", adam(1e-3), 32),
@@ -273,6 +324,9 @@ def torch_train(module, x, y, batch, steps, optimizer, frozen=()):
     opt = optimizer([p for p in module.parameters() if p.requires_grad])
     module.train()
     for step in range(steps):
+        for m in module.modules():
+            if isinstance(m, GradcDropout):
+                m.key = tc.step_dropout_key(tc.SEED, step)
         b = step % (x.shape[0] // batch)
         xb, yb = x[b * batch:(b + 1) * batch], y[b * batch:(b + 1) * batch]
         opt.zero_grad()
@@ -324,10 +378,10 @@ def check_model(name, args, work):
             if not np.array_equal(start[key], initial[key].astype(start[key].dtype)):
                 problems.append("%s: initial %s is not the module's" % (precision, key))
         w10 = os.path.join(folder, "w%d_%s.safetensors" % (args.steps, precision))
-        tc.run([program, "--data", xs, "--labels", ys, "--no-shuffle", "--steps",
-                str(args.steps), "--save", w10])
+        tc.run([program, "--data", xs, "--labels", ys, "--no-shuffle", "--seed", str(tc.SEED),
+                "--steps", str(args.steps), "--save", w10])
         trained = tc.read_safetensors(w10)
-        theirs_module = factory()
+        theirs_module = with_gradc_dropout(factory())
         theirs_module.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()},
                                       strict=False)
         theirs_module = theirs_module.to(dtype)
