@@ -47,6 +47,30 @@ int runInitOnly(Model &model, const TrainerOptions &options, std::ostream &out) 
   return 0;
 }
 
+} // namespace
+
+std::map<std::string, std::string> detail::loadPartially(Model &model,
+                                                         const TrainerOptions &options,
+                                                         std::ostream &out) {
+  // The tensors the file lacks keep their initialization.
+  initializeParameters(model, options.seed);
+  PartialLoad report;
+  std::map<std::string, std::string> metadata =
+      loadWeightsPartially(model, options.load, report);
+  if (!options.quiet) {
+    out << "loaded " << report.loaded.size() << " tensor"
+        << (report.loaded.size() == 1 ? "" : "s") << " from " << options.load;
+    if (!report.missing.empty())
+      out << "; initialized (not in the file): " << nameList(report.missing);
+    if (!report.ignored.empty())
+      out << "; ignored (not in the model): " << nameList(report.ignored);
+    out << '\n';
+  }
+  return metadata;
+}
+
+namespace {
+
 int runExportOnnx(Model &model, const TrainerOptions &options, std::ostream &out) {
   const OnnxGraph &onnx = model.info().onnx;
   exportOnnx(model, options.exportOnnx);
@@ -289,7 +313,10 @@ int runOneProcess(Model &model, Communicator &comm, const TrainerOptions &option
   setThreads(options.threads);
   TrainerOptions resolved = options;
   std::map<std::string, std::string> weightsMetadata;
-  if (!options.load.empty()) {
+  if (!options.load.empty() && options.loadPartial) {
+    weightsMetadata = detail::loadPartially(model, options, out);
+    withTrainedColumns(resolved, weightsMetadata);
+  } else if (!options.load.empty()) {
     weightsMetadata = loadWeights(model, options.load);
     withTrainedColumns(resolved, weightsMetadata);
   } else

@@ -138,7 +138,9 @@ int runShared(Model &model, Communicator &comm, const TrainerOptions &options,
   collectively(comm, err, [&] {
     if (comm.rank() != 0)
       return;
-    if (!options.load.empty())
+    if (!options.load.empty() && options.loadPartial)
+      detail::loadPartially(model, options, out);
+    else if (!options.load.empty())
       loadWeights(model, options.load);
     else
       initializeParameters(model, options.seed);

@@ -190,6 +190,9 @@ po::options_description declareOptions(const ModelInfo &info, const ParseContext
   po::options_description weights("Weights and checkpoints");
   weights.add_options()
       ("load", text("W.safetensors"), "start from these weights instead of initializing")
+      ("load-partial", "with --load, for fine-tuning: the file may lack some of the model's "
+                       "tensors (a new head keeps its initialization) and hold others "
+                       "(ignored); prints what was loaded")
       ("save", text("W.safetensors"), "write the weights (parameters and running "
                                       "statistics) at the end")
       ("init-only", "initialize the weights, write them to --save, and exit")

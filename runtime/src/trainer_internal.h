@@ -67,6 +67,11 @@ std::vector<std::string> splitColumns(const std::string &joined);
 void withTrainedColumns(TrainerOptions &options,
                         const std::map<std::string, std::string> &weightsMetadata);
 
+/// --load-partial's weights, initialized then loaded from the file, and the
+/// line that says what was loaded (printed unless --quiet).
+std::map<std::string, std::string> loadPartially(Model &model, const TrainerOptions &options,
+                                                 std::ostream &out);
+
 int runTraining(Model &model, Communicator &comm, const TrainerOptions &options,
                 std::ostream &out, std::ostream &err);
 int runGradcheck(Model &model, const TrainerOptions &options, std::ostream &out);

@@ -129,7 +129,8 @@ const std::set<std::string> &flagsUsedBy(Mode mode) {
   static const std::map<Mode, std::set<std::string>> used = {
       {Mode::Train,
        {"epochs", "steps", "lr", "seed", "data", "labels", "test", "test-labels",
-        "validation", "no-shuffle", "load", "save", "log", "eval-every", "early-stopping",
+        "validation", "no-shuffle", "load", "load-partial", "save", "log", "eval-every",
+        "early-stopping",
         "save-best", "checkpoint-dir", "checkpoint-every", "no-checkpoints", "resume",
         "check-numerics", "tensorboard", "plot", "progress", "no-progress",
         "check-replicas", "stream-data", "layout"}},
@@ -507,6 +508,12 @@ std::string resolveFiles(const po::variables_map &vm, const ModelInfo &info,
   options.load = pathOf("load");
   options.save = pathOf("save");
   options.exportOnnx = pathOf("export-onnx");
+  options.loadPartial = vm.count("load-partial") > 0;
+  if (options.loadPartial && !vm.count("load"))
+    throw UsageError("--load-partial needs --load W.safetensors (the pretrained weights)");
+  if (options.loadPartial && vm.count("resume"))
+    throw UsageError("--load-partial and --resume cannot be combined: a checkpoint holds the "
+                     "whole model");
   if (vm.count("predict"))
     options.predict = vm["predict"].as<std::vector<std::string>>().front();
   options.out = pathOf("out");

@@ -50,6 +50,8 @@ struct TrainerOptions {
   std::string load, save, predict, out, log;
   /// --export-onnx: where the ONNX inference graph goes.
   std::string exportOnnx;
+  /// --load-partial: --load may lack some of the model's tensors and hold others.
+  bool loadPartial = false;
   /// --predict-classes: write each sample's class (the argmax of the output)
   /// instead of the output.
   bool predictClasses = false;

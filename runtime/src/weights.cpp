@@ -168,8 +168,11 @@ void saveWeights(Model &model, const std::filesystem::path &path,
   writeFileAtomically(path, serializeSafetensors(views, all));
 }
 
-std::map<std::string, std::string> loadWeights(Model &model,
-                                               const std::filesystem::path &path) {
+namespace {
+
+std::map<std::string, std::string> loadWeightsImpl(Model &model,
+                                                   const std::filesystem::path &path,
+                                                   PartialLoad *partial) {
   const std::string file = path.string();
   SafetensorsContents contents = loadSafetensors(path);
   const bool checkpoint = isCheckpointMetadata(contents.metadata);
@@ -200,13 +203,43 @@ std::map<std::string, std::string> loadWeights(Model &model,
           throw Error::inFile(file, buffer.name + " has shape " + formatShape(tensor.shape()) +
                                         ", but the model expects " + formatShape(buffer.shape));
       });
+  if (partial) {
+    partial->missing = match.missing;
+    partial->ignored = match.extra;
+    std::set<std::string> absent(match.missing.begin(), match.missing.end());
+    auto present = [&](const BufferRef &buffer) {
+      return isSaved(buffer) && absent.count(buffer.name) == 0;
+    };
+    for (const BufferRef &buffer : buffers)
+      if (present(buffer))
+        partial->loaded.push_back(buffer.name);
+    if (partial->loaded.empty())
+      throw Error::inFile(file, "holds none of the model's tensors (it has " +
+                                    nameList(match.extra) + ")");
+    copyTensors(contents, buffers, present);
+    return std::move(contents.metadata);
+  }
   if (!match.missing.empty())
-    throw Error::inFile(file, "missing " + nameList(match.missing));
+    throw Error::inFile(file, "missing " + nameList(match.missing) +
+                                  " (in training, --load-partial keeps those as initialized)");
   if (!match.extra.empty())
     throw Error::inFile(file, "holds tensors the model does not have: " +
-                                  nameList(match.extra));
+                                  nameList(match.extra) + " (in training, --load-partial ignores them)");
   copyTensors(contents, buffers, isSaved);
   return std::move(contents.metadata);
+}
+
+} // namespace
+
+std::map<std::string, std::string> loadWeights(Model &model,
+                                               const std::filesystem::path &path) {
+  return loadWeightsImpl(model, path, nullptr);
+}
+
+std::map<std::string, std::string> loadWeightsPartially(Model &model,
+                                                        const std::filesystem::path &path,
+                                                        PartialLoad &report) {
+  return loadWeightsImpl(model, path, &report);
 }
 
 } // namespace gradc::rt

@@ -306,6 +306,49 @@ TEST_F(TrainerTest, LoadRefusesWrongDtypeMissingAndExtraNames) {
       << run.err;
 }
 
+// --load-partial (fine-tuning): the file's tensors of the model's names and
+// shapes are loaded, the model's others keep their initialization, the
+// file's others are ignored, and what happened is printed; a wrong shape is
+// still refused.
+TEST_F(TrainerTest, LoadPartialKeepsANewHeadAndIgnoresExtraTensors) {
+  Tensor weight(DType::F32, {3, 4}), extra(DType::F32, {2});
+  for (int64_t i = 0; i < 12; ++i)
+    weight.data<float>()[i] = 0.25f * static_cast<float>(i + 1);
+  saveSafetensors(dir_.file("backbone.safetensors"),
+                  {{"dense_0.weight", weight.view()}, {"old_head.bias", extra.view()}});
+  SoftmaxRegression initialized(4, 3, 8), model(4, 3, 8);
+  ASSERT_EQ(runTrainer(initialized, {"--init-only", "--save", path("init.safetensors")}).code, 0);
+  // A step too small to move any weight: what is left is what was loaded.
+  auto run = runTrainer(model, with({"--load", path("backbone.safetensors"), "--load-partial",
+                                     "--steps", "1", "--lr", "1e-30"}));
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("loaded 1 tensor from " + path("backbone.safetensors") +
+                         "; initialized (not in the file): dense_0.bias; ignored (not in the "
+                         "model): old_head.bias\n"),
+            std::string::npos)
+      << run.out;
+  EXPECT_EQ(model.weight(), std::vector<float>(weight.data<float>(), weight.data<float>() + 12));
+  EXPECT_EQ(model.bias(), initialized.bias());
+
+  run = runTrainer(model, with({"--load", path("backbone.safetensors")}));
+  EXPECT_EQ(run.code, 1);
+  EXPECT_NE(run.err.find("missing dense_0.bias (in training, --load-partial keeps those as "
+                         "initialized)"),
+            std::string::npos)
+      << run.err;
+  Tensor wrong(DType::F32, {4, 3});
+  saveSafetensors(dir_.file("wrong.safetensors"), {{"dense_0.weight", wrong.view()}});
+  run = runTrainer(model, with({"--load", path("wrong.safetensors"), "--load-partial"}));
+  EXPECT_EQ(run.code, 1);
+  EXPECT_NE(run.err.find("dense_0.weight has shape [4, 3], but the model expects [3, 4]"),
+            std::string::npos)
+      << run.err;
+  run = runTrainer(model, with({"--load-partial"}));
+  EXPECT_EQ(run.code, 2);
+  EXPECT_EQ(run.err, "error: --load-partial needs --load W.safetensors (the pretrained "
+                     "weights)\n");
+}
+
 TEST_F(TrainerTest, PredictWritesOneOutputPerSample) {
   SoftmaxRegression model(4, 3, 8);
   ASSERT_EQ(runTrainer(model, {"--init-only", "--save", path("w.safetensors")}).code, 0);

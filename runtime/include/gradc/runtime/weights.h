@@ -57,6 +57,22 @@ void saveWeights(Model &model, const std::filesystem::path &path,
 std::map<std::string, std::string> loadWeights(Model &model,
                                                const std::filesystem::path &path);
 
+/// What loadWeightsPartially loaded and left, by tensor name.
+struct PartialLoad {
+  std::vector<std::string> loaded;  ///< the model's Params and Buffers the file held
+  std::vector<std::string> missing; ///< the model's that the file lacks: left as they were
+  std::vector<std::string> ignored; ///< the file's that the model lacks
+};
+
+/// loadWeights for fine-tuning (`--load-partial`): the file may lack some of
+/// the model's Params and Buffers (a new head, which keeps its values) and
+/// hold tensors the model lacks (ignored). A tensor of both must still have
+/// the model's dtype and shape: a mismatch is an Error naming both. Returns
+/// the metadata; `report` tells what was loaded.
+std::map<std::string, std::string> loadWeightsPartially(Model &model,
+                                                        const std::filesystem::path &path,
+                                                        PartialLoad &report);
+
 } // namespace gradc::rt
 
 #endif // GRADC_RUNTIME_WEIGHTS_H
